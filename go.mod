@@ -1,0 +1,3 @@
+module github.com/pdbot/pdbot
+
+go 1.26

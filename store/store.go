@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned when a record does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// DefaultChannel is the channel value that names a workspace's default API key.
+const DefaultChannel = ""
+
+// Secret is a plaintext credential. It prints, formats and marshals as
+// "<secret>" so that it cannot leak into logs, errors or JSON by accident;
+// Reveal returns the value for the one place that must send it.
+type Secret string
+
+// Reveal returns the plaintext. Call it only where the value leaves the
+// process for its owner (an Authorization header).
+func (s Secret) Reveal() string { return string(s) }
+
+// String implements fmt.Stringer.
+func (s Secret) String() string { return "<secret>" }
+
+// GoString implements fmt.GoStringer so %#v is safe too.
+func (s Secret) GoString() string { return "<secret>" }
+
+// MarshalJSON keeps secrets out of JSON.
+func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"<secret>"`), nil }
+
+// MarshalText keeps secrets out of text encodings (zap, yaml).
+func (s Secret) MarshalText() ([]byte, error) { return []byte("<secret>"), nil }
+
+// Last4 returns the last four characters, the only part ever shown.
+func (s Secret) Last4() string {
+	if len(s) <= 4 {
+		return "****"
+	}
+	return string(s[len(s)-4:])
+}
+
+// KeyInfo describes a stored API key without revealing it.
+type KeyInfo struct {
+	Last4     string
+	SetBy     string // Slack user ID
+	UpdatedAt time.Time
+}
+
+// Mapping ties a Slack user to the PagerDuty user they act as.
+type Mapping struct {
+	PDUserID  string
+	Email     string
+	Name      string
+	Override  bool // set by an admin with /pd map; never replaced by lookup
+	UpdatedAt time.Time
+}
+
+// AuditEntry is one action taken through pdbot. It never holds a key.
+type AuditEntry struct {
+	Time     time.Time
+	Team     string
+	Channel  string
+	User     string // Slack user ID
+	Incident string
+	Action   string
+	Result   string // "ok" or a short error text
+}
+
+// Store is everything pdbot keeps. Implementations are safe for concurrent use.
+type Store interface {
+	// SetAPIKey seals and stores the key of a channel (or of the workspace
+	// when channel is DefaultChannel).
+	SetAPIKey(ctx context.Context, team, channel string, key Secret, setBy string) error
+	// APIKey opens the key stored for exactly that team and channel.
+	APIKey(ctx context.Context, team, channel string) (Secret, error)
+	// APIKeyInfo describes the stored key without opening it.
+	APIKeyInfo(ctx context.Context, team, channel string) (KeyInfo, error)
+	DeleteAPIKey(ctx context.Context, team, channel string) error
+
+	SetLink(ctx context.Context, team, channel, incidentID string) error
+	Link(ctx context.Context, team, channel string) (string, error)
+	DeleteLink(ctx context.Context, team, channel string) error
+
+	SetMapping(ctx context.Context, team, slackUser string, m Mapping) error
+	Mapping(ctx context.Context, team, slackUser string) (Mapping, error)
+	DeleteMapping(ctx context.Context, team, slackUser string) error
+
+	AppendAudit(ctx context.Context, e AuditEntry) error
+	// Audit returns the newest entries of a team, newest first.
+	Audit(ctx context.Context, team string, limit int) ([]AuditEntry, error)
+
+	// Claim records id as seen for ttl. It returns true for the first caller
+	// (across all replicas sharing the store) and false while the record lives.
+	Claim(ctx context.Context, id string, ttl time.Duration) (bool, error)
+
+	// Reseal opens every sealed key with the ring and seals it again under the
+	// newest master key. It returns how many records were rewritten.
+	Reseal(ctx context.Context) (int, error)
+
+	Close() error
+}
