@@ -1,0 +1,313 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+	"go.uber.org/zap"
+
+	"github.com/pdbot/pdbot/handlers"
+	"github.com/pdbot/pdbot/store"
+)
+
+// Slack's and our own time limits.
+const (
+	// ackBudget is how long an ack may take to be written; Slack wants it
+	// within 3 s of the envelope (https://api.slack.com/apis/socket-mode).
+	ackBudget = 2 * time.Second
+	// validateBudget bounds the work done before a view_submission or
+	// block_suggestion ack, which must carry the answer.
+	validateBudget = 2200 * time.Millisecond
+	// dedupTTL keeps de-duplication records past Slack's last redelivery
+	// (~5 min) with margin; shared by all replicas through the store.
+	dedupTTL = 10 * time.Minute
+	// defaultWorkTimeout bounds the work after an ack.
+	defaultWorkTimeout = 30 * time.Second
+	// maxInFlight bounds concurrent envelope handlers.
+	maxInFlight = 64
+)
+
+// Config is everything the bot needs; cmd/pdbot builds it.
+type Config struct {
+	AppToken, BotToken store.Secret
+	SlackAPIURL        string // with trailing slash
+	PagerDutyAPIURL    string // without trailing slash
+	Admins             []string
+	Store              store.Store
+	Logger             *zap.Logger
+	// MetadataKey signs modal metadata; replicas must share it. Empty means
+	// a random key (fine for one replica and tests).
+	MetadataKey []byte
+	Registerer  prometheus.Registerer
+	// PDTransport and SlackHTTP are test and tuning seams.
+	PDTransport http.RoundTripper
+	SlackHTTP   *http.Client
+	WorkTimeout time.Duration
+	// PingInterval overrides slack-go's 30 s server-ping watchdog.
+	PingInterval time.Duration
+	Now          func() time.Time
+}
+
+// Bot is a running pdbot.
+type Bot struct {
+	cfg     Config
+	log     *zap.Logger
+	store   store.Store
+	api     *slack.Client
+	sm      *socketmode.Client
+	table   *Table
+	admins  map[string]bool
+	metaKey []byte
+	users   *userCache
+	now     func() time.Time
+	metrics *metrics
+	sem     chan struct{}
+	wg      sync.WaitGroup
+	ready   atomic.Bool
+}
+
+// New checks the configuration and builds the bot; it connects nothing yet.
+func New(cfg Config) (*Bot, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("bot: no store")
+	}
+	if !strings.HasPrefix(cfg.AppToken.Reveal(), "xapp-") {
+		return nil, errors.New("SLACK_APP_TOKEN: must be an app-level token (xapp-…)")
+	}
+	if !strings.HasPrefix(cfg.BotToken.Reveal(), "xoxb-") {
+		return nil, errors.New("SLACK_BOT_TOKEN: must be a bot token (xoxb-…)")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	if cfg.WorkTimeout == 0 {
+		cfg.WorkTimeout = defaultWorkTimeout
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.SlackAPIURL == "" {
+		cfg.SlackAPIURL = "https://slack.com/api/"
+	}
+	if !strings.HasSuffix(cfg.SlackAPIURL, "/") {
+		cfg.SlackAPIURL += "/"
+	}
+	if cfg.PagerDutyAPIURL == "" {
+		cfg.PagerDutyAPIURL = "https://api.pagerduty.com"
+	}
+	key := cfg.MetadataKey
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, fmt.Errorf("bot: metadata key: %w", err)
+		}
+	}
+	opts := []slack.Option{slack.OptionAppLevelToken(cfg.AppToken.Reveal()), slack.OptionAPIURL(cfg.SlackAPIURL)}
+	if cfg.SlackHTTP != nil {
+		opts = append(opts, slack.OptionHTTPClient(cfg.SlackHTTP))
+	} else {
+		opts = append(opts, slack.OptionHTTPClient(&http.Client{Timeout: 10 * time.Second}))
+	}
+	api := slack.New(cfg.BotToken.Reveal(), opts...)
+	smOpts := []socketmode.Option{socketmode.OptionLog(zap.NewStdLog(cfg.Logger.Named("socketmode")))}
+	if cfg.PingInterval > 0 {
+		smOpts = append(smOpts, socketmode.OptionPingInterval(cfg.PingInterval))
+	}
+	b := &Bot{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		store:   cfg.Store,
+		api:     api,
+		sm:      socketmode.New(api, smOpts...),
+		table:   NewTable(handlers.All()),
+		admins:  map[string]bool{},
+		metaKey: key,
+		now:     cfg.Now,
+		metrics: newMetrics(cfg.Registerer),
+		sem:     make(chan struct{}, maxInFlight),
+	}
+	b.users = newUserCache(api, b.now)
+	for _, a := range cfg.Admins {
+		if a = strings.TrimSpace(a); a != "" {
+			b.admins[a] = true
+		}
+	}
+	return b, nil
+}
+
+// Routes exposes the route table (for help, the manifest test and the demo).
+func (b *Bot) Routes() []handlers.Route { return b.table.Routes() }
+
+// Ready reports whether the bot holds a live Socket Mode connection.
+func (b *Bot) Ready() bool { return b.ready.Load() }
+
+// Run connects over Socket Mode and serves until ctx ends. It returns nil on
+// cancellation and an error when Slack refuses the tokens.
+func (b *Bot) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	runErr := make(chan error, 1)
+	go func() {
+		runErr <- b.runSocket(ctx)
+		cancel()
+	}()
+	b.eventLoop(ctx)
+	b.wg.Wait()
+	b.ready.Store(false)
+	err := <-runErr
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// runSocket keeps slack-go's Socket Mode client running: RunContext returns
+// on fatal auth errors, which end the bot, and otherwise is restarted.
+func (b *Bot) runSocket(ctx context.Context) error {
+	backoff := time.Second
+	for {
+		err := b.sm.RunContext(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var se slack.SlackErrorResponse
+		if errors.As(err, &se) || isFatalAuth(err) {
+			return fmt.Errorf("slack refused the tokens: %w", err)
+		}
+		b.log.Warn("socket mode stopped; restarting", zap.Error(err), zap.Duration("backoff", backoff))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, time.Minute)
+	}
+}
+
+func isFatalAuth(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	for _, code := range []string{"invalid_auth", "not_authed", "account_inactive", "token_revoked"} {
+		if strings.Contains(s, code) {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *Bot) eventLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case evt, ok := <-b.sm.Events:
+			if !ok {
+				return
+			}
+			b.onEvent(ctx, evt)
+		}
+	}
+}
+
+func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) {
+	switch evt.Type {
+	case socketmode.EventTypeHello:
+		b.ready.Store(true)
+		b.log.Info("connected to Slack")
+		return
+	case socketmode.EventTypeConnecting, socketmode.EventTypeConnected:
+		return
+	case socketmode.EventTypeConnectionError, socketmode.EventTypeIncomingError, socketmode.EventTypeErrorWriteFailed:
+		b.ready.Store(false)
+		b.log.Warn("socket mode trouble", zap.String("event", string(evt.Type)), zap.Any("detail", safeDetail(evt.Data)))
+		return
+	case socketmode.EventTypeInvalidAuth:
+		b.ready.Store(false)
+		b.log.Error("slack refused the app token (invalid_auth)")
+		return
+	}
+	if evt.Request == nil || evt.Request.EnvelopeID == "" {
+		return
+	}
+	received := b.now()
+	b.metrics.envelopes.WithLabelValues(string(evt.Type)).Inc()
+	select {
+	case b.sem <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		defer func() { <-b.sem }()
+		e := &envelope{b: b, id: evt.Request.EnvelopeID, typ: string(evt.Type), received: received}
+		defer e.ackIfNot()
+		defer b.recoverPanic(e)
+		switch evt.Type {
+		case socketmode.EventTypeSlashCommand:
+			cmd, ok := evt.Data.(slack.SlashCommand)
+			if !ok {
+				return
+			}
+			b.onSlash(ctx, e, cmd)
+		case socketmode.EventTypeInteractive:
+			ic, ok := evt.Data.(slack.InteractionCallback)
+			if !ok {
+				return
+			}
+			b.onInteraction(ctx, e, ic)
+		default:
+			// events_api and anything unknown: ack so Slack does not redeliver.
+			e.ack(nil)
+		}
+	}()
+}
+
+// safeDetail keeps event details loggable: errors by message only.
+func safeDetail(v any) any {
+	if err, ok := v.(error); ok {
+		return err.Error()
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func (b *Bot) recoverPanic(e *envelope) {
+	if p := recover(); p != nil {
+		b.log.Error("handler panic", zap.String("request_id", e.id), zap.String("panic", fmt.Sprintf("%T", p)), zap.Stack("stack"))
+	}
+}
+
+// envelope acks one Socket Mode envelope exactly once.
+type envelope struct {
+	b        *Bot
+	id, typ  string
+	received time.Time
+	once     sync.Once
+}
+
+func (e *envelope) ack(payload any) {
+	e.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), ackBudget)
+		defer cancel()
+		if err := e.b.sm.AckCtx(ctx, e.id, payload); err != nil {
+			e.b.log.Warn("ack failed", zap.String("request_id", e.id), zap.Error(err))
+		}
+		e.b.metrics.ackSeconds.WithLabelValues(e.typ).Observe(e.b.now().Sub(e.received).Seconds())
+	})
+}
+
+func (e *envelope) ackIfNot() { e.ack(nil) }
+
+func zapErr(err error) zap.Field { return zap.Error(err) }

@@ -1,0 +1,259 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/slack-go/slack"
+	"go.uber.org/zap"
+
+	"github.com/pdbot/pdbot/handlers"
+	"github.com/pdbot/pdbot/store"
+)
+
+// call is one routed request in flight.
+type call struct {
+	e                   *envelope
+	route               *handlers.Route
+	team, channel, user string
+	responseURL         string
+	triggerID           string
+	loadingView         string // view opened before slow work, filled later
+	log                 *zap.Logger
+	pd                  *handlers.PD
+}
+
+func (b *Bot) newCall(e *envelope, route *handlers.Route, team, channel, user string) *call {
+	return &call{
+		e: e, route: route, team: team, channel: channel, user: user,
+		log: b.log.With(zap.String("team", team), zap.String("channel", channel), zap.String("user", user),
+			zap.String("route", route.Kind.String()+":"+route.ID), zap.String("request_id", e.id)),
+	}
+}
+
+func (b *Bot) newRequest(c *call) *handlers.Request {
+	return &handlers.Request{
+		Team: c.team, Channel: c.channel, User: c.user,
+		Now:   b.now,
+		Slack: slackLookup{b},
+		Store: &storeOps{b: b, team: c.team},
+	}
+}
+
+// claim de-duplicates redelivered envelopes across replicas.
+func (b *Bot) claim(ctx context.Context, c *call) bool {
+	ok, err := b.store.Claim(ctx, "envelope:"+c.e.id, dedupTTL)
+	if err != nil {
+		c.log.Warn("de-duplication unavailable; handling anyway", zap.Error(err))
+		return true
+	}
+	if !ok {
+		c.log.Info("duplicate envelope ignored")
+	}
+	return ok
+}
+
+func (b *Bot) onSlash(ctx context.Context, e *envelope, cmd slack.SlashCommand) {
+	sub, rest := handlers.SplitFirst(cmd.Text)
+	route, ok := b.table.Lookup(handlers.Slash, strings.ToLower(sub))
+	if !ok {
+		e.ack(map[string]any{"response_type": "ephemeral",
+			"text": fmt.Sprintf("pdbot has no command `%s`. Try `/pd help`.", handlers.Escape(clipRunes(sub, 40)))})
+		return
+	}
+	e.ack(nil)
+	c := b.newCall(e, route, cmd.TeamID, cmd.ChannelID, cmd.UserID)
+	c.responseURL, c.triggerID = cmd.ResponseURL, cmd.TriggerID
+	if !b.claim(ctx, c) {
+		return
+	}
+	req := b.newRequest(c)
+	req.UserName = cmd.UserName
+	req.Text = rest
+	b.serve(ctx, c, req, func(ctx context.Context) error { return b.explicitRef(c, req) })
+}
+
+// explicitRef reads the incident reference out of slash text, refusing a
+// malformed one before anything is looked up.
+func (b *Bot) explicitRef(c *call, req *handlers.Request) error {
+	switch c.route.Incident {
+	case handlers.LeadingRef:
+		first, rest := handlers.SplitFirst(req.Text)
+		if handlers.LooksLikeRef(first) {
+			ref, _ := handlers.ParseRef(first)
+			req.Text = rest
+			return b.setExplicit(req, ref)
+		}
+	case handlers.OnlyRef, handlers.RequiredRef:
+		text := strings.TrimSpace(req.Text)
+		if text == "" {
+			if c.route.Incident == handlers.RequiredRef {
+				return handlers.Userf("Give the incident: `/pd %s`.", c.route.Usage)
+			}
+			return nil
+		}
+		ref, err := handlers.ParseRef(text)
+		if err != nil {
+			return err
+		}
+		req.Text = ""
+		return b.setExplicit(req, ref)
+	}
+	return nil
+}
+
+
+// setExplicit stores a parsed reference until the incident is resolved.
+func (b *Bot) setExplicit(req *handlers.Request, ref handlers.Ref) error {
+	req.IncidentSource = "argument"
+	if ref.ID != "" {
+		req.Incident = ref.ID
+		return nil
+	}
+	req.Incident = ref.String() // "#42": resolved to an ID in prepare
+	return nil
+}
+
+// serve runs one request: prerequisites, handler, reply, audit.
+func (b *Bot) serve(ctx context.Context, c *call, req *handlers.Request, parse func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.WorkTimeout)
+	defer cancel()
+	if c.route.Modal && c.triggerID != "" {
+		b.openLoading(ctx, c)
+	}
+	reply, err := b.prepareAndHandle(ctx, c, req, parse)
+	b.finish(ctx, c, req, reply, err)
+}
+
+func (b *Bot) prepareAndHandle(ctx context.Context, c *call, req *handlers.Request, parse func(context.Context) error) (handlers.Reply, error) {
+	if err := b.prepare(ctx, c, req, parse); err != nil {
+		return handlers.Reply{}, err
+	}
+	return c.route.Handle(ctx, req)
+}
+
+// prepare checks and fills in what the route needs, cheapest first, so bad
+// input is refused before any PagerDuty request: the reference's shape,
+// admin rights, the channel's key, the requester's identity, the incident.
+func (b *Bot) prepare(ctx context.Context, c *call, req *handlers.Request, parse func(context.Context) error) error {
+	if parse != nil {
+		if err := parse(ctx); err != nil {
+			return err
+		}
+	}
+	if c.route.AdminOnly {
+		ok, err := b.isAdmin(ctx, c.team, c.user)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return handlers.Userf("Only workspace admins and owners (and people listed in PDBOT_ADMINS) can manage pdbot's keys and user mappings.")
+		}
+		req.IsAdmin = true
+	}
+	if req.UserName == "" || c.route.NeedsActor {
+		if u, err := b.users.get(ctx, c.user); err == nil {
+			req.UserName = displayName(u)
+		}
+	}
+	needsIncident := c.route.Incident != handlers.NoIncident
+	if c.route.NeedsKey || c.route.NeedsActor || needsIncident {
+		pd, err := b.pdFor(ctx, c.team, c.channel)
+		if err != nil {
+			return err
+		}
+		c.pd, req.PD = pd, pd
+	}
+	if c.route.NeedsActor {
+		a, err := b.actor(ctx, c.team, c.user, req.PD)
+		if err != nil {
+			return err
+		}
+		req.Actor = a
+		req.PD = req.PD.As(a.Email)
+		c.pd = req.PD
+	}
+	if needsIncident {
+		if err := b.resolveIncident(ctx, c, req); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pdFor returns a PagerDuty client keyed for the channel the payload came
+// from: its own key, else the workspace default.
+func (b *Bot) pdFor(ctx context.Context, team, channel string) (*handlers.PD, error) {
+	key, err := b.store.APIKey(ctx, team, channel)
+	if errors.Is(err, store.ErrNotFound) {
+		key, err = b.store.APIKey(ctx, team, store.DefaultChannel)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, handlers.Userf("This channel has no PagerDuty API key and the workspace has no default, so nothing was sent. Ask a workspace admin to run `/pd key` here (or `/pd key default`).")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open api key: %w", err)
+	}
+	return b.newPD(key), nil
+}
+
+func (b *Bot) newPD(key store.Secret) *handlers.PD {
+	return handlers.NewPD(b.cfg.PagerDutyAPIURL, key.Reveal(), handlers.PDOptions{Transport: b.cfg.PDTransport})
+}
+
+// finish sends the reply (or the advice for an error) and writes the audit row.
+func (b *Bot) finish(ctx context.Context, c *call, req *handlers.Request, reply handlers.Reply, err error) {
+	result := "ok"
+	if err != nil {
+		msg, known := handlers.Explain(err, c.pd, req.Incident)
+		if !known {
+			ref := newRef()
+			c.log.Error("request failed", zap.String("ref", ref), zap.Error(err))
+			msg = fmt.Sprintf("Something went wrong (ref `%s`). Nothing more is known here; an operator can find the details in pdbot's log under that ref.", ref)
+			result = "error ref " + ref
+		} else {
+			c.log.Info("request refused", zap.Error(err))
+			result = "refused: " + clipRunes(msg, 200)
+		}
+		reply = handlers.Reply{Text: ":warning: " + msg}
+		b.metrics.actions.WithLabelValues(c.route.Kind.String()+":"+c.route.ID, "error").Inc()
+	} else {
+		b.metrics.actions.WithLabelValues(c.route.Kind.String()+":"+c.route.ID, "ok").Inc()
+	}
+	if derr := b.deliver(ctx, c, req, reply); derr != nil {
+		c.log.Warn("reply not delivered", zap.Error(derr))
+	}
+	if err == nil && reply.NoAudit {
+		return
+	}
+	incident := req.Incident
+	if reply.AuditIncident != "" {
+		incident = reply.AuditIncident
+	}
+	if !handlers.ValidIncidentID(incident) {
+		incident = ""
+	}
+	entry := store.AuditEntry{Time: b.now(), Team: c.team, Channel: c.channel, User: c.user, Incident: incident,
+		Action: c.route.Kind.String() + ":" + c.route.ID, Result: result}
+	if aerr := b.store.AppendAudit(context.WithoutCancel(ctx), entry); aerr != nil {
+		c.log.Warn("audit not written", zap.Error(aerr))
+	}
+}
+
+func newRef() string {
+	var p [4]byte
+	_, _ = rand.Read(p[:])
+	return hex.EncodeToString(p[:])
+}
+
+func clipRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,75 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/pdbot/pdbot/handlers"
+	"github.com/pdbot/pdbot/store"
+)
+
+// resolveIncident settles which incident a request acts on: the explicit
+// reference, else the channel's link, else an incident URL or ID in the
+// channel's topic or purpose. A #NUMBER is turned into its ID with one GET
+// before any write.
+func (b *Bot) resolveIncident(ctx context.Context, c *call, req *handlers.Request) error {
+	if req.Incident == "" {
+		if c.route.Incident == handlers.FromValue {
+			return handlers.Userf("This button or form did not say which incident it is for. Run `/pd get` for a fresh card.")
+		}
+		id, source, err := b.channelIncident(ctx, c.team, c.channel)
+		if err != nil {
+			return err
+		}
+		if id == "" {
+			return handlers.Userf("Which incident? Give one (an incident ID like Q1ABCDEFGHIJKL, an incident URL or #NUMBER), e.g. `/pd %s`, or link this channel first with `/pd link INC`.", c.route.Usage)
+		}
+		req.Incident, req.IncidentSource = id, source
+	}
+	if strings.HasPrefix(req.Incident, "#") {
+		ref, err := handlers.ParseRef(req.Incident)
+		if err != nil {
+			return err
+		}
+		inc, err := req.PD.GetIncident(ctx, ref)
+		if err != nil {
+			return err
+		}
+		if !handlers.ValidIncidentID(inc.ID) {
+			return fmt.Errorf("PagerDuty answered %s with a malformed id", ref)
+		}
+		req.Incident = inc.ID
+	}
+	if !handlers.ValidIncidentID(req.Incident) {
+		return handlers.Userf("That is not an incident ID. Run `/pd get` for a fresh card.")
+	}
+	return nil
+}
+
+// channelIncident finds the incident a channel is about, without asking
+// PagerDuty.
+func (b *Bot) channelIncident(ctx context.Context, team, channel string) (id, source string, err error) {
+	id, err = b.store.Link(ctx, team, channel)
+	if err == nil && handlers.ValidIncidentID(id) {
+		return id, "link", nil
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", "", fmt.Errorf("read link: %w", err)
+	}
+	ch, err := b.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: channel})
+	if err != nil {
+		// A DM or a channel the bot cannot read has no topic to offer.
+		return "", "", nil
+	}
+	if ref, ok := handlers.FindRefInText(ch.Topic.Value); ok {
+		return ref.ID, "topic", nil
+	}
+	if ref, ok := handlers.FindRefInText(ch.Purpose.Value); ok {
+		return ref.ID, "purpose", nil
+	}
+	return "", "", nil
+}

@@ -1,0 +1,204 @@
+package bot
+
+import (
+	"context"
+
+	"github.com/slack-go/slack"
+	"go.uber.org/zap"
+
+	"github.com/pdbot/pdbot/handlers"
+)
+
+func (b *Bot) onInteraction(ctx context.Context, e *envelope, ic slack.InteractionCallback) {
+	team := ic.Team.ID
+	if team == "" {
+		team = ic.User.TeamID
+	}
+	switch ic.Type {
+	case slack.InteractionTypeBlockActions:
+		b.onBlockAction(ctx, e, team, ic)
+	case slack.InteractionTypeViewSubmission:
+		b.onSubmission(ctx, e, team, ic)
+	case slack.InteractionTypeBlockSuggestion:
+		b.onSuggestion(ctx, e, team, ic)
+	case slack.InteractionTypeShortcut:
+		b.onShortcut(ctx, e, team, ic, handlers.Shortcut)
+	case slack.InteractionTypeMessageAction:
+		b.onShortcut(ctx, e, team, ic, handlers.MessageShortcut)
+	default:
+		e.ack(nil)
+	}
+}
+
+func (b *Bot) onBlockAction(ctx context.Context, e *envelope, team string, ic slack.InteractionCallback) {
+	e.ack(nil)
+	if len(ic.ActionCallback.BlockActions) == 0 {
+		return
+	}
+	action := ic.ActionCallback.BlockActions[0]
+	route, ok := b.table.Lookup(handlers.Action, action.ActionID)
+	if !ok {
+		b.log.Warn("no route for action", zap.String("action_id", action.ActionID))
+		return
+	}
+	// The key is always the one of the channel the click came from.
+	channel := ic.Channel.ID
+	if channel == "" {
+		channel = ic.Container.ChannelID
+	}
+	var meta viewMeta
+	if ic.View.ID != "" && ic.View.PrivateMetadata != "" {
+		m, err := b.openMeta(team, ic.View.PrivateMetadata)
+		if err != nil || m.User != ic.User.ID {
+			b.log.Warn("block action with unverifiable modal metadata", zap.String("request_id", e.id))
+			return
+		}
+		meta, channel = m, m.Channel
+	}
+	c := b.newCall(e, route, team, channel, ic.User.ID)
+	c.responseURL, c.triggerID = ic.ResponseURL, ic.TriggerID
+	if !b.claim(ctx, c) {
+		return
+	}
+	req := b.newRequest(c)
+	req.UserName = ic.User.Name
+	req.Action = action
+	req.Values = ic.BlockActionState.Values
+	if ic.View.ID != "" {
+		req.ViewID = ic.View.ID
+		req.Values = ic.View.State.Values
+		req.PrivateMetadata = meta.Data
+	}
+	msg := ic.Message
+	req.Message = &msg
+	b.serve(ctx, c, req, func(context.Context) error {
+		if route.Incident == handlers.FromValue {
+			id := action.Value
+			if id == "" {
+				id = meta.Incident
+			}
+			if !handlers.ValidIncidentID(id) {
+				return handlers.Userf("This button does not name a valid incident. Run `/pd get` for a fresh card.")
+			}
+			req.Incident, req.IncidentSource = id, "button"
+		}
+		return nil
+	})
+}
+
+func (b *Bot) onSubmission(ctx context.Context, e *envelope, team string, ic slack.InteractionCallback) {
+	route, ok := b.table.Lookup(handlers.Submission, ic.View.CallbackID)
+	if !ok {
+		e.ack(nil)
+		b.log.Warn("no route for view", zap.String("callback_id", ic.View.CallbackID))
+		return
+	}
+	meta, err := b.openMeta(team, ic.View.PrivateMetadata)
+	if err != nil || meta.User != ic.User.ID {
+		e.ack(nil)
+		b.log.Warn("view submission with unverifiable metadata", zap.String("request_id", e.id))
+		return
+	}
+	c := b.newCall(e, route, team, meta.Channel, ic.User.ID)
+	req := b.newRequest(c)
+	req.UserName = ic.User.Name
+	req.Values = ic.View.State.Values
+	req.PrivateMetadata = meta.Data
+	req.ViewID = ic.View.ID
+	if route.Incident == handlers.FromValue {
+		req.Incident, req.IncidentSource = meta.Incident, "form"
+	}
+
+	// Field errors must ride on the ack, so validation happens first, under
+	// a budget that leaves room for the ack inside Slack's 3 seconds.
+	vctx, cancel := context.WithTimeout(ctx, validateBudget)
+	defer cancel()
+	if route.AdminOnly {
+		ok, err := b.isAdmin(vctx, team, c.user)
+		if err != nil || !ok {
+			e.ack(nil)
+			b.finish(ctx, c, req, handlers.Reply{}, handlers.Userf("Only workspace admins and owners (and people listed in PDBOT_ADMINS) can manage pdbot's keys; nothing was saved."))
+			return
+		}
+		req.IsAdmin = true
+	}
+	if route.Validate != nil {
+		if errs := route.Validate(vctx, req); len(errs) > 0 {
+			e.ack(slack.NewErrorsViewSubmissionResponse(errs))
+			return
+		}
+	}
+	e.ack(nil)
+	if !b.claim(ctx, c) {
+		return
+	}
+	b.serve(ctx, c, req, nil)
+}
+
+func (b *Bot) onSuggestion(ctx context.Context, e *envelope, team string, ic slack.InteractionCallback) {
+	route, ok := b.table.Lookup(handlers.Suggestion, ic.ActionID)
+	if !ok {
+		e.ack(map[string]any{"options": []any{}})
+		return
+	}
+	meta, err := b.openMeta(team, ic.View.PrivateMetadata)
+	if err != nil || meta.User != ic.User.ID {
+		e.ack(map[string]any{"options": []any{}})
+		return
+	}
+	c := b.newCall(e, route, team, meta.Channel, ic.User.ID)
+	req := b.newRequest(c)
+	req.Query = ic.Value
+	req.PrivateMetadata = meta.Data
+	vctx, cancel := context.WithTimeout(ctx, validateBudget)
+	defer cancel()
+	var reply handlers.Reply
+	err = b.prepare(vctx, c, req, nil)
+	if err == nil {
+		reply, err = route.Handle(vctx, req)
+	}
+	if err != nil {
+		c.log.Info("suggestion failed", zap.Error(err))
+		e.ack(map[string]any{"options": []any{}})
+		return
+	}
+	opts := reply.Options
+	if opts == nil {
+		opts = []*slack.OptionBlockObject{}
+	}
+	e.ack(map[string]any{"options": opts})
+}
+
+func (b *Bot) onShortcut(ctx context.Context, e *envelope, team string, ic slack.InteractionCallback, kind handlers.Kind) {
+	e.ack(nil)
+	route, ok := b.table.Lookup(kind, ic.CallbackID)
+	if !ok {
+		b.log.Warn("no route for shortcut", zap.String("callback_id", ic.CallbackID))
+		return
+	}
+	c := b.newCall(e, route, team, ic.Channel.ID, ic.User.ID)
+	c.responseURL, c.triggerID = ic.ResponseURL, ic.TriggerID
+	if !b.claim(ctx, c) {
+		return
+	}
+	req := b.newRequest(c)
+	req.UserName = ic.User.Name
+	if kind == handlers.MessageShortcut {
+		msg := ic.Message
+		req.Message = &msg
+	}
+	b.serve(ctx, c, req, func(ctx context.Context) error {
+		if kind != handlers.MessageShortcut {
+			return nil
+		}
+		if link, err := b.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: c.channel, Ts: ic.Message.Timestamp}); err == nil {
+			req.Permalink = link
+		}
+		if ic.Message.User != "" {
+			if u, err := b.users.get(ctx, ic.Message.User); err == nil {
+				req.AuthorName = displayName(u)
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,28 @@
+package bot
+
+import "github.com/prometheus/client_golang/prometheus"
+
+type metrics struct {
+	envelopes  *prometheus.CounterVec
+	ackSeconds *prometheus.HistogramVec
+	actions    *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		envelopes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pdbot_envelopes_total", Help: "Socket Mode envelopes received, by type.",
+		}, []string{"type"}),
+		ackSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "pdbot_ack_seconds", Help: "Time from receiving an envelope to acking it.",
+			Buckets: []float64{.001, .005, .01, .05, .1, .25, .5, 1, 2, 3},
+		}, []string{"type"}),
+		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pdbot_actions_total", Help: "Routed requests, by route and result.",
+		}, []string{"route", "result"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.envelopes, m.ackSeconds, m.actions)
+	}
+	return m
+}

@@ -1,0 +1,111 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/slack-go/slack"
+
+	"github.com/pdbot/pdbot/handlers"
+)
+
+// openLoading opens a modal at once, inside the trigger's 3 seconds, so the
+// slow part can fill it later with views.update.
+func (b *Bot) openLoading(ctx context.Context, c *call) {
+	v := messageView(c.route.Title, ":hourglass_flowing_sand: Loading…")
+	if err := b.sealView(c, &v, ""); err != nil {
+		c.log.Warn("loading view", zapErr(err))
+		return
+	}
+	resp, err := b.api.OpenViewContext(ctx, c.triggerID, v)
+	if err != nil {
+		c.log.Warn("loading view not opened", zapErr(err))
+		return
+	}
+	c.loadingView = resp.ID
+	c.triggerID = "" // used up
+}
+
+func messageView(title, text string) slack.ModalViewRequest {
+	return slack.ModalViewRequest{
+		Type:   slack.VTModal,
+		Title:  slack.NewTextBlockObject(slack.PlainTextType, title, false, false),
+		Close:  slack.NewTextBlockObject(slack.PlainTextType, "Close", false, false),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{handlers.TextSection("message", text)}},
+	}
+}
+
+// sealView binds the modal to the request's channel, user and incident.
+func (b *Bot) sealView(c *call, v *slack.ModalViewRequest, incident string) error {
+	s, err := b.sealMeta(c.team, viewMeta{Channel: c.channel, User: c.user, Incident: incident, Data: v.PrivateMetadata})
+	if err != nil {
+		return err
+	}
+	v.PrivateMetadata = s
+	return nil
+}
+
+// deliver shows a reply where it belongs: a modal (opened, or filling the
+// loading one), or a message through response_url, chat.postMessage or
+// chat.postEphemeral.
+func (b *Bot) deliver(ctx context.Context, c *call, req *handlers.Request, r handlers.Reply) error {
+	if r.Modal != nil {
+		v := *r.Modal
+		if err := b.sealView(c, &v, req.Incident); err != nil {
+			return err
+		}
+		switch {
+		case c.loadingView != "":
+			_, err := b.api.UpdateViewContext(ctx, v, "", "", c.loadingView)
+			return err
+		case c.triggerID != "":
+			_, err := b.api.OpenViewContext(ctx, c.triggerID, v)
+			return err
+		}
+		return errors.New("no trigger to open a modal with")
+	}
+	if c.loadingView != "" && !r.InChannel {
+		v := messageView(c.route.Title, r.Text)
+		_, err := b.api.UpdateViewContext(ctx, v, "", "", c.loadingView)
+		return err
+	}
+	opts := []slack.MsgOption{slack.MsgOptionText(r.Text, false)}
+	if len(r.Blocks) > 0 {
+		opts = append(opts, slack.MsgOptionBlocks(r.Blocks...))
+	}
+	if c.responseURL != "" {
+		typ := slack.ResponseTypeEphemeral
+		if r.InChannel {
+			typ = slack.ResponseTypeInChannel
+		}
+		opts = append(opts, slack.MsgOptionResponseURL(c.responseURL, typ))
+		if r.ReplaceOriginal {
+			opts = append(opts, slack.MsgOptionReplaceOriginal(c.responseURL))
+		}
+		_, _, err := b.api.PostMessageContext(ctx, c.channel, opts...)
+		return err
+	}
+	if c.channel == "" {
+		// Global shortcuts and modals opened from them: answer in the app DM.
+		_, _, err := b.api.PostMessageContext(ctx, c.user, opts...)
+		return err
+	}
+	if r.InChannel {
+		_, _, err := b.api.PostMessageContext(ctx, c.channel, opts...)
+		if err == nil {
+			return nil
+		}
+		var se slack.SlackErrorResponse
+		if !errors.As(err, &se) {
+			return err
+		}
+		// not_in_channel and friends: tell the requester instead of failing silently.
+		opts = append(opts, slack.MsgOptionText(r.Text+"\n_(pdbot could not post this in the channel: "+handlers.Escape(se.Err)+". Invite it with `/invite @pdbot`.)_", false))
+	}
+	_, err := b.api.PostEphemeralContext(ctx, c.channel, c.user, opts...)
+	if err != nil {
+		return fmt.Errorf("post ephemeral: %w", err)
+	}
+	return nil
+}

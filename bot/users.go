@@ -1,0 +1,82 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+)
+
+// userTTL bounds how long Slack user facts (admin flag, email) are trusted.
+const userTTL = time.Minute
+
+// userCache caches users.info answers briefly so one request does not ask
+// Slack twice and a revoked admin loses access within a minute.
+type userCache struct {
+	api *slack.Client
+	now func() time.Time
+	mu  sync.Mutex
+	m   map[string]cachedUser
+}
+
+type cachedUser struct {
+	u   *slack.User
+	exp time.Time
+}
+
+func newUserCache(api *slack.Client, now func() time.Time) *userCache {
+	return &userCache{api: api, now: now, m: map[string]cachedUser{}}
+}
+
+func (c *userCache) get(ctx context.Context, id string) (*slack.User, error) {
+	c.mu.Lock()
+	if cu, ok := c.m[id]; ok && c.now().Before(cu.exp) {
+		c.mu.Unlock()
+		return cu.u, nil
+	}
+	c.mu.Unlock()
+	u, err := c.api.GetUserInfoContext(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("users.info: %w", err)
+	}
+	c.mu.Lock()
+	c.m[id] = cachedUser{u: u, exp: c.now().Add(userTTL)}
+	c.mu.Unlock()
+	return u, nil
+}
+
+// isAdmin reports whether a user may manage keys and mappings: workspace
+// admins and owners and PDBOT_ADMINS, but never guests, bots, deleted users
+// or users of another organisation in a shared channel.
+func (b *Bot) isAdmin(ctx context.Context, team, user string) (bool, error) {
+	u, err := b.users.get(ctx, user)
+	if err != nil {
+		return false, err
+	}
+	if u.Deleted || u.IsBot || u.IsRestricted || u.IsUltraRestricted || (u.TeamID != "" && u.TeamID != team) {
+		return false, nil
+	}
+	return u.IsAdmin || u.IsOwner || b.admins[user], nil
+}
+
+// slackLookup is the handlers.SlackLookup the bot hands out.
+type slackLookup struct{ b *Bot }
+
+func (s slackLookup) UserEmail(ctx context.Context, id string) (string, string, error) {
+	u, err := s.b.users.get(ctx, id)
+	if err != nil {
+		return "", "", err
+	}
+	return u.Profile.Email, displayName(u), nil
+}
+
+func displayName(u *slack.User) string {
+	for _, n := range []string{u.Profile.RealName, u.RealName, u.Profile.DisplayName, u.Name} {
+		if n != "" {
+			return n
+		}
+	}
+	return u.ID
+}

@@ -1,0 +1,107 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/PagerDuty/go-pagerduty"
+)
+
+func sprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) }
+
+// Explain turns an error from a handler into advice for the requester. It is
+// the one place where PagerDuty's error codes become words. known is false
+// for errors it cannot explain: the caller logs those in full and shows a
+// reference instead.
+func Explain(err error, p *PD, incident string) (msg string, known bool) {
+	var ue *UserError
+	if errors.As(err, &ue) {
+		return ue.Msg, true
+	}
+	if errors.Is(err, errNoRequester) {
+		return "pdbot does not know who you are in PagerDuty, so nothing was sent. Run `/pd whoami` to see why.", true
+	}
+	inc := "the incident"
+	if incident != "" {
+		inc = "incident " + incident
+	}
+	var ae pagerduty.APIError
+	if errors.As(err, &ae) {
+		code := 0
+		var details []string
+		if ae.APIError.Valid {
+			code = ae.APIError.ErrorObject.Code
+			details = ae.APIError.ErrorObject.Errors
+		}
+		switch {
+		case code == 2016 || code == 1028:
+			return "PagerDuty needs to know who is acting and did not get your email. Run `/pd whoami`; if it shows no user, ask an admin to run `/pd map @you your-pagerduty-email`.", true
+		case code == 1008 || (code == 2001 && mentions(details, "requester", "from")):
+			return "PagerDuty does not recognise your email as one of its users. Ask an admin to map you with `/pd map @you your-pagerduty-email`.", true
+		case ae.StatusCode == 401 || code == 2006:
+			return "PagerDuty rejected this channel's API key (it may have been revoked). Ask an admin to run `/pd key` to set a new one.", true
+		case ae.StatusCode == 403 || code == 2010:
+			return "This channel's PagerDuty key is not allowed to do that (is it a read-only key?). Ask an admin to set a full-access key with `/pd key`.", true
+		case ae.StatusCode == 402:
+			return "Your PagerDuty account does not include this feature (adding responders needs the coordinated_responding ability). Ask your PagerDuty admin, or page people through an escalation policy instead.", true
+		case ae.NotFound():
+			return fmt.Sprintf("PagerDuty has no %s with this channel's key. Check the ID (or `/pd link` the right incident) — or the incident belongs to another PagerDuty account.", Escape(inc)), true
+		case ae.RateLimited():
+			at := "in a minute"
+			if p != nil {
+				if t, ok := p.RetryAt(); ok {
+					at = "at " + t.UTC().Format("15:04:05") + " UTC"
+				}
+			}
+			return "PagerDuty is rate-limiting this channel's key (960 requests a minute). Nothing was changed; try again " + at + ".", true
+		case ae.StatusCode == 413:
+			return "That was too large for PagerDuty. Shorten it and try again.", true
+		case ae.StatusCode >= 500:
+			return fmt.Sprintf("PagerDuty had an internal error (HTTP %d). A note or responder request may still have been recorded: check with `/pd get` before retrying.", ae.StatusCode), true
+		case ae.StatusCode == 400 && len(details) > 0:
+			return "PagerDuty refused: " + Escape(strings.Join(details, "; ")) + ".", true
+		case ae.StatusCode == 400 && ae.APIError.Valid && ae.APIError.ErrorObject.Message != "":
+			return "PagerDuty refused: " + Escape(ae.APIError.ErrorObject.Message) + ".", true
+		}
+		return "", false
+	}
+	if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
+		return "PagerDuty did not answer in time. The change may still land: check with `/pd get` before retrying.", true
+	}
+	return "", false
+}
+
+func mentions(details []string, words ...string) bool {
+	for _, d := range details {
+		l := strings.ToLower(d)
+		for _, w := range words {
+			if strings.Contains(l, w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// Since formats how long ago t was, for cards.
+func Since(now, t time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h ago", int(d.Hours()))
+	}
+	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+}

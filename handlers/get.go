@@ -1,0 +1,29 @@
+package handlers
+
+import (
+	"context"
+
+	"github.com/PagerDuty/go-pagerduty"
+)
+
+func getRoutes() []Route {
+	return []Route{{
+		Kind: Slash, ID: "get", Usage: "get [INC]", Help: "Show the incident card with buttons for the other actions.",
+		Incident: OnlyRef, NeedsKey: true,
+		Handle: func(ctx context.Context, r *Request) (Reply, error) {
+			inc, err := r.PD.GetIncident(ctx, Ref{ID: r.Incident})
+			if err != nil {
+				return Reply{}, err
+			}
+			return cardReply(r, inc), nil
+		},
+	}}
+}
+
+func cardReply(r *Request, inc *pagerduty.Incident) Reply {
+	return Reply{
+		Text:    "Incident " + IncidentLabel(inc) + " (" + inc.Status + ")",
+		Blocks:  Card(inc, r.Now()),
+		NoAudit: true,
+	}
+}

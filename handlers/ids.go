@@ -1,0 +1,141 @@
+package handlers
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// maxRefLen bounds what we even look at as an incident reference; a URL to an
+// incident is well under it.
+const maxRefLen = 200
+
+var (
+	// PagerDuty incident IDs: 7 characters starting with P (classic) or 14
+	// starting with Q (current), upper-case letters and digits only.
+	incidentIDRe = regexp.MustCompile(`^(P[A-Z0-9]{6}|Q[A-Z0-9]{13})$`)
+	// Other PagerDuty object IDs (users, policies, services).
+	objectIDRe = regexp.MustCompile(`^P[A-Z0-9]{6}$`)
+	numberRe   = regexp.MustCompile(`^#?([0-9]{1,10})$`)
+	// An incident URL inside free text (topic, purpose, a message).
+	incidentURLInText = regexp.MustCompile(`https://[a-z0-9-]+\.(?:eu\.)?pagerduty\.com/incidents/([A-Z0-9]+)\b`)
+	// A bare ID inside free text; it must hold a digit so words such as
+	// "PROBLEM" in a topic are not taken for incidents.
+	incidentIDInText = regexp.MustCompile(`\b(P[A-Z0-9]{6}|Q[A-Z0-9]{13})\b`)
+)
+
+// Ref is a well-formed reference to an incident: an ID, or a number that must
+// be looked up before anything is written.
+type Ref struct {
+	ID     string
+	Number uint
+}
+
+// IsZero reports whether r names nothing.
+func (r Ref) IsZero() bool { return r.ID == "" && r.Number == 0 }
+
+func (r Ref) String() string {
+	if r.ID != "" {
+		return r.ID
+	}
+	if r.Number != 0 {
+		return "#" + strconv.FormatUint(uint64(r.Number), 10)
+	}
+	return ""
+}
+
+// PathID is the string that goes into a PagerDuty URL path: the ID, or the
+// number (GET /incidents/{number} accepts it).
+func (r Ref) PathID() string {
+	if r.ID != "" {
+		return r.ID
+	}
+	return strconv.FormatUint(uint64(r.Number), 10)
+}
+
+// ValidIncidentID reports whether s is a well-formed incident ID.
+func ValidIncidentID(s string) bool { return incidentIDRe.MatchString(s) }
+
+// ValidObjectID reports whether s is a well-formed PagerDuty user, policy or
+// service ID.
+func ValidObjectID(s string) bool { return objectIDRe.MatchString(s) }
+
+// ParseRef parses an incident ID, an incident URL (plain or wrapped by Slack
+// as <url> or <url|label>) or #NUMBER. It refuses anything else, so nothing
+// that is not a well-formed reference reaches a PagerDuty URL path.
+func ParseRef(s string) (Ref, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return Ref{}, fmt.Errorf("empty incident reference")
+	}
+	if len(s) > maxRefLen {
+		return Ref{}, &UserError{Msg: "That is not an incident reference: give an incident ID (like Q1ABCDEFGHIJKL), an incident URL or #NUMBER."}
+	}
+	if strings.HasPrefix(s, "<") && strings.HasSuffix(s, ">") {
+		s = strings.TrimSuffix(strings.TrimPrefix(s, "<"), ">")
+		if i := strings.IndexByte(s, '|'); i >= 0 {
+			s = s[:i]
+		}
+	}
+	if incidentIDRe.MatchString(s) {
+		return Ref{ID: s}, nil
+	}
+	if m := numberRe.FindStringSubmatch(s); m != nil && strings.HasPrefix(s, "#") {
+		n, err := strconv.ParseUint(m[1], 10, 32)
+		if err == nil && n > 0 {
+			return Ref{Number: uint(n)}, nil
+		}
+	}
+	if u, err := url.Parse(s); err == nil && u.Scheme == "https" && isPagerDutyHost(u.Host) && u.RawQuery == "" {
+		parts := strings.Split(strings.Trim(u.EscapedPath(), "/"), "/")
+		if len(parts) == 2 && parts[0] == "incidents" && incidentIDRe.MatchString(parts[1]) {
+			return Ref{ID: parts[1]}, nil
+		}
+	}
+	return Ref{}, &UserError{Msg: fmt.Sprintf("`%s` is not an incident reference: give an incident ID (like Q1ABCDEFGHIJKL), an incident URL or #NUMBER.", Escape(clip(s, 60)))}
+}
+
+// LooksLikeRef reports whether a word is meant as an incident reference (so
+// "/pd note Q1ABC… text" takes it as the incident rather than as text).
+func LooksLikeRef(s string) bool {
+	_, err := ParseRef(s)
+	return err == nil
+}
+
+// FindRefInText finds an incident URL or ID in free text such as a channel
+// topic or a message.
+func FindRefInText(s string) (Ref, bool) {
+	if m := incidentURLInText.FindStringSubmatch(s); m != nil && incidentIDRe.MatchString(m[1]) {
+		return Ref{ID: m[1]}, true
+	}
+	for _, m := range incidentIDInText.FindAllString(s, -1) {
+		if strings.ContainsAny(m, "0123456789") {
+			return Ref{ID: m}, true
+		}
+	}
+	return Ref{}, false
+}
+
+func isPagerDutyHost(h string) bool {
+	return h == "pagerduty.com" || strings.HasSuffix(h, ".pagerduty.com")
+}
+
+// SplitFirst splits off the first whitespace-separated word.
+func SplitFirst(s string) (first, rest string) {
+	s = strings.TrimSpace(s)
+	i := strings.IndexFunc(s, func(r rune) bool { return r == ' ' || r == '\t' || r == '\n' })
+	if i < 0 {
+		return s, ""
+	}
+	return s[:i], strings.TrimSpace(s[i+1:])
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

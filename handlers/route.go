@@ -1,0 +1,163 @@
+package handlers
+
+import (
+	"context"
+	"time"
+
+	"github.com/slack-go/slack"
+)
+
+// Kind says which Slack surface a route answers.
+type Kind int
+
+// The kinds of routes. IDs are unique within a kind.
+const (
+	Slash           Kind = iota // a /pd subcommand ("" is bare /pd)
+	Action                      // a block action_id (buttons)
+	Submission                  // a modal callback_id (view_submission)
+	Shortcut                    // a global shortcut callback_id
+	MessageShortcut             // a message shortcut callback_id
+	Suggestion                  // an external_select action_id (block_suggestion)
+)
+
+func (k Kind) String() string {
+	return [...]string{"slash", "action", "submission", "shortcut", "message_shortcut", "suggestion"}[k]
+}
+
+// IncidentMode says how a slash route finds its incident.
+type IncidentMode int
+
+const (
+	// NoIncident: the route does not act on an incident.
+	NoIncident IncidentMode = iota
+	// LeadingRef: an optional reference as the first word, the rest is text;
+	// without one, the channel's incident.
+	LeadingRef
+	// OnlyRef: the whole argument, when given, must be a reference; without
+	// one, the channel's incident.
+	OnlyRef
+	// RequiredRef: the whole argument must be a reference (no fallback).
+	RequiredRef
+	// FromValue: the incident comes from the button value or the modal's
+	// metadata, checked by the handler.
+	FromValue
+)
+
+// Route is one entry of the route table.
+type Route struct {
+	Kind  Kind
+	ID    string
+	Usage string // slash: the arguments, e.g. "note [INC] TEXT"
+	Help  string // one line for /pd help
+
+	Incident   IncidentMode
+	NeedsKey   bool // a PagerDuty client keyed for the channel
+	NeedsActor bool // the requester's PagerDuty identity (implies NeedsKey)
+	AdminOnly  bool
+	// Modal marks routes that answer with a modal: the dispatcher opens a
+	// loading modal within the trigger's lifetime before any slow call and
+	// fills it with the handler's modal.
+	Modal bool
+	// Title is the loading modal's title (≤ 24 characters).
+	Title string
+
+	// Validate checks a submission before it is acknowledged, so field errors
+	// can ride on the ack. It must be quick; ctx carries a short deadline.
+	Validate func(ctx context.Context, r *Request) map[string]string
+	Handle   func(ctx context.Context, r *Request) (Reply, error)
+}
+
+// Actor is the PagerDuty user a Slack user acts as.
+type Actor struct {
+	ID    string
+	Email string
+	Name  string
+}
+
+// Request is what a handler gets.
+type Request struct {
+	Team, Channel, User string // Slack IDs; Channel is the payload's channel
+	UserName            string // Slack display name, for confirmations
+
+	// Text is the slash argument text after the subcommand and, for
+	// LeadingRef routes, after the incident reference (Slack-escaped).
+	Text string
+	// Incident is the resolved incident ID ("" when the route needs none).
+	Incident string
+	// IncidentSource says where Incident came from ("argument", "link",
+	// "topic", "purpose", "button"), for messages.
+	IncidentSource string
+
+	PD      *PD   // nil unless the route needs a key
+	Actor   Actor // zero unless the route needs an actor
+	IsAdmin bool
+
+	// Interactive surfaces.
+	Values          map[string]map[string]slack.BlockAction // view state
+	PrivateMetadata string                                  // verified by the dispatcher
+	Action          *slack.BlockAction
+	Message         *slack.Message // message shortcuts and card buttons
+	Permalink       string         // message shortcuts
+	AuthorName      string         // message shortcuts
+	Query           string         // suggestions
+	ViewID          string
+
+	Now func() time.Time
+	// Lookup gives handlers a way to resolve Slack users named in text.
+	Slack SlackLookup
+	// Store gives handlers the few store operations they need.
+	Store StoreOps
+}
+
+// SlackLookup is the slice of Slack that handlers may use.
+type SlackLookup interface {
+	// UserEmail returns the profile email and display name of a Slack user.
+	UserEmail(ctx context.Context, userID string) (email, name string, err error)
+}
+
+// StoreOps is the slice of the store that handlers may use; the dispatcher
+// binds it to the request's team.
+type StoreOps interface {
+	SetLink(ctx context.Context, channel, incidentID string) error
+	DeleteLink(ctx context.Context, channel string) error
+	SetMapping(ctx context.Context, slackUser string, a Actor, override bool) error
+	// KeyStatus describes the key of a channel ("" = workspace default).
+	KeyStatus(ctx context.Context, channel string) (last4, setBy string, updated time.Time, err error)
+	SetKey(ctx context.Context, channel, key, setBy string) error
+	DeleteKey(ctx context.Context, channel string) error
+	// CheckKey validates a key against PagerDuty before it is saved.
+	CheckKey(ctx context.Context, key string) error
+}
+
+// Reply is what a handler returns.
+type Reply struct {
+	Text   string
+	Blocks []slack.Block
+	// InChannel makes the reply visible to the channel (confirmations);
+	// otherwise only the requester sees it.
+	InChannel bool
+	// ReplaceOriginal replaces the message a button was clicked in.
+	ReplaceOriginal bool
+	// Modal opens (or, after a loading modal, fills) a modal.
+	Modal *slack.ModalViewRequest
+	// PushModal pushes a modal on top of the current one (view submissions).
+	PushModal bool
+	// Errors are field errors for a submission, keyed by input block_id.
+	Errors map[string]string
+	// Options answer a suggestion.
+	Options []*slack.OptionBlockObject
+	// Audit names the incident acted on when it differs from Request.Incident.
+	AuditIncident string
+	// NoAudit marks read-only answers that need no audit row.
+	NoAudit bool
+}
+
+// UserError is an error whose message is meant for the requester as is.
+type UserError struct{ Msg string }
+
+func (e *UserError) Error() string { return e.Msg }
+
+// Userf builds a UserError.
+func Userf(format string, a ...any) error {
+	return &UserError{Msg: sprintf(format, a...)}
+}

@@ -1,0 +1,16 @@
+package handlers
+
+import "strings"
+
+var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// Escape makes user or PagerDuty text safe inside Slack mrkdwn: nobody can
+// inject <!channel>, a mention or a disguised link through an incident title
+// or a note.
+func Escape(s string) string { return mrkdwnEscaper.Replace(s) }
+
+// Unescape reverses Slack's own escaping of slash-command text, so a note
+// reads "a < b" in PagerDuty rather than "a &lt; b".
+func Unescape(s string) string {
+	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
+}
