@@ -39,7 +39,7 @@ func (b *Bot) newRequest(c *call) *handlers.Request {
 	return &handlers.Request{
 		Team: c.team, Channel: c.channel, User: c.user,
 		Now:   b.now,
-		Slack: slackLookup{b},
+		Slack: slackLookup{b: b, team: c.team},
 		Store: &storeOps{b: b, team: c.team},
 	}
 }
@@ -74,7 +74,7 @@ func (b *Bot) onSlash(ctx context.Context, e *envelope, cmd slack.SlashCommand) 
 	req := b.newRequest(c)
 	req.UserName = cmd.UserName
 	req.Text = rest
-	b.serve(ctx, c, req, func(ctx context.Context) error { return b.explicitRef(c, req) })
+	b.serve(ctx, c, req, func(ctx context.Context) error { return b.explicitRef(c, req) }, nil)
 }
 
 // explicitRef reads the incident reference out of slash text, refusing a
@@ -106,7 +106,6 @@ func (b *Bot) explicitRef(c *call, req *handlers.Request) error {
 	return nil
 }
 
-
 // setExplicit stores a parsed reference until the incident is resolved.
 func (b *Bot) setExplicit(req *handlers.Request, ref handlers.Ref) error {
 	req.IncidentSource = "argument"
@@ -118,33 +117,39 @@ func (b *Bot) setExplicit(req *handlers.Request, ref handlers.Ref) error {
 	return nil
 }
 
-// serve runs one request: prerequisites, handler, reply, audit.
-func (b *Bot) serve(ctx context.Context, c *call, req *handlers.Request, parse func(context.Context) error) {
+// serve runs one request: the pure checks (the reference's shape), the
+// loading modal when the answer is a form, the slow prerequisites, the
+// handler, the reply and the audit row.
+func (b *Bot) serve(ctx context.Context, c *call, req *handlers.Request, parse, enrich func(context.Context) error) {
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.WorkTimeout)
 	defer cancel()
-	if c.route.Modal && c.triggerID != "" {
+	var reply handlers.Reply
+	err := runIf(ctx, parse)
+	if err == nil && c.route.Modal && c.triggerID != "" && (c.route.Kind != handlers.Slash || strings.TrimSpace(req.Text) == "") {
 		b.openLoading(ctx, c)
 	}
-	reply, err := b.prepareAndHandle(ctx, c, req, parse)
+	if err == nil {
+		err = runIf(ctx, enrich)
+	}
+	if err == nil {
+		err = b.prepare(ctx, c, req)
+	}
+	if err == nil {
+		reply, err = c.route.Handle(ctx, req)
+	}
 	b.finish(ctx, c, req, reply, err)
 }
 
-func (b *Bot) prepareAndHandle(ctx context.Context, c *call, req *handlers.Request, parse func(context.Context) error) (handlers.Reply, error) {
-	if err := b.prepare(ctx, c, req, parse); err != nil {
-		return handlers.Reply{}, err
+func runIf(ctx context.Context, f func(context.Context) error) error {
+	if f == nil {
+		return nil
 	}
-	return c.route.Handle(ctx, req)
+	return f(ctx)
 }
 
 // prepare checks and fills in what the route needs, cheapest first, so bad
-// input is refused before any PagerDuty request: the reference's shape,
-// admin rights, the channel's key, the requester's identity, the incident.
-func (b *Bot) prepare(ctx context.Context, c *call, req *handlers.Request, parse func(context.Context) error) error {
-	if parse != nil {
-		if err := parse(ctx); err != nil {
-			return err
-		}
-	}
+// input is refused before any PagerDuty request: admin rights, the channel's key, the requester's identity, the incident.
+func (b *Bot) prepare(ctx context.Context, c *call, req *handlers.Request) error {
 	if c.route.AdminOnly {
 		ok, err := b.isAdmin(ctx, c.team, c.user)
 		if err != nil {

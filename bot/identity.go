@@ -19,6 +19,11 @@ const mappingTTL = 24 * time.Hour
 // cached in the store. A user who maps to nobody gets advice and nothing is
 // sent to PagerDuty on their behalf.
 func (b *Bot) actor(ctx context.Context, team, user string, pd *handlers.PD) (handlers.Actor, error) {
+	return b.actorFor(ctx, team, user, pd)
+}
+
+// actorFor maps any Slack user (the requester, or someone mentioned).
+func (b *Bot) actorFor(ctx context.Context, team, user string, pd *handlers.PD) (handlers.Actor, error) {
 	m, err := b.store.Mapping(ctx, team, user)
 	switch {
 	case err == nil && (m.Override || b.now().Sub(m.UpdatedAt) < mappingTTL) && m.Email != "":

@@ -83,7 +83,7 @@ func (b *Bot) onBlockAction(ctx context.Context, e *envelope, team string, ic sl
 			req.Incident, req.IncidentSource = id, "button"
 		}
 		return nil
-	})
+	}, nil)
 }
 
 func (b *Bot) onSubmission(ctx context.Context, e *envelope, team string, ic slack.InteractionCallback) {
@@ -132,7 +132,7 @@ func (b *Bot) onSubmission(ctx context.Context, e *envelope, team string, ic sla
 	if !b.claim(ctx, c) {
 		return
 	}
-	b.serve(ctx, c, req, nil)
+	b.serve(ctx, c, req, nil, nil)
 }
 
 func (b *Bot) onSuggestion(ctx context.Context, e *envelope, team string, ic slack.InteractionCallback) {
@@ -153,7 +153,7 @@ func (b *Bot) onSuggestion(ctx context.Context, e *envelope, team string, ic sla
 	vctx, cancel := context.WithTimeout(ctx, validateBudget)
 	defer cancel()
 	var reply handlers.Reply
-	err = b.prepare(vctx, c, req, nil)
+	err = b.prepare(vctx, c, req)
 	if err == nil {
 		reply, err = route.Handle(vctx, req)
 	}
@@ -187,7 +187,17 @@ func (b *Bot) onShortcut(ctx context.Context, e *envelope, team string, ic slack
 		msg := ic.Message
 		req.Message = &msg
 	}
-	b.serve(ctx, c, req, func(ctx context.Context) error {
+	parse := func(context.Context) error {
+		if kind == handlers.MessageShortcut && route.Incident == handlers.FromValue {
+			ref, ok := handlers.FindRefInText(ic.Message.Text)
+			if !ok {
+				return handlers.Userf("That message holds no PagerDuty incident URL or ID.")
+			}
+			req.Incident, req.IncidentSource = ref.ID, "message"
+		}
+		return nil
+	}
+	b.serve(ctx, c, req, parse, func(ctx context.Context) error {
 		if kind != handlers.MessageShortcut {
 			return nil
 		}

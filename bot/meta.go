@@ -16,8 +16,8 @@ const privateMetadataLimit = 3000
 // signed, so a submission can be trusted to name the channel whose key it
 // may use.
 type viewMeta struct {
-	Channel string `json:"c"`
-	User    string `json:"u"`
+	Channel  string `json:"c"`
+	User     string `json:"u"`
 	Incident string `json:"i,omitempty"`
 	Data     string `json:"d,omitempty"`
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/pdbot/pdbot/handlers"
 )
 
 // userTTL bounds how long Slack user facts (admin flag, email) are trusted.
@@ -62,7 +64,10 @@ func (b *Bot) isAdmin(ctx context.Context, team, user string) (bool, error) {
 }
 
 // slackLookup is the handlers.SlackLookup the bot hands out.
-type slackLookup struct{ b *Bot }
+type slackLookup struct {
+	b    *Bot
+	team string
+}
 
 func (s slackLookup) UserEmail(ctx context.Context, id string) (string, string, error) {
 	u, err := s.b.users.get(ctx, id)
@@ -79,4 +84,8 @@ func displayName(u *slack.User) string {
 		}
 	}
 	return u.ID
+}
+
+func (s slackLookup) Actor(ctx context.Context, id string, pd *handlers.PD) (handlers.Actor, error) {
+	return s.b.actorFor(ctx, s.team, id, pd)
 }

@@ -124,8 +124,12 @@ func CardButtons(id, status string) *slack.ActionBlock {
 	return slack.NewActionBlock("card_actions", els...)
 }
 
-// cardExtraButtons lists buttons of actions that live in other files.
-var cardExtraButtons []struct{ id, label string }
+// cardExtraButtons are the buttons that open a form.
+var cardExtraButtons = []struct{ id, label string }{
+	{ActionReassign, "Reassign"},
+	{ActionEscalate, "Escalate"},
+	{ActionResponders, "Add responders"},
+}
 
 func titleCase(s string) string {
 	if s == "" {

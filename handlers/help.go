@@ -41,9 +41,12 @@ func filterOut(lines []string, sub string) []string {
 
 // All returns every route pdbot serves.
 func All() []Route {
+	cache := newSuggestCache()
 	var rs []Route
-	for _, f := range []func() []Route{noteRoutes, statusRoutes, getRoutes, linkRoutes, whoamiRoutes, keyRoutes, mapRoutes} {
+	for _, f := range []func() []Route{noteRoutes, noteModalRoutes, statusRoutes, updateRoutes, getRoutes, escalateRoutes, respondersRoutes,
+		pickerRoutes, linkRoutes, whoamiRoutes, keyRoutes, mapRoutes} {
 		rs = append(rs, f()...)
 	}
+	rs = append(rs, suggestRoutes(cache)...)
 	return append(rs, helpRoute(rs))
 }

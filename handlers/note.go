@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/slack-go/slack"
 )
 
 // maxNoteLen bounds a note; PagerDuty documents no limit, and anything past
@@ -40,4 +42,72 @@ func addNote(ctx context.Context, r *Request, id, text string) (Reply, error) {
 		Text:          fmt.Sprintf(":memo: %s added a note to `%s` via Slack:\n>%s", Escape(r.Actor.Name), id, strings.ReplaceAll(Escape(clip(text, noteQuoteLimit)), "\n", "\n>")),
 		AuditIncident: id,
 	}, nil
+}
+
+// Note modal and shortcut IDs.
+const (
+	NoteCallback       = "note_submit"
+	NoteFromMessage    = "note_from_message" // message shortcut
+	noteBlock          = "note"
+	noteAction         = "note_input"
+	noteModalTextLimit = 3000 // plain_text_input ceiling
+)
+
+func noteModalRoutes() []Route {
+	return []Route{
+		{
+			Kind: Action, ID: ActionNote, Help: "Card button: add a note (opens a form).",
+			Incident: FromValue, NeedsKey: true, Modal: true, Title: "Add note",
+			Handle: func(ctx context.Context, r *Request) (Reply, error) {
+				return Reply{Modal: NoteModal(r.Incident, ""), NoAudit: true}, nil
+			},
+		},
+		{
+			Kind: MessageShortcut, ID: NoteFromMessage, Help: "Message shortcut: add the message as an incident note.",
+			Incident: OnlyRef, NeedsKey: true, Modal: true, Title: "Add note",
+			Handle: func(ctx context.Context, r *Request) (Reply, error) {
+				return Reply{Modal: NoteModal(r.Incident, messageNote(r)), NoAudit: true}, nil
+			},
+		},
+		{
+			Kind: Submission, ID: NoteCallback, Help: "The note form.",
+			Incident: FromValue, NeedsActor: true,
+			Validate: func(ctx context.Context, r *Request) map[string]string {
+				if value(r, noteBlock, noteAction) == "" {
+					return map[string]string{noteBlock: "Write the note."}
+				}
+				return nil
+			},
+			Handle: func(ctx context.Context, r *Request) (Reply, error) {
+				return addNote(ctx, r, r.Incident, value(r, noteBlock, noteAction))
+			},
+		},
+	}
+}
+
+// messageNote is the prefilled note for a message: its text, its author and
+// a link back to it.
+func messageNote(r *Request) string {
+	if r.Message == nil {
+		return ""
+	}
+	author := r.AuthorName
+	if author == "" {
+		author = "someone"
+	}
+	text := FromSlack(r.Message.Text)
+	note := fmt.Sprintf("%s wrote in Slack", author)
+	if r.Permalink != "" {
+		note += " (" + r.Permalink + ")"
+	}
+	note += ":\n" + text
+	return clip(note, noteModalTextLimit)
+}
+
+// NoteModal is the note form, optionally prefilled.
+func NoteModal(id, prefill string) *slack.ModalViewRequest {
+	return modal(NoteCallback, "Add note", "Add note",
+		textInput(noteBlock, noteAction, "Note", "What happened, what you tried, what is next", prefill, true, false, noteModalTextLimit),
+		incidentContext(id),
+	)
 }

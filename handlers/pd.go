@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -33,9 +35,10 @@ const (
 // It allow-lists every ID before it goes into a URL path (go-pagerduty joins
 // them unescaped) and refuses writes without a requester.
 type PD struct {
-	c    *pagerduty.Client
-	from string // the requester's email, sent as From on every write
-	rate *rateState
+	c     *pagerduty.Client
+	keyID string // a fingerprint of the key, for caches; never the key
+	from  string // the requester's email, sent as From on every write
+	rate  *rateState
 }
 
 // PDOptions tune NewPD.
@@ -65,8 +68,13 @@ func NewPD(baseURL, key string, o PDOptions) *PD {
 		// write as a GET somewhere else.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	return &PD{c: c, rate: rs}
+	sum := sha256.Sum256([]byte(key))
+	return &PD{c: c, rate: rs, keyID: hex.EncodeToString(sum[:8])}
 }
+
+// KeyID is a fingerprint of the client's key: equal keys, equal IDs. Caches
+// use it so answers given for one key never serve another.
+func (p *PD) KeyID() string { return p.keyID }
 
 // As returns a copy of the client that acts as the requester with that email.
 func (p *PD) As(email string) *PD {
@@ -184,13 +192,14 @@ func (p *PD) FindUserByEmail(ctx context.Context, email string) (*pagerduty.User
 	return nil, nil
 }
 
-// SearchUsers returns up to limit users matching query.
-func (p *PD) SearchUsers(ctx context.Context, query string, limit uint) ([]pagerduty.User, error) {
+// SearchUsers returns up to limit users matching query, and whether
+// PagerDuty has more.
+func (p *PD) SearchUsers(ctx context.Context, query string, limit uint) ([]pagerduty.User, bool, error) {
 	resp, err := p.c.ListUsersWithContext(ctx, pagerduty.ListUsersOptions{Query: query, Limit: min(limit, pdPageLimit)})
 	if err != nil {
-		return nil, fmt.Errorf("search users: %w", err)
+		return nil, false, fmt.Errorf("search users: %w", err)
 	}
-	return resp.Users, nil
+	return resp.Users, resp.More, nil
 }
 
 // GetUser fetches a user by ID.
@@ -205,13 +214,14 @@ func (p *PD) GetUser(ctx context.Context, id string) (*pagerduty.User, error) {
 	return u, nil
 }
 
-// SearchPolicies returns up to limit escalation policies matching query.
-func (p *PD) SearchPolicies(ctx context.Context, query string, limit uint) ([]pagerduty.EscalationPolicy, error) {
+// SearchPolicies returns up to limit escalation policies matching query,
+// and whether PagerDuty has more.
+func (p *PD) SearchPolicies(ctx context.Context, query string, limit uint) ([]pagerduty.EscalationPolicy, bool, error) {
 	resp, err := p.c.ListEscalationPoliciesWithContext(ctx, pagerduty.ListEscalationPoliciesOptions{Query: query, Limit: min(limit, pdPageLimit)})
 	if err != nil {
-		return nil, fmt.Errorf("search escalation policies: %w", err)
+		return nil, false, fmt.Errorf("search escalation policies: %w", err)
 	}
-	return resp.EscalationPolicies, nil
+	return resp.EscalationPolicies, resp.More, nil
 }
 
 // GetPolicy fetches an escalation policy by ID.

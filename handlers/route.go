@@ -113,6 +113,9 @@ type Request struct {
 type SlackLookup interface {
 	// UserEmail returns the profile email and display name of a Slack user.
 	UserEmail(ctx context.Context, userID string) (email, name string, err error)
+	// Actor maps a Slack user to their PagerDuty user, the way the requester
+	// is mapped (admin override, else exact email match).
+	Actor(ctx context.Context, userID string, pd *PD) (Actor, error)
 }
 
 // StoreOps is the slice of the store that handlers may use; the dispatcher

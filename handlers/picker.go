@@ -1,0 +1,75 @@
+package handlers
+
+import (
+	"context"
+
+	"github.com/slack-go/slack"
+)
+
+// Shortcut and picker IDs.
+const (
+	ShowIncident   = "show_incident" // message shortcut
+	PickerShortcut = "pd_actions"    // global shortcut
+	PickerCallback = "picker_submit"
+	pickerBlock    = "incident"
+	pickerAction   = "incident_input"
+)
+
+func pickerRoutes() []Route {
+	return []Route{
+		{
+			Kind: Slash, ID: "", Usage: "", Help: "The action picker: the channel's incident card with a button for every action.",
+			Incident: OnlyRef, NeedsKey: true,
+			Handle: showCard,
+		},
+		{
+			Kind: MessageShortcut, ID: ShowIncident, Help: "Message shortcut: show the PagerDuty incident a message names.",
+			Incident: FromValue, NeedsKey: true,
+			Handle: showCard,
+		},
+		{
+			Kind: Shortcut, ID: PickerShortcut, Help: "Global shortcut: pick an incident, get its card.",
+			Modal: true, Title: "PagerDuty incident",
+			Handle: func(ctx context.Context, r *Request) (Reply, error) {
+				return Reply{Modal: PickerModal(), NoAudit: true}, nil
+			},
+		},
+		{
+			Kind: Submission, ID: PickerCallback, Help: "The incident picker form.",
+			NeedsKey: true,
+			Validate: func(ctx context.Context, r *Request) map[string]string {
+				if _, err := ParseRef(value(r, pickerBlock, pickerAction)); err != nil {
+					return map[string]string{pickerBlock: "Give an incident ID (like Q1ABCDEFGHIJKL), an incident URL or #NUMBER."}
+				}
+				return nil
+			},
+			Handle: func(ctx context.Context, r *Request) (Reply, error) {
+				ref, err := ParseRef(value(r, pickerBlock, pickerAction))
+				if err != nil {
+					return Reply{}, err
+				}
+				inc, err := r.PD.GetIncident(ctx, ref)
+				if err != nil {
+					return Reply{}, err
+				}
+				return cardReply(r, inc), nil
+			},
+		},
+	}
+}
+
+func showCard(ctx context.Context, r *Request) (Reply, error) {
+	inc, err := r.PD.GetIncident(ctx, Ref{ID: r.Incident})
+	if err != nil {
+		return Reply{}, err
+	}
+	return cardReply(r, inc), nil
+}
+
+// PickerModal asks for an incident (global shortcuts have no channel).
+func PickerModal() *slack.ModalViewRequest {
+	return modal(PickerCallback, "PagerDuty incident", "Show",
+		TextSection("intro", "Which incident? pdbot shows its card, with a button for every action. Shortcuts outside a channel use the workspace's default PagerDuty key."),
+		textInput(pickerBlock, pickerAction, "Incident", "Q1ABCDEFGHIJKL, an incident URL or #42", "", false, false, maxRefLen),
+	)
+}
