@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -26,6 +27,11 @@ func (s Secret) String() string { return "<secret>" }
 
 // GoString implements fmt.GoStringer so %#v is safe too.
 func (s Secret) GoString() string { return "<secret>" }
+
+// Format implements fmt.Formatter so that every verb prints "<secret>".
+// Without it a verb that does not fit a string (%d, %t) would print the
+// plaintext inside fmt's "%!d(store.Secret=…)" error text.
+func (s Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte("<secret>")) }
 
 // MarshalJSON keeps secrets out of JSON.
 func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"<secret>"`), nil }
@@ -69,6 +75,14 @@ type AuditEntry struct {
 }
 
 // Store is everything pdbot keeps. Implementations are safe for concurrent use.
+//
+// Shared rules of every implementation (the storetest suite checks them):
+//   - A lookup or delete of a record that does not exist returns an error
+//     that errors.Is ErrNotFound.
+//   - team must not be empty; neither may slackUser nor a Claim id.
+//   - Times are stored in UTC with microsecond precision.
+//   - Only sealed API keys are written; an API key that does not open wraps
+//     ErrCannotUnseal.
 type Store interface {
 	// SetAPIKey seals and stores the key of a channel (or of the workspace
 	// when channel is DefaultChannel).
@@ -77,26 +91,41 @@ type Store interface {
 	APIKey(ctx context.Context, team, channel string) (Secret, error)
 	// APIKeyInfo describes the stored key without opening it.
 	APIKeyInfo(ctx context.Context, team, channel string) (KeyInfo, error)
+	// DeleteAPIKey removes exactly that key; the workspace default and
+	// other channels are untouched.
 	DeleteAPIKey(ctx context.Context, team, channel string) error
 
 	SetLink(ctx context.Context, team, channel, incidentID string) error
 	Link(ctx context.Context, team, channel string) (string, error)
 	DeleteLink(ctx context.Context, team, channel string) error
 
+	// SetMapping stores m. A mapping with Override false never replaces an
+	// existing override (the call succeeds and the override stands); an
+	// override replaces anything. A zero UpdatedAt is set to now.
 	SetMapping(ctx context.Context, team, slackUser string, m Mapping) error
 	Mapping(ctx context.Context, team, slackUser string) (Mapping, error)
 	DeleteMapping(ctx context.Context, team, slackUser string) error
 
+	// AppendAudit records e. A zero Time is set to now.
 	AppendAudit(ctx context.Context, e AuditEntry) error
-	// Audit returns the newest entries of a team, newest first.
+	// Audit returns the newest entries of a team, newest first (by Time,
+	// then by order of appending), at most limit of them; limit <= 0
+	// returns none.
 	Audit(ctx context.Context, team string, limit int) ([]AuditEntry, error)
 
 	// Claim records id as seen for ttl. It returns true for the first caller
-	// (across all replicas sharing the store) and false while the record lives.
+	// (across all replicas sharing the store) and false while the record lives;
+	// once ttl has passed the next caller gets true again. ttl must be
+	// positive. Expired records are removed lazily.
 	Claim(ctx context.Context, id string, ttl time.Duration) (bool, error)
 
 	// Reseal opens every sealed key with the ring and seals it again under the
-	// newest master key. It returns how many records were rewritten.
+	// newest master key. It returns how many records were rewritten; records
+	// already sealed under the newest key are left alone, so a second run
+	// rewrites none. Each record is rewritten atomically, so the store stays
+	// in use meanwhile. Records that fail are skipped and reported in the
+	// joined error, each naming its team and channel; one that the ring
+	// cannot open wraps ErrCannotUnseal.
 	Reseal(ctx context.Context) (int, error)
 
 	Close() error

@@ -1,0 +1,456 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// boltOpenTimeout bounds how long OpenBolt waits for the file lock that
+// another process (a second pdbot on the same file) may hold.
+var boltOpenTimeout = 2 * time.Second
+
+// boltClaimSweep caps how many expired claims one Claim removes, so the
+// clean-up cost stays flat however many have piled up.
+const boltClaimSweep = 64
+
+// The bbolt layout, format 1. Record keys of team and channel (or user) are
+// uvarint(len(team)) || team || name, so no two pairs share a key.
+var (
+	bktMeta        = []byte("meta")         // "format" → boltFormat
+	bktAPIKeys     = []byte("apikeys")      // team,channel → JSON boltKeyRecord
+	bktLinks       = []byte("links")        // team,channel → incident ID
+	bktMappings    = []byte("mappings")     // team,user → JSON Mapping
+	bktAudit       = []byte("audit")        // team → bucket: time(8) || seq(8) → JSON AuditEntry
+	bktClaims      = []byte("claims")       // id → expiry (8, unix ns)
+	bktClaimExpiry = []byte("claim_expiry") // expiry(8) || id → nil, for the lazy sweep
+
+	metaFormat = []byte("format")
+)
+
+const boltFormat = 1
+
+// boltKeyRecord is a stored API key: sealed, with what APIKeyInfo shows.
+type boltKeyRecord struct {
+	Sealed    []byte    `json:"sealed"`
+	Last4     string    `json:"last4"`
+	SetBy     string    `json:"set_by"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+type boltStore struct {
+	db   *bolt.DB
+	ring *KeyRing
+}
+
+// OpenBolt opens (creating if needed, mode 0600) the bbolt file at path. A
+// file locked by another process fails after a short wait with an error
+// that says so. bbolt allows one process per file: use PostgreSQL for
+// several replicas.
+func OpenBolt(path string, ring *KeyRing) (Store, error) {
+	if ring == nil || ring.Len() == 0 {
+		return nil, errors.New("open bolt store: no master key ring")
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: boltOpenTimeout})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("open bolt store %s: file is locked by another process (is another pdbot running on it?): %w", path, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open bolt store %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bktMeta, bktAPIKeys, bktLinks, bktMappings, bktAudit, bktClaims, bktClaimExpiry} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bktMeta)
+		switch v := meta.Get(metaFormat); {
+		case v == nil:
+			return meta.Put(metaFormat, []byte{boltFormat})
+		case len(v) != 1 || v[0] != boltFormat:
+			return fmt.Errorf("unknown file format %v (this pdbot knows %d)", v, boltFormat)
+		}
+		return nil
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open bolt store %s: %w", path, err)
+	}
+	return &boltStore{db: db, ring: ring}, nil
+}
+
+func recordKey(team, name string) []byte {
+	b := make([]byte, 0, binary.MaxVarintLen64+len(team)+len(name))
+	b = binary.AppendUvarint(b, uint64(len(team)))
+	b = append(b, team...)
+	return append(b, name...)
+}
+
+// splitRecordKey undoes recordKey.
+func splitRecordKey(k []byte) (team, name string, ok bool) {
+	n, w := binary.Uvarint(k)
+	if w <= 0 || uint64(len(k)-w) < n {
+		return "", "", false
+	}
+	return string(k[w : w+int(n)]), string(k[w+int(n):]), true
+}
+
+// sortableTime encodes t so that byte order is time order, before 1970 too.
+func sortableTime(t time.Time) []byte {
+	return binary.BigEndian.AppendUint64(nil, uint64(t.UnixNano())^(1<<63))
+}
+
+func (s *boltStore) view(ctx context.Context, fn func(*bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.View(fn)
+}
+
+func (s *boltStore) update(ctx context.Context, fn func(*bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Update(fn)
+}
+
+func (s *boltStore) SetAPIKey(ctx context.Context, team, channel string, key Secret, setBy string) error {
+	if err := checkKeyArgs(team, key); err != nil {
+		return err
+	}
+	sealed, err := s.ring.seal([]byte(key.Reveal()), team, channel)
+	if err != nil {
+		return fmt.Errorf("set api key of %s: %w", where(team, channel), err)
+	}
+	rec, err := json.Marshal(boltKeyRecord{Sealed: sealed, Last4: key.Last4(), SetBy: setBy, UpdatedAt: now()})
+	if err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bktAPIKeys).Put(recordKey(team, channel), rec)
+	})
+}
+
+func (s *boltStore) keyRecord(ctx context.Context, team, channel string) (boltKeyRecord, error) {
+	var rec boltKeyRecord
+	if err := checkTeam(team); err != nil {
+		return rec, err
+	}
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		v := tx.Bucket(bktAPIKeys).Get(recordKey(team, channel))
+		if v == nil {
+			return fmt.Errorf("api key of %s: %w", where(team, channel), ErrNotFound)
+		}
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return fmt.Errorf("api key of %s: corrupt record: %w", where(team, channel), err)
+		}
+		return nil
+	})
+	return rec, err
+}
+
+func (s *boltStore) APIKey(ctx context.Context, team, channel string) (Secret, error) {
+	rec, err := s.keyRecord(ctx, team, channel)
+	if err != nil {
+		return "", err
+	}
+	pt, _, err := s.ring.open(rec.Sealed, team, channel)
+	if err != nil {
+		return "", fmt.Errorf("api key of %s: %w", where(team, channel), err)
+	}
+	return Secret(pt), nil
+}
+
+func (s *boltStore) APIKeyInfo(ctx context.Context, team, channel string) (KeyInfo, error) {
+	rec, err := s.keyRecord(ctx, team, channel)
+	if err != nil {
+		return KeyInfo{}, err
+	}
+	return KeyInfo{Last4: rec.Last4, SetBy: rec.SetBy, UpdatedAt: rec.UpdatedAt.UTC()}, nil
+}
+
+func (s *boltStore) DeleteAPIKey(ctx context.Context, team, channel string) error {
+	if err := checkTeam(team); err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		return deleteExisting(tx.Bucket(bktAPIKeys), recordKey(team, channel), "api key of "+where(team, channel))
+	})
+}
+
+func deleteExisting(b *bolt.Bucket, key []byte, what string) error {
+	if b.Get(key) == nil {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return b.Delete(key)
+}
+
+func (s *boltStore) SetLink(ctx context.Context, team, channel, incidentID string) error {
+	if err := checkTeam(team); err != nil {
+		return err
+	}
+	if incidentID == "" {
+		return errors.New("store: empty incident id")
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bktLinks).Put(recordKey(team, channel), []byte(incidentID))
+	})
+}
+
+func (s *boltStore) Link(ctx context.Context, team, channel string) (string, error) {
+	if err := checkTeam(team); err != nil {
+		return "", err
+	}
+	var id string
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		v := tx.Bucket(bktLinks).Get(recordKey(team, channel))
+		if v == nil {
+			return fmt.Errorf("link of %s: %w", where(team, channel), ErrNotFound)
+		}
+		id = string(v)
+		return nil
+	})
+	return id, err
+}
+
+func (s *boltStore) DeleteLink(ctx context.Context, team, channel string) error {
+	if err := checkTeam(team); err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		return deleteExisting(tx.Bucket(bktLinks), recordKey(team, channel), "link of "+where(team, channel))
+	})
+}
+
+func (s *boltStore) SetMapping(ctx context.Context, team, slackUser string, m Mapping) error {
+	if err := checkUser(team, slackUser); err != nil {
+		return err
+	}
+	if m.UpdatedAt.IsZero() {
+		m.UpdatedAt = now()
+	}
+	m.UpdatedAt = normTime(m.UpdatedAt)
+	v, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bktMappings)
+		k := recordKey(team, slackUser)
+		if !m.Override {
+			if old := b.Get(k); old != nil {
+				var prev Mapping
+				if err := json.Unmarshal(old, &prev); err == nil && prev.Override {
+					return nil // an admin override stands
+				}
+			}
+		}
+		return b.Put(k, v)
+	})
+}
+
+func (s *boltStore) Mapping(ctx context.Context, team, slackUser string) (Mapping, error) {
+	var m Mapping
+	if err := checkUser(team, slackUser); err != nil {
+		return m, err
+	}
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		v := tx.Bucket(bktMappings).Get(recordKey(team, slackUser))
+		if v == nil {
+			return fmt.Errorf("mapping of team %s user %s: %w", team, slackUser, ErrNotFound)
+		}
+		return json.Unmarshal(v, &m)
+	})
+	if err != nil {
+		return Mapping{}, err
+	}
+	m.UpdatedAt = m.UpdatedAt.UTC()
+	return m, nil
+}
+
+func (s *boltStore) DeleteMapping(ctx context.Context, team, slackUser string) error {
+	if err := checkUser(team, slackUser); err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		return deleteExisting(tx.Bucket(bktMappings), recordKey(team, slackUser),
+			fmt.Sprintf("mapping of team %s user %s", team, slackUser))
+	})
+}
+
+func (s *boltStore) AppendAudit(ctx context.Context, e AuditEntry) error {
+	if err := checkTeam(e.Team); err != nil {
+		return err
+	}
+	if e.Time.IsZero() {
+		e.Time = now()
+	}
+	e.Time = normTime(e.Time)
+	v, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		b, err := tx.Bucket(bktAudit).CreateBucketIfNotExists([]byte(e.Team))
+		if err != nil {
+			return err
+		}
+		seq, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		return b.Put(binary.BigEndian.AppendUint64(sortableTime(e.Time), seq), v)
+	})
+}
+
+func (s *boltStore) Audit(ctx context.Context, team string, limit int) ([]AuditEntry, error) {
+	if err := checkTeam(team); err != nil {
+		return nil, err
+	}
+	var out []AuditEntry
+	if limit <= 0 {
+		return out, nil
+	}
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bktAudit).Bucket([]byte(team))
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, v := c.Last(); k != nil && len(out) < limit; k, v = c.Prev() {
+			var e AuditEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("audit of team %s: corrupt entry: %w", team, err)
+			}
+			e.Time = e.Time.UTC()
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (s *boltStore) Claim(ctx context.Context, id string, ttl time.Duration) (bool, error) {
+	if err := checkClaim(id, ttl); err != nil {
+		return false, err
+	}
+	won := false
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		claims, expiry := tx.Bucket(bktClaims), tx.Bucket(bktClaimExpiry)
+		t := time.Now()
+		nowKey := sortableTime(t)
+
+		// Lazy clean-up: drop a bounded number of expired claims, oldest first.
+		c := expiry.Cursor()
+		for i, k := 0, firstKey(c); i < boltClaimSweep && k != nil && bytes.Compare(k[:8], nowKey) <= 0; i, k = i+1, firstKey(c) {
+			if err := claims.Delete(k[8:]); err != nil {
+				return err
+			}
+			if err := expiry.Delete(k); err != nil {
+				return err
+			}
+		}
+
+		key := []byte(id)
+		if old := claims.Get(key); old != nil && bytes.Compare(old, nowKey) > 0 {
+			return nil // still claimed
+		} else if old != nil {
+			if err := expiry.Delete(append(bytes.Clone(old), key...)); err != nil {
+				return err
+			}
+		}
+		exp := sortableTime(t.Add(ttl))
+		if err := claims.Put(key, exp); err != nil {
+			return err
+		}
+		if err := expiry.Put(append(exp, key...), nil); err != nil {
+			return err
+		}
+		won = true
+		return nil
+	})
+	return won, err
+}
+
+// firstKey returns a copy of the cursor's first key, or nil when the bucket
+// is empty. Keys shorter than a timestamp are never written.
+func firstKey(c *bolt.Cursor) []byte {
+	k, _ := c.First()
+	if len(k) < 8 {
+		return nil
+	}
+	return bytes.Clone(k)
+}
+
+func (s *boltStore) Reseal(ctx context.Context) (int, error) {
+	// Collect the record keys first, then rewrite each in its own short
+	// transaction so other requests interleave.
+	var keys [][]byte
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bktAPIKeys).ForEach(func(k, _ []byte) error {
+			keys = append(keys, bytes.Clone(k))
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("reseal: %w", err)
+	}
+	n := 0
+	var errs []error
+	for _, k := range keys {
+		team, channel, ok := splitRecordKey(k)
+		if !ok {
+			errs = append(errs, fmt.Errorf("reseal: malformed record key %q", k))
+			continue
+		}
+		var rewrote bool
+		err := s.update(ctx, func(tx *bolt.Tx) error {
+			b := tx.Bucket(bktAPIKeys)
+			v := b.Get(k)
+			if v == nil {
+				return nil // deleted meanwhile
+			}
+			var rec boltKeyRecord
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return fmt.Errorf("corrupt record: %w", err)
+			}
+			pt, idx, err := s.ring.open(rec.Sealed, team, channel)
+			if err != nil {
+				return err
+			}
+			if idx == 0 {
+				return nil
+			}
+			if rec.Sealed, err = s.ring.seal(pt, team, channel); err != nil {
+				return err
+			}
+			v, err = json.Marshal(rec)
+			if err != nil {
+				return err
+			}
+			rewrote = true
+			return b.Put(k, v)
+		})
+		if ctx.Err() != nil {
+			return n, fmt.Errorf("reseal: %w", ctx.Err())
+		}
+		if err != nil {
+			errs = append(errs, resealFailed(team, channel, err))
+			continue
+		}
+		if rewrote {
+			n++
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+func (s *boltStore) Close() error { return s.db.Close() }

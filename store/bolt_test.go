@@ -1,0 +1,180 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/pdbot/pdbot/store"
+	"github.com/pdbot/pdbot/store/storetest"
+)
+
+// boltUnderTest remembers the file a store was opened on, for reopen.
+type boltUnderTest struct {
+	store.Store
+	path string
+	ring *store.KeyRing
+}
+
+func openBolt(t testing.TB, path string, ring *store.KeyRing) *boltUnderTest {
+	t.Helper()
+	s, err := store.OpenBolt(path, ring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return &boltUnderTest{Store: s, path: path, ring: ring}
+}
+
+func freshBolt(t testing.TB) *boltUnderTest {
+	t.Helper()
+	ring, _ := storetest.NewKeyRing(t, 1)
+	return openBolt(t, filepath.Join(t.TempDir(), "pdbot.db"), ring)
+}
+
+func TestBoltConformance(t *testing.T) {
+	storetest.Run(t,
+		func(t *testing.T) store.Store { return freshBolt(t) },
+		func(t *testing.T, s store.Store, ring *store.KeyRing) store.Store {
+			b := s.(*boltUnderTest)
+			if err := b.Close(); err != nil {
+				t.Fatal(err)
+			}
+			return openBolt(t, b.path, ring)
+		})
+}
+
+func TestBoltFileHoldsNoPlaintextKey(t *testing.T) {
+	s := freshBolt(t)
+	ctx := context.Background()
+	for _, ch := range []string{"C1", "C2", store.DefaultChannel} {
+		if err := s.SetAPIKey(ctx, "T1", ch, storetest.Canary, "U1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(s.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, needle := range []string{storetest.Canary, strings.ToLower(storetest.Canary), storetest.Canary[:12]} {
+		if bytes.Contains(raw, []byte(needle)) {
+			t.Errorf("bbolt file holds %q in plaintext", needle)
+		}
+	}
+	fi, err := os.Stat(s.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mode := fi.Mode().Perm(); mode != 0o600 {
+		t.Errorf("file mode %v, want 0600", mode)
+	}
+}
+
+// copyRawKey copies the raw API-key record of (fromTeam, fromChannel) over
+// that of (toTeam, toChannel) in a closed bbolt file, as someone with access
+// to the file could.
+func copyRawKey(t *testing.T, path, fromTeam, fromChannel, toTeam, toChannel string) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(store.BoltAPIKeysBucket)
+		v := b.Get(store.RecordKey(fromTeam, fromChannel))
+		if v == nil {
+			return errors.New("source record missing")
+		}
+		return b.Put(store.RecordKey(toTeam, toChannel), bytes.Clone(v))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBoltMovedCiphertextFailsToOpen(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		toTeam, toChannel string
+		hadKey            bool
+	}{
+		{"OtherChannel", "T1", "C2", true},
+		{"NewChannel", "T1", "C9", false},
+		{"WorkspaceDefault", "T1", store.DefaultChannel, true},
+		{"OtherTeam", "T2", "C1", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := freshBolt(t)
+			ctx := context.Background()
+			if err := s.SetAPIKey(ctx, "T1", "C1", storetest.Canary, "U1"); err != nil {
+				t.Fatal(err)
+			}
+			if tc.hadKey {
+				if err := s.SetAPIKey(ctx, tc.toTeam, tc.toChannel, "victim-key-0000", "U1"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			copyRawKey(t, s.path, "T1", "C1", tc.toTeam, tc.toChannel)
+
+			s = openBolt(t, s.path, s.ring)
+			got, err := s.APIKey(ctx, tc.toTeam, tc.toChannel)
+			if !errors.Is(err, store.ErrCannotUnseal) {
+				t.Fatalf("APIKey of the record holding a moved ciphertext = key ending %q, %v; want ErrCannotUnseal", got.Last4(), err)
+			}
+			if strings.Contains(err.Error(), storetest.Canary) {
+				t.Errorf("error holds the key: %v", err)
+			}
+			// The original still opens.
+			if got, err := s.APIKey(ctx, "T1", "C1"); err != nil || got.Reveal() != storetest.Canary {
+				t.Errorf("original record: key ending %q, %v", got.Last4(), err)
+			}
+		})
+	}
+}
+
+func TestBoltLockedFile(t *testing.T) {
+	defer store.SetBoltOpenTimeout(100 * time.Millisecond)()
+	s := freshBolt(t)
+	ring, _ := storetest.NewKeyRing(t, 1)
+	second, err := store.OpenBolt(s.path, ring)
+	if err == nil {
+		second.Close()
+		t.Fatal("second OpenBolt of a locked file succeeded")
+	}
+	if !strings.Contains(err.Error(), "locked by another process") {
+		t.Errorf("error %q does not say the file is locked", err)
+	}
+}
+
+func TestBoltMissingDirectory(t *testing.T) {
+	ring, _ := storetest.NewKeyRing(t, 1)
+	path := filepath.Join(t.TempDir(), "no", "such", "dir", "pdbot.db")
+	if _, err := store.OpenBolt(path, ring); err == nil || !strings.Contains(err.Error(), path) {
+		t.Errorf("OpenBolt in a missing directory: %v, want an error naming the path", err)
+	}
+}
+
+func BenchmarkBoltClaim(b *testing.B) {
+	s := freshBolt(b)
+	ctx := context.Background()
+	for i := 0; b.Loop(); i++ {
+		if _, err := s.Claim(ctx, "Ev"+strconv.Itoa(i), 10*time.Minute); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,258 @@
+package store_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/pdbot/pdbot/store"
+	"github.com/pdbot/pdbot/store/storetest"
+)
+
+const pgEnv = "PDBOT_TEST_POSTGRES"
+
+// pgDSN returns the test server's DSN or skips the test.
+func pgDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv(pgEnv)
+	if dsn == "" {
+		t.Skipf("%s is not set: skipping PostgreSQL tests (set it to e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)", pgEnv)
+	}
+	return dsn
+}
+
+// pgSchema creates a schema of its own for t, dropped at cleanup, and
+// returns a DSN whose search_path points at it.
+func pgSchema(t testing.TB) (dsn string, admin *pgx.Conn) {
+	t.Helper()
+	base := pgDSN(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", pgEnv, err)
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "pdbot_test_" + hex.EncodeToString(b)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "SET search_path TO "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+		conn.Close(context.Background())
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("%s must be a URL: %v", pgEnv, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), conn
+}
+
+type pgUnderTest struct {
+	store.Store
+	dsn   string
+	ring  *store.KeyRing
+	admin *pgx.Conn // on the test schema, for raw SQL
+}
+
+func openPG(t testing.TB, dsn string, ring *store.KeyRing) store.Store {
+	t.Helper()
+	s, err := store.OpenPostgres(context.Background(), dsn, ring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func freshPG(t testing.TB) *pgUnderTest {
+	t.Helper()
+	dsn, admin := pgSchema(t)
+	ring, _ := storetest.NewKeyRing(t, 1)
+	return &pgUnderTest{Store: openPG(t, dsn, ring), dsn: dsn, ring: ring, admin: admin}
+}
+
+func TestPostgresConformance(t *testing.T) {
+	pgDSN(t)
+	storetest.Run(t,
+		func(t *testing.T) store.Store { return freshPG(t) },
+		func(t *testing.T, s store.Store, ring *store.KeyRing) store.Store {
+			p := s.(*pgUnderTest)
+			if err := p.Close(); err != nil {
+				t.Fatal(err)
+			}
+			return &pgUnderTest{Store: openPG(t, p.dsn, ring), dsn: p.dsn, ring: ring, admin: p.admin}
+		})
+}
+
+func TestPostgresTablesHoldNoPlaintextKey(t *testing.T) {
+	p := freshPG(t)
+	ctx := context.Background()
+	for _, ch := range []string{"C1", store.DefaultChannel} {
+		if err := p.SetAPIKey(ctx, "T1", ch, storetest.Canary, "U1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := p.admin.Query(ctx, `SELECT k::text FROM pdbot_api_keys k`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dump, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.ToLower(strings.Join(dump, "\n"))
+	if len(dump) != 2 {
+		t.Fatalf("table holds %d rows, want 2", len(dump))
+	}
+	for _, needle := range []string{storetest.Canary, hex.EncodeToString([]byte(storetest.Canary)), storetest.Canary[:12]} {
+		if strings.Contains(all, strings.ToLower(needle)) {
+			t.Errorf("pdbot_api_keys holds %q in plaintext:\n%s", needle, all)
+		}
+	}
+}
+
+func TestPostgresMovedCiphertextFailsToOpen(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		toTeam, toChannel string
+	}{
+		{"OtherChannel", "T1", "C2"},
+		{"WorkspaceDefault", "T1", store.DefaultChannel},
+		{"OtherTeam", "T2", "C1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := freshPG(t)
+			ctx := context.Background()
+			if err := p.SetAPIKey(ctx, "T1", "C1", storetest.Canary, "U1"); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.SetAPIKey(ctx, tc.toTeam, tc.toChannel, "victim-key-0000", "U1"); err != nil {
+				t.Fatal(err)
+			}
+			tag, err := p.admin.Exec(ctx, `
+				UPDATE pdbot_api_keys SET sealed = (SELECT sealed FROM pdbot_api_keys WHERE team = 'T1' AND channel = 'C1')
+				WHERE team = $1 AND channel = $2`, tc.toTeam, tc.toChannel)
+			if err != nil || tag.RowsAffected() != 1 {
+				t.Fatalf("copy ciphertext: %v, %d rows", err, tag.RowsAffected())
+			}
+			got, err := p.APIKey(ctx, tc.toTeam, tc.toChannel)
+			if !errors.Is(err, store.ErrCannotUnseal) {
+				t.Fatalf("APIKey of the record holding a moved ciphertext = key ending %q, %v; want ErrCannotUnseal", got.Last4(), err)
+			}
+			if strings.Contains(err.Error(), storetest.Canary) {
+				t.Errorf("error holds the key: %v", err)
+			}
+		})
+	}
+}
+
+// Two replicas (two pools) race for the same claims: one winner each time.
+func TestPostgresTwoReplicaClaim(t *testing.T) {
+	p := freshPG(t)
+	other := openPG(t, p.dsn, p.ring)
+	replicas := []store.Store{p.Store, other}
+	const perReplica = 16
+	for round := range 5 {
+		id := "Ev-replicas-" + strconv.Itoa(round)
+		var wins [2]atomic.Int32
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for r, s := range replicas {
+			for range perReplica {
+				wg.Go(func() {
+					<-start
+					ok, err := s.Claim(context.Background(), id, time.Minute)
+					if err != nil {
+						t.Error(err)
+					}
+					if ok {
+						wins[r].Add(1)
+					}
+				})
+			}
+		}
+		close(start)
+		wg.Wait()
+		if total := wins[0].Load() + wins[1].Load(); total != 1 {
+			t.Errorf("round %d: %d winners (replica 0: %d, replica 1: %d), want exactly 1",
+				round, total, wins[0].Load(), wins[1].Load())
+		}
+	}
+}
+
+// Several replicas starting at once all migrate the same empty schema.
+func TestPostgresConcurrentStart(t *testing.T) {
+	dsn, admin := pgSchema(t)
+	ring, _ := storetest.NewKeyRing(t, 1)
+	const replicas = 6
+	errs := make([]error, replicas)
+	var wg sync.WaitGroup
+	for i := range replicas {
+		wg.Go(func() {
+			s, err := store.OpenPostgres(context.Background(), dsn, ring)
+			if err == nil {
+				err = s.Close()
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("concurrent start: %v", err)
+	}
+	var version int
+	if err := admin.QueryRow(context.Background(), `SELECT version FROM pdbot_schema_version`).Scan(&version); err != nil || version != 1 {
+		t.Errorf("schema version = %d, %v; want 1", version, err)
+	}
+}
+
+func TestPostgresExpiredClaimsAreSwept(t *testing.T) {
+	p := freshPG(t)
+	ctx := context.Background()
+	for i := range 5 {
+		if _, err := p.Claim(ctx, "Ev-old-"+strconv.Itoa(i), time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(20 * time.Millisecond)
+	// A fresh replica sweeps on its first claim.
+	s := openPG(t, p.dsn, p.ring)
+	if _, err := s.Claim(ctx, "Ev-new", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := p.admin.QueryRow(ctx, `SELECT count(*) FROM pdbot_claims`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("claims left after the sweep = %d, %v; want 1", n, err)
+	}
+}
+
+func BenchmarkPostgresClaim(b *testing.B) {
+	p := freshPG(b)
+	ctx := context.Background()
+	for i := 0; b.Loop(); i++ {
+		if _, err := p.Claim(ctx, "Ev"+strconv.Itoa(i), 10*time.Minute); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
