@@ -173,6 +173,13 @@ func (b *Bot) prepare(ctx context.Context, c *call, req *handlers.Request) error
 		}
 		c.pd, req.PD = pd, pd
 	}
+	// The channel's incident is settled before the requester is looked up
+	// (which may ask PagerDuty), so "which incident?" costs no request.
+	if needsIncident {
+		if err := b.channelFallback(ctx, c, req); err != nil {
+			return err
+		}
+	}
 	if c.route.NeedsActor {
 		a, err := b.actor(ctx, c.team, c.user, req.PD)
 		if err != nil {

@@ -12,24 +12,30 @@ import (
 	"github.com/pdbot/pdbot/store"
 )
 
-// resolveIncident settles which incident a request acts on: the explicit
-// reference, else the channel's link, else an incident URL or ID in the
-// channel's topic or purpose. A #NUMBER is turned into its ID with one GET
-// before any write.
-func (b *Bot) resolveIncident(ctx context.Context, c *call, req *handlers.Request) error {
-	if req.Incident == "" {
-		if c.route.Incident == handlers.FromValue {
-			return handlers.Userf("This button or form did not say which incident it is for. Run `/pd get` for a fresh card.")
-		}
-		id, source, err := b.channelIncident(ctx, c.team, c.channel)
-		if err != nil {
-			return err
-		}
-		if id == "" {
-			return handlers.Userf("Which incident? Give one (an incident ID like Q1ABCDEFGHIJKL, an incident URL or #NUMBER), e.g. `/pd %s`, or link this channel first with `/pd link INC`.", c.route.Usage)
-		}
-		req.Incident, req.IncidentSource = id, source
+// channelFallback settles which incident a request acts on when it named
+// none: the channel's link, else an incident URL or ID in the channel's
+// topic or purpose. It asks Slack and the store, never PagerDuty.
+func (b *Bot) channelFallback(ctx context.Context, c *call, req *handlers.Request) error {
+	if req.Incident != "" {
+		return nil
 	}
+	if c.route.Incident == handlers.FromValue {
+		return handlers.Userf("This button or form did not say which incident it is for. Run `/pd get` for a fresh card.")
+	}
+	id, source, err := b.channelIncident(ctx, c.team, c.channel)
+	if err != nil {
+		return err
+	}
+	if id == "" {
+		return handlers.Userf("Which incident? Give one (an incident ID like Q1ABCDEFGHIJKL, an incident URL or #NUMBER), e.g. `/pd %s`, or link this channel first with `/pd link INC`.", c.route.Usage)
+	}
+	req.Incident, req.IncidentSource = id, source
+	return nil
+}
+
+// resolveIncident turns a #NUMBER into its ID with one GET before any
+// write, and checks the ID's shape.
+func (b *Bot) resolveIncident(ctx context.Context, c *call, req *handlers.Request) error {
 	if strings.HasPrefix(req.Incident, "#") {
 		ref, err := handlers.ParseRef(req.Incident)
 		if err != nil {

@@ -30,7 +30,7 @@ func mapRoutes() []Route {
 			if err := r.Store.SetMapping(ctx, m[1], a, true); err != nil {
 				return Reply{}, fmt.Errorf("save mapping: %w", err)
 			}
-			return Reply{Text: fmt.Sprintf("<@%s> now acts in PagerDuty as %s <%s>.", m[1], Escape(a.Name), Escape(a.Email))}, nil
+			return Reply{Text: fmt.Sprintf("<@%s> now acts in PagerDuty as %s &lt;%s&gt;.", m[1], Escape(a.Name), Escape(a.Email))}, nil
 		},
 	}}
 }

@@ -11,7 +11,7 @@ func whoamiRoutes() []Route {
 		NeedsActor: true,
 		Handle: func(ctx context.Context, r *Request) (Reply, error) {
 			return Reply{
-				Text:    fmt.Sprintf("You act in PagerDuty as %s <%s>", Escape(r.Actor.Name), Escape(r.Actor.Email)),
+				Text:    fmt.Sprintf("You act in PagerDuty as %s &lt;%s&gt;", Escape(r.Actor.Name), Escape(r.Actor.Email)),
 				NoAudit: true,
 			}, nil
 		},

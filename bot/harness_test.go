@@ -1,0 +1,274 @@
+package bot_test
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/pdbot/pdbot/bot"
+	"github.com/pdbot/pdbot/internal/demoworld"
+	"github.com/pdbot/pdbot/internal/pdfake"
+	"github.com/pdbot/pdbot/internal/slackfake"
+	"github.com/pdbot/pdbot/store"
+)
+
+// harness runs the real bot over slack-go's Socket Mode client against
+// slackfake and the real go-pagerduty client against pdfake, seeded with the
+// demo world.
+type harness struct {
+	t     *testing.T
+	sf    *slackfake.Fake
+	pd    *pdfake.Server
+	st    store.Store
+	dbPath string
+	bot   *bot.Bot
+	logs  *observer.ObservedLogs
+	ctx   context.Context
+}
+
+type harnessOpt func(*harnessConfig)
+
+type harnessConfig struct {
+	slack  slackfake.Options
+	admins []string
+	noKey  bool
+}
+
+func withSlack(f func(*slackfake.Options)) harnessOpt {
+	return func(c *harnessConfig) { f(&c.slack) }
+}
+
+func withoutKey() harnessOpt { return func(c *harnessConfig) { c.noKey = true } }
+
+func withAdmins(ids ...string) harnessOpt { return func(c *harnessConfig) { c.admins = ids } }
+
+func newHarness(t *testing.T, opts ...harnessOpt) *harness {
+	t.Helper()
+	cfg := harnessConfig{slack: demoworld.SlackOptions()}
+	cfg.slack.AppToken = "xapp-1-A0DEMO-CANARYAPPTOKEN-0001"
+	cfg.slack.BotToken = "xoxb-CANARYBOTTOKEN-0001"
+	cfg.slack.Logf = t.Logf
+	for _, o := range opts {
+		o(&cfg)
+	}
+	sf, err := slackfake.New(cfg.slack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sf.Close)
+	pd := pdfake.NewForTest(t)
+	demoworld.Seed(sf, pd)
+
+	mk, err := store.GenerateMasterKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := store.ParseKeyRing(mk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbPath := filepath.Join(t.TempDir(), "pdbot.db")
+	st, err := store.OpenBolt(dbPath, ring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if !cfg.noKey {
+		if err := st.SetAPIKey(ctx, demoworld.TeamID, store.DefaultChannel, store.Secret(demoworld.DemoPDKey), demoworld.AliceID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	core, logs := observer.New(zapcore.DebugLevel)
+	b, err := bot.New(bot.Config{
+		AppToken:        store.Secret(sf.AppToken()),
+		BotToken:        store.Secret(sf.BotToken()),
+		SlackAPIURL:     sf.URL(),
+		PagerDutyAPIURL: pd.URL(),
+		Admins:          cfg.admins,
+		Store:           st,
+		Logger:          zap.New(core),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, sf: sf, pd: pd, st: st, dbPath: dbPath, bot: b, logs: logs, ctx: ctx}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := b.Run(ctx); err != nil {
+			t.Errorf("bot.Run: %v", err)
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		st.Close()
+		h.checkNoSecrets()
+	})
+	h.waitFor("the bot to connect", func() bool { return b.Ready() })
+	return h
+}
+
+// secrets are the canaries no log line, reply or audit row may hold.
+func (h *harness) secrets() []string {
+	return []string{demoworld.DemoPDKey, h.sf.AppToken(), h.sf.BotToken()}
+}
+
+func (h *harness) checkNoSecrets() {
+	h.t.Helper()
+	var seen []string
+	for _, e := range h.logs.All() {
+		b, _ := json.Marshal(e.ContextMap())
+		seen = append(seen, e.Message+" "+string(b))
+	}
+	for _, c := range []string{"", demoworld.IncChannelID, demoworld.OpsChannelID, demoworld.Inc43ChannelID} {
+		for _, m := range h.sf.Messages(c) {
+			seen = append(seen, m.Text+string(m.Blocks))
+		}
+	}
+	for _, m := range h.sf.Ephemerals("", "") {
+		seen = append(seen, m.Text+string(m.Blocks))
+	}
+	for _, c := range h.sf.Calls("") {
+		if c.Method == "views.open" || c.Method == "views.update" || c.Method == "chat.postMessage" || c.Method == "chat.postEphemeral" {
+			seen = append(seen, string(c.Body))
+		}
+	}
+	for _, s := range seen {
+		for _, secret := range h.secrets() {
+			if strings.Contains(s, secret) {
+				h.t.Errorf("a secret leaked into %q", s)
+			}
+		}
+	}
+}
+
+func (h *harness) waitFor(what string, cond func() bool) {
+	h.t.Helper()
+	h.waitWithin(15*time.Second, what, cond)
+}
+
+func (h *harness) waitWithin(d time.Duration, what string, cond func() bool) {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	if err := h.sf.WaitFor(ctx, cond); err != nil {
+		h.t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+// seen is what a user sees in a channel: the channel's messages and their
+// own ephemerals.
+func (h *harness) seen(user, channel string) []slackfake.Message {
+	return append(h.sf.Messages(channel), h.sf.Ephemerals(user, channel)...)
+}
+
+// slash runs a command and returns the newest thing the user then sees in
+// the channel (a message or an ephemeral), after the bot acked.
+func (h *harness) slash(user, channel, line string) slackfake.Message {
+	h.t.Helper()
+	before := h.snapshot(user, channel)
+	d, err := h.sf.Slash(user, channel, line)
+	if err != nil {
+		h.t.Fatalf("slash %q: %v", line, err)
+	}
+	h.ack(d)
+	return h.next(user, channel, before, line)
+}
+
+type msgKey struct {
+	ts        string
+	ephemeral bool
+}
+
+func (h *harness) snapshot(user, channel string) map[msgKey]bool {
+	seen := map[msgKey]bool{}
+	for _, m := range h.seen(user, channel) {
+		seen[msgKey{m.TS, m.Ephemeral}] = true
+	}
+	return seen
+}
+
+// next waits for a message the user did not see before and returns the
+// newest one.
+func (h *harness) next(user, channel string, before map[msgKey]bool, what string) slackfake.Message {
+	h.t.Helper()
+	var fresh []slackfake.Message
+	collect := func() bool {
+		fresh = fresh[:0]
+		for _, m := range h.seen(user, channel) {
+			if !before[msgKey{m.TS, m.Ephemeral}] {
+				fresh = append(fresh, m)
+			}
+		}
+		return len(fresh) > 0
+	}
+	h.waitFor("a reply to "+what, collect)
+	time.Sleep(20 * time.Millisecond) // let a second reply (if any) land
+	collect()
+	newest := fresh[0]
+	for _, m := range fresh {
+		if m.TS > newest.TS {
+			newest = m
+		}
+	}
+	return newest
+}
+
+func (h *harness) ack(d *slackfake.Delivery) slackfake.Ack {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	a, err := d.WaitAck(ctx)
+	if err != nil {
+		h.t.Fatalf("no ack for %s: %v", d.Kind, err)
+	}
+	if a.Count != 1 || a.Problem != "" {
+		h.t.Fatalf("ack of %s: count %d, problem %q", d.Kind, a.Count, a.Problem)
+	}
+	return a
+}
+
+// writes returns PagerDuty's non-GET requests.
+func (h *harness) writes() []pdfake.Request { return h.pd.Writes() }
+
+// requireNoPD asserts PagerDuty saw nothing at all.
+func (h *harness) requireNoPD() {
+	h.t.Helper()
+	if rs := h.pd.Requests(); len(rs) != 0 {
+		h.t.Fatalf("PagerDuty got %d requests, want none; first %s %s", len(rs), rs[0].Method, rs[0].Path)
+	}
+}
+
+// topView waits for the user's top modal to satisfy cond.
+func (h *harness) topView(user string, cond func(slackfake.View) bool) slackfake.View {
+	h.t.Helper()
+	var v slackfake.View
+	h.waitFor("a modal for "+user, func() bool {
+		vs := h.sf.Views(user)
+		if len(vs) == 0 {
+			return false
+		}
+		v = vs[len(vs)-1]
+		return cond(v)
+	})
+	return v
+}
+
+func contains(t *testing.T, got string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(got, w) {
+			t.Errorf("missing %q in:\n%s", w, got)
+		}
+	}
+}
