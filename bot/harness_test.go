@@ -24,14 +24,14 @@ import (
 // slackfake and the real go-pagerduty client against pdfake, seeded with the
 // demo world.
 type harness struct {
-	t     *testing.T
-	sf    *slackfake.Fake
-	pd    *pdfake.Server
-	st    store.Store
+	t      *testing.T
+	sf     *slackfake.Fake
+	pd     *pdfake.Server
+	st     store.Store
 	dbPath string
-	bot   *bot.Bot
-	logs  *observer.ObservedLogs
-	ctx   context.Context
+	bot    *bot.Bot
+	logs   *observer.ObservedLogs
+	ctx    context.Context
 }
 
 type harnessOpt func(*harnessConfig)

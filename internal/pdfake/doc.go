@@ -1,0 +1,22 @@
+// Package pdfake is an in-process fake of PagerDuty's REST API v2, served by
+// httptest, that every pdbot test, benchmark and `pdbot demo` talks to through
+// the real go-pagerduty client.
+//
+// It owns: the endpoints pdbot calls (incidents by ID or number, incident
+// updates one at a time and in bulk, notes, responder requests, users and
+// /users/me, escalation policies, abilities); PagerDuty's semantics for them
+// (API key kinds, the From header, the incident state machine, pagination,
+// error bodies, rate limits) as written down in
+// shared/reference/pagerduty-api-notes.md; validation of every request against
+// PagerDuty's own OpenAPI document; a seed API; a recorder of every request;
+// and faults on demand (latency, 429s, 5xx bodies, odd error shapes).
+//
+// The OpenAPI document is PagerDuty's, not ours: it is never copied into the
+// project. It is read from the path in Options.SpecPath (NewForTest uses
+// $PDBOT_PD_OPENAPI), parsed once per process, and patched in memory only
+// where it disagrees with the real API (see patchSpec and spec.validate).
+//
+// pdfake must not import any pdbot package (it is a leaf that the bot, the
+// handlers and cmd/pdbot depend on), must not log API keys, and holds no
+// global state besides the parsed document cache.
+package pdfake

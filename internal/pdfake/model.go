@@ -1,0 +1,264 @@
+package pdfake
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// KeyKind is the kind of a REST API key, which decides who acts and what the
+// key may do (notes §1.2, §5.3).
+type KeyKind int
+
+const (
+	// AccountKey is an account-level ("general access") key: writes need a
+	// From header naming the acting user.
+	AccountKey KeyKind = iota
+	// ReadOnlyKey is an account-level key that may only GET (403/2010 otherwise).
+	ReadOnlyKey
+	// UserKey is a user-level key bound to one user (AddUserKey): that user
+	// acts, From is optional, and GET /users/me works.
+	UserKey
+)
+
+// String returns the Go name of k.
+func (k KeyKind) String() string {
+	switch k {
+	case AccountKey:
+		return "AccountKey"
+	case ReadOnlyKey:
+		return "ReadOnlyKey"
+	case UserKey:
+		return "UserKey"
+	}
+	return fmt.Sprintf("KeyKind(%d)", int(k))
+}
+
+// User is a PagerDuty user.
+type User struct {
+	ID, Name, Email, Role, TimeZone string
+}
+
+// EscalationPolicy is a PagerDuty escalation policy.
+type EscalationPolicy struct {
+	ID, Name string
+	// UserIDs are the targets of the policy's first rule (optional): an
+	// incident (re)assigned through the policy is assigned to them.
+	UserIDs []string
+}
+
+// Service is a PagerDuty service.
+type Service struct {
+	ID, Name, EscalationPolicyID string
+}
+
+// Incident is a PagerDuty incident as seeded (AddIncident) and as inspected
+// (Server.Incident).
+type Incident struct {
+	ID                 string
+	Number             int    // incident_number; 0 on AddIncident picks the next one
+	Title              string //
+	Status             string // triggered (default), acknowledged or resolved
+	Urgency            string // high (default) or low
+	ServiceID          string
+	EscalationPolicyID string // defaults to the service's policy
+	Assignees          []string
+	// Acknowledgers are the users whose acknowledgement is current, in order.
+	Acknowledgers     []string
+	Resolution        string
+	CreatedAt         time.Time // zero on AddIncident means now
+	ResolvedAt        time.Time
+	Notes             []Note
+	ResponderRequests []ResponderRequest
+}
+
+// Note is an incident note.
+type Note struct {
+	ID, UserID, Content string
+	CreatedAt           time.Time
+}
+
+// ResponderRequest is a request for additional responders on an incident.
+type ResponderRequest struct {
+	RequesterID, Message string
+	Targets              []Target
+	RequestedAt          time.Time
+}
+
+// Target is a responder request target: Type is user_reference or
+// escalation_policy_reference.
+type Target struct {
+	ID, Type string
+}
+
+// incidentState is the server's copy of an incident plus what only the
+// rendered JSON needs.
+type incidentState struct {
+	Incident
+	assignedAt      map[string]time.Time
+	acknowledgedAt  map[string]time.Time
+	assignedVia     string
+	updatedAt       time.Time
+	lastChangeAt    time.Time
+	lastChangeByUsr string // user ID; "" means the service
+}
+
+func (in Incident) clone() Incident {
+	in.Assignees = slices.Clone(in.Assignees)
+	in.Acknowledgers = slices.Clone(in.Acknowledgers)
+	in.Notes = slices.Clone(in.Notes)
+	in.ResponderRequests = slices.Clone(in.ResponderRequests)
+	for i := range in.ResponderRequests {
+		in.ResponderRequests[i].Targets = slices.Clone(in.ResponderRequests[i].Targets)
+	}
+	return in
+}
+
+func (st *incidentState) clone() *incidentState {
+	c := *st
+	c.Incident = st.Incident.clone()
+	c.assignedAt = make(map[string]time.Time, len(st.assignedAt))
+	for k, v := range st.assignedAt {
+		c.assignedAt[k] = v
+	}
+	c.acknowledgedAt = make(map[string]time.Time, len(st.acknowledgedAt))
+	for k, v := range st.acknowledgedAt {
+		c.acknowledgedAt[k] = v
+	}
+	return &c
+}
+
+// AddKey registers an API key of the given kind. For UserKey use AddUserKey.
+func (s *Server) AddKey(token string, kind KeyKind) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keys[token] = apiKey{kind: kind}
+}
+
+// AddUserKey registers a user-level API key acting as userID.
+func (s *Server) AddUserKey(token, userID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keys[token] = apiKey{kind: UserKey, userID: userID}
+}
+
+// AddUser adds or replaces a user.
+func (s *Server) AddUser(u User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users[u.ID] = u
+}
+
+// AddEscalationPolicy adds or replaces an escalation policy.
+func (s *Server) AddEscalationPolicy(p EscalationPolicy) {
+	p.UserIDs = slices.Clone(p.UserIDs)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.policies[p.ID] = p
+}
+
+// AddService adds or replaces a service.
+func (s *Server) AddService(sv Service) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.services[sv.ID] = sv
+}
+
+// AddIncident adds or replaces an incident. Empty fields get defaults: Status
+// triggered, Urgency high, CreatedAt now, Number the next free number,
+// EscalationPolicyID the service's policy.
+func (s *Server) AddIncident(in Incident) {
+	in = in.clone()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if in.ID == "" {
+		in.ID = s.newID("Q", 14)
+	}
+	if in.Status == "" {
+		in.Status = statusTriggered
+	}
+	if in.Urgency == "" {
+		in.Urgency = "high"
+	}
+	if in.CreatedAt.IsZero() {
+		in.CreatedAt = now
+	}
+	if in.Number == 0 {
+		for _, other := range s.incidents {
+			in.Number = max(in.Number, other.Number)
+		}
+		in.Number++
+	}
+	if in.EscalationPolicyID == "" {
+		in.EscalationPolicyID = s.services[in.ServiceID].EscalationPolicyID
+	}
+	if in.Status == statusResolved && in.ResolvedAt.IsZero() {
+		in.ResolvedAt = in.CreatedAt
+	}
+	st := &incidentState{
+		Incident:       in,
+		assignedAt:     map[string]time.Time{},
+		acknowledgedAt: map[string]time.Time{},
+		assignedVia:    "escalation_policy",
+		updatedAt:      in.CreatedAt,
+		lastChangeAt:   in.CreatedAt,
+	}
+	for _, u := range in.Assignees {
+		st.assignedAt[u] = in.CreatedAt
+	}
+	for _, u := range in.Acknowledgers {
+		st.acknowledgedAt[u] = in.CreatedAt
+	}
+	s.incidents[in.ID] = st
+}
+
+// SetAbilities replaces the account's abilities (GET /abilities). The default
+// is DefaultAbilities; SetAbilities() with no arguments leaves none, so
+// responder requests answer 402.
+func (s *Server) SetAbilities(abilities ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.abilities = slices.Clone(abilities)
+}
+
+// DefaultAbilities are the abilities a new Server's account has. They include
+// coordinated_responding, which responder requests need.
+var DefaultAbilities = []string{"teams", "read_only_users", "service_support_hours", "urgencies", "coordinated_responding"}
+
+// knownAbilities are the ability names GET /abilities/{id} answers 402 (not
+// 404) for when the account lacks them.
+var knownAbilities = []string{
+	"coordinated_responding", "event_rules", "manage_schedules", "preview_incident_alert_grouping",
+	"read_only_users", "response_plays", "service_support_hours", "services", "status_pages",
+	"teams", "team_responders", "urgencies",
+}
+
+// Incident returns a deep copy of the incident with the given ID.
+func (s *Server) Incident(id string) (Incident, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.incidents[id]
+	if !ok {
+		return Incident{}, false
+	}
+	return st.Incident.clone(), true
+}
+
+// newID returns a fresh upper-case alphanumeric ID of n characters starting
+// with prefix. The caller holds s.mu.
+func (s *Server) newID(prefix string, n int) string {
+	s.seq++
+	return fmt.Sprintf("%s%0*X", prefix, n-len(prefix), s.seq)
+}
+
+// userByEmail finds a user by email, case-insensitively. The caller holds s.mu.
+func (s *Server) userByEmail(email string) (User, bool) {
+	for _, u := range s.users {
+		if strings.EqualFold(u.Email, email) {
+			return u, true
+		}
+	}
+	return User{}, false
+}
