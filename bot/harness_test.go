@@ -120,7 +120,7 @@ func newHarness(t *testing.T, opts ...harnessOpt) *harness {
 
 // secrets are the canaries no log line, reply or audit row may hold.
 func (h *harness) secrets() []string {
-	return []string{demoworld.DemoPDKey, h.sf.AppToken(), h.sf.BotToken()}
+	return []string{demoworld.DemoPDKey, h.sf.AppToken(), h.sf.BotToken(), "CANARY"}
 }
 
 func (h *harness) checkNoSecrets() {
@@ -139,8 +139,9 @@ func (h *harness) checkNoSecrets() {
 		seen = append(seen, m.Text+string(m.Blocks))
 	}
 	for _, c := range h.sf.Calls("") {
-		if c.Method == "views.open" || c.Method == "views.update" || c.Method == "chat.postMessage" || c.Method == "chat.postEphemeral" {
-			seen = append(seen, string(c.Body))
+		// Everything the bot sent Slack to show, but not the request's own token.
+		for _, k := range []string{"text", "blocks", "view", "attachments"} {
+			seen = append(seen, c.Params.Get(k))
 		}
 	}
 	for _, s := range seen {
