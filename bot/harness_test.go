@@ -31,7 +31,9 @@ type harness struct {
 	dbPath string
 	bot    *bot.Bot
 	logs   *observer.ObservedLogs
-	ctx    context.Context
+	// allowSlackErrors is set by tests that make Slack fail on purpose.
+	allowSlackErrors bool
+	ctx              context.Context
 }
 
 type harnessOpt func(*harnessConfig)
@@ -113,6 +115,7 @@ func newHarness(t *testing.T, opts ...harnessOpt) *harness {
 		wg.Wait()
 		st.Close()
 		h.checkNoSecrets()
+		h.checkSlackAccepted()
 	})
 	h.waitFor("the bot to connect", func() bool { return b.Ready() })
 	return h
@@ -149,6 +152,23 @@ func (h *harness) checkNoSecrets() {
 			if strings.Contains(s, secret) {
 				h.t.Errorf("a secret leaked into %q", s)
 			}
+		}
+	}
+}
+
+// checkSlackAccepted fails the test if Slack (the fake) refused anything the
+// bot sent — a Block Kit limit, an expired trigger — or an ack was late,
+// doubled or malformed.
+func (h *harness) checkSlackAccepted() {
+	h.t.Helper()
+	for _, c := range h.sf.Calls("") {
+		if c.Error != "" && !h.allowSlackErrors {
+			h.t.Errorf("Slack refused %s: %s", c.Method, c.Error)
+		}
+	}
+	for _, a := range h.sf.Acks() {
+		if a.Problem != "" || a.Count > 1 {
+			h.t.Errorf("ack of %s %s: count %d, problem %q", a.Type, a.Kind, a.Count, a.Problem)
 		}
 	}
 }

@@ -1,0 +1,153 @@
+package bot_test
+
+import (
+	"context"
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/pdbot/pdbot/bot"
+	"github.com/pdbot/pdbot/handlers"
+	"github.com/pdbot/pdbot/internal/demoworld"
+	"github.com/pdbot/pdbot/internal/pdfake"
+	"github.com/pdbot/pdbot/internal/slackfake"
+)
+
+func TestReconnectsAfterDisconnect(t *testing.T) {
+	h := newHarness(t)
+	for _, reason := range []string{slackfake.ReasonRefreshRequested, slackfake.ReasonWarning} {
+		opened := len(h.sf.Calls("apps.connections.open"))
+		h.sf.Disconnect(reason)
+		h.waitFor("a new connection after "+reason, func() bool {
+			return len(h.sf.Calls("apps.connections.open")) > opened && h.sf.Connections() == 1
+		})
+		got := h.slash(alice, incCh, "/pd whoami")
+		contains(t, got.Text, "Alice Smith")
+	}
+	h.sf.CloseConnections()
+	got := h.slash(alice, incCh, "/pd help")
+	contains(t, got.Text, "/pd note")
+}
+
+func TestAdminsFromConfigButNeverGuests(t *testing.T) {
+	h := newHarness(t, withAdmins(bob, demoworld.DaveID))
+	got := h.slash(bob, incCh, "/pd key status")
+	contains(t, got.Text, "Workspace default: key ending in")
+	got = h.slash(demoworld.DaveID, incCh, "/pd key status")
+	contains(t, got.Text, "Only workspace admins")
+}
+
+func TestUserAndPagerDutyTextIsEscaped(t *testing.T) {
+	h := newHarness(t)
+	const evil = "<!channel> DB down & <https://evil.example|click me> <@U0CAROL01>"
+	h.pd.AddIncident(pdfake.Incident{ID: "Q3EVILEVILEVIL", Number: 66, Title: evil, ServiceID: demoworld.ServiceDBID})
+	card := h.slash(alice, opsCh, "/pd get Q3EVILEVILEVIL")
+	got := h.slash(alice, opsCh, "/pd note Q3EVILEVILEVIL <!here> see <https://evil.example|this>")
+	for _, m := range []slackfake.Message{card, got} {
+		raw := m.Text + string(m.Blocks)
+		var mrkdwn []string
+		collectMrkdwn(t, m.Blocks, &mrkdwn)
+		for _, s := range append(mrkdwn, m.Text) {
+			for _, bad := range []string{"<!channel>", "<!here>", "<https://evil", "<@U0CAROL01>"} {
+				if strings.Contains(s, bad) {
+					t.Errorf("unescaped %q in %q", bad, s)
+				}
+			}
+		}
+		_ = raw
+	}
+	// PagerDuty gets the note exactly as typed (Slack escaped it; pdbot unescapes).
+	inc, _ := h.pd.Incident("Q3EVILEVILEVIL")
+	if n := inc.Notes[len(inc.Notes)-1].Content; n != "<!here> see <https://evil.example|this>" {
+		t.Errorf("note content %q", n)
+	}
+}
+
+// collectMrkdwn gathers every mrkdwn text object in blocks.
+func collectMrkdwn(t *testing.T, blocks json.RawMessage, out *[]string) {
+	t.Helper()
+	if len(blocks) == 0 {
+		return
+	}
+	var v any
+	if err := json.Unmarshal(blocks, &v); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if x["type"] == "mrkdwn" {
+				if s, ok := x["text"].(string); ok {
+					*out = append(*out, s)
+				}
+			}
+			for _, c := range x {
+				walk(c)
+			}
+		case []any:
+			for _, c := range x {
+				walk(c)
+			}
+		}
+	}
+	walk(v)
+}
+
+func TestRouteTableRefusesMistakes(t *testing.T) {
+	ok := handlers.Route{Kind: handlers.Slash, ID: "x", Usage: "x", Help: "x", Handle: func(context.Context, *handlers.Request) (handlers.Reply, error) { return handlers.Reply{}, nil }}
+	cases := map[string][]handlers.Route{
+		"duplicate": {ok, ok},
+		"empty action": {func() handlers.Route {
+			r := ok
+			r.Kind, r.ID = handlers.Action, ""
+			return r
+		}()},
+		"no handler": {func() handlers.Route { r := ok; r.Handle = nil; return r }()},
+		"no usage":   {func() handlers.Route { r := ok; r.Usage = ""; return r }()},
+		"long modal title": {func() handlers.Route {
+			r := ok
+			r.Modal, r.Title = true, "A title longer than 24 chars"
+			return r
+		}()},
+	}
+	for name, routes := range cases {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Error("NewTable did not panic")
+				}
+			}()
+			bot.NewTable(routes)
+		})
+	}
+	// Same ID, different kinds: fine.
+	a := ok
+	a.Kind = handlers.Action
+	bot.NewTable([]handlers.Route{ok, a})
+}
+
+// TestDependenciesFlowOneWay: cmd → bot → handlers, bot → store; store
+// knows nothing of Slack or PagerDuty, handlers nothing of bot or store.
+func TestDependenciesFlowOneWay(t *testing.T) {
+	forbidden := map[string][]string{
+		"github.com/pdbot/pdbot/store":    {"github.com/slack-go/slack", "github.com/PagerDuty/go-pagerduty", "github.com/pdbot/pdbot/bot", "github.com/pdbot/pdbot/handlers"},
+		"github.com/pdbot/pdbot/handlers": {"github.com/pdbot/pdbot/bot", "github.com/pdbot/pdbot/store", "github.com/slack-go/slack/socketmode"},
+		"github.com/pdbot/pdbot/bot":      {"github.com/pdbot/pdbot/cmd/pdbot", "github.com/pdbot/pdbot/internal/slackfake", "github.com/pdbot/pdbot/internal/pdfake"},
+	}
+	for pkg, bad := range forbidden {
+		out, err := exec.Command("go", "list", "-deps", pkg).Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", pkg, err)
+		}
+		deps := strings.Fields(string(out))
+		for _, d := range deps {
+			for _, b := range bad {
+				if d == b || strings.HasPrefix(d, b+"/") {
+					t.Errorf("%s imports %s", pkg, d)
+				}
+			}
+		}
+	}
+}
