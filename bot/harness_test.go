@@ -24,7 +24,7 @@ import (
 // slackfake and the real go-pagerduty client against pdfake, seeded with the
 // demo world.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	sf     *slackfake.Fake
 	pd     *pdfake.Server
 	st     store.Store
@@ -52,7 +52,7 @@ func withoutKey() harnessOpt { return func(c *harnessConfig) { c.noKey = true } 
 
 func withAdmins(ids ...string) harnessOpt { return func(c *harnessConfig) { c.admins = ids } }
 
-func newHarness(t *testing.T, opts ...harnessOpt) *harness {
+func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	t.Helper()
 	cfg := harnessConfig{slack: demoworld.SlackOptions()}
 	cfg.slack.AppToken = "xapp-1-A0DEMO-CANARYAPPTOKEN-0001"
@@ -285,7 +285,7 @@ func (h *harness) topView(user string, cond func(slackfake.View) bool) slackfake
 	return v
 }
 
-func contains(t *testing.T, got string, wants ...string) {
+func contains(t testing.TB, got string, wants ...string) {
 	t.Helper()
 	for _, w := range wants {
 		if !strings.Contains(got, w) {
