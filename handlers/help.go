@@ -18,7 +18,11 @@ func helpRoute(routes []Route) Route {
 // HelpText lists every slash route with its usage, generated from the table.
 func HelpText(routes []Route) string {
 	var lines []string
+	picker := ""
 	for _, rt := range routes {
+		if rt.Kind == Slash && rt.ID == "" {
+			picker = "• `/pd` — " + rt.Help + "\n"
+		}
 		if rt.Kind != Slash || rt.ID == "" {
 			continue
 		}
@@ -26,7 +30,7 @@ func HelpText(routes []Route) string {
 	}
 	sort.Strings(lines)
 	return "*pdbot* runs PagerDuty actions from Slack, as you. INC is an incident ID, an incident URL or #NUMBER; leave it out in a channel linked to an incident (`/pd link`) or whose topic names one.\n" +
-		"• `/pd help` — Show this help.\n" + strings.Join(filterOut(lines, "`/pd help`"), "\n")
+		picker + "• `/pd help` — Show this help.\n" + strings.Join(filterOut(lines, "`/pd help`"), "\n")
 }
 
 func filterOut(lines []string, sub string) []string {
