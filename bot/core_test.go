@@ -119,7 +119,7 @@ func TestLinkThenActWithoutReference(t *testing.T) {
 	contains(t, got.Text, "Which incident?")
 	h.requireNoPD()
 	got = h.slash(alice, opsCh, "/pd link "+demoworld.Incident43ID)
-	contains(t, got.Text, "linked this channel to `"+demoworld.Incident43ID+"`")
+	contains(t, got.Text, "linked this channel to `"+demoworld.Incident43ID+"`", "Alice Smith")
 	got = h.slash(alice, opsCh, "/pd note from ops")
 	contains(t, got.Text, "added a note to `"+demoworld.Incident43ID+"`")
 	got = h.slash(alice, opsCh, "/pd unlink")

@@ -72,7 +72,6 @@ func (b *Bot) onSlash(ctx context.Context, e *envelope, cmd slack.SlashCommand) 
 		return
 	}
 	req := b.newRequest(c)
-	req.UserName = cmd.UserName
 	req.Text = rest
 	b.serve(ctx, c, req, func(ctx context.Context) error { return b.explicitRef(c, req) }, nil)
 }
@@ -160,10 +159,8 @@ func (b *Bot) prepare(ctx context.Context, c *call, req *handlers.Request) error
 		}
 		req.IsAdmin = true
 	}
-	if req.UserName == "" || c.route.NeedsActor {
-		if u, err := b.users.get(ctx, c.user); err == nil {
-			req.UserName = displayName(u)
-		}
+	if u, err := b.users.get(ctx, c.user); err == nil {
+		req.UserName = displayName(u) // for confirmations: a name, never a mention
 	}
 	needsIncident := c.route.Incident != handlers.NoIncident
 	if c.route.NeedsKey || c.route.NeedsActor || needsIncident {

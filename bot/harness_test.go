@@ -33,6 +33,9 @@ type harness struct {
 	logs   *observer.ObservedLogs
 	// allowSlackErrors is set by tests that make Slack fail on purpose.
 	allowSlackErrors bool
+	core             zapcore.Core
+	admins           []string
+	wg               sync.WaitGroup
 	ctx              context.Context
 }
 
@@ -89,36 +92,45 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 		}
 	}
 	core, logs := observer.New(zapcore.DebugLevel)
-	b, err := bot.New(bot.Config{
-		AppToken:        store.Secret(sf.AppToken()),
-		BotToken:        store.Secret(sf.BotToken()),
-		SlackAPIURL:     sf.URL(),
-		PagerDutyAPIURL: pd.URL(),
-		Admins:          cfg.admins,
-		Store:           st,
-		Logger:          zap.New(core),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{t: t, sf: sf, pd: pd, st: st, dbPath: dbPath, bot: b, logs: logs, ctx: ctx}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := b.Run(ctx); err != nil {
-			t.Errorf("bot.Run: %v", err)
-		}
-	}()
+	h := &harness{t: t, sf: sf, pd: pd, st: st, dbPath: dbPath, logs: logs, ctx: ctx, core: core, admins: cfg.admins}
 	t.Cleanup(func() {
 		cancel()
-		wg.Wait()
+		h.wg.Wait()
 		st.Close()
 		h.checkNoSecrets()
 		h.checkSlackAccepted()
 	})
-	h.waitFor("the bot to connect", func() bool { return b.Ready() })
+	b := h.startReplica()
+	h.bot = b
 	return h
+}
+
+// startReplica runs one more bot on the same Slack app, PagerDuty and store,
+// as another replica would.
+func (h *harness) startReplica() *bot.Bot {
+	h.t.Helper()
+	b, err := bot.New(bot.Config{
+		AppToken:        store.Secret(h.sf.AppToken()),
+		BotToken:        store.Secret(h.sf.BotToken()),
+		SlackAPIURL:     h.sf.URL(),
+		PagerDutyAPIURL: h.pd.URL(),
+		Admins:          h.admins,
+		Store:           h.st,
+		Logger:          zap.New(h.core),
+		MetadataKey:     []byte("harness metadata key, shared by replicas"),
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		if err := b.Run(h.ctx); err != nil {
+			h.t.Errorf("bot.Run: %v", err)
+		}
+	}()
+	h.waitFor("the bot to connect", func() bool { return b.Ready() })
+	return b
 }
 
 // secrets are the canaries no log line, reply or audit row may hold.

@@ -61,7 +61,6 @@ func (b *Bot) onBlockAction(ctx context.Context, e *envelope, team string, ic sl
 		return
 	}
 	req := b.newRequest(c)
-	req.UserName = ic.User.Name
 	req.Action = action
 	req.Values = ic.BlockActionState.Values
 	if ic.View.ID != "" {
@@ -101,7 +100,6 @@ func (b *Bot) onSubmission(ctx context.Context, e *envelope, team string, ic sla
 	}
 	c := b.newCall(e, route, team, meta.Channel, ic.User.ID)
 	req := b.newRequest(c)
-	req.UserName = ic.User.Name
 	req.Values = ic.View.State.Values
 	req.PrivateMetadata = meta.Data
 	req.ViewID = ic.View.ID
@@ -182,7 +180,6 @@ func (b *Bot) onShortcut(ctx context.Context, e *envelope, team string, ic slack
 		return
 	}
 	req := b.newRequest(c)
-	req.UserName = ic.User.Name
 	if kind == handlers.MessageShortcut {
 		msg := ic.Message
 		req.Message = &msg

@@ -151,3 +151,33 @@ func TestDependenciesFlowOneWay(t *testing.T) {
 		}
 	}
 }
+
+// TestReplicasShareTheWork runs two replicas on one store: Slack spreads
+// envelopes over both connections, and each command is carried out once.
+func TestReplicasShareTheWork(t *testing.T) {
+	h := newHarness(t)
+	h.startReplica()
+	h.waitFor("two connections", func() bool { return h.sf.Connections() == 2 })
+	const n = 20
+	for i := 0; i < n; i++ {
+		if _, err := h.sf.Slash(alice, incCh, "/pd note replica test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.waitFor("every note", func() bool { return len(h.sf.Messages(incCh)) >= n })
+	inc, _ := h.pd.Incident(inc42)
+	got := 0
+	for _, note := range inc.Notes {
+		if note.Content == "replica test" {
+			got++
+		}
+	}
+	if got != n {
+		t.Errorf("%d notes for %d commands", got, n)
+	}
+	// A form opened through one replica is submitted through either.
+	v := h.openModal(alice, incCh, "/pd escalate", "escalate_submit")
+	before := h.snapshot(alice, incCh)
+	h.submit(alice, v, map[string]map[string]slackfake.Value{"policy": {"policy_search": {SelectedOption: demoworld.PolicyWebID}}})
+	contains(t, h.next(alice, incCh, before, "the escalation").Text, "Web On-Call")
+}
