@@ -159,8 +159,10 @@ func (b *Bot) prepare(ctx context.Context, c *call, req *handlers.Request) error
 		}
 		req.IsAdmin = true
 	}
-	if u, err := b.users.get(ctx, c.user); err == nil {
-		req.UserName = displayName(u) // for confirmations: a name, never a mention
+	if c.route.Kind != handlers.Suggestion {
+		if u, err := b.users.get(ctx, c.user); err == nil {
+			req.UserName = displayName(u) // for confirmations: a name, never a mention
+		}
 	}
 	needsIncident := c.route.Incident != handlers.NoIncident
 	if c.route.NeedsKey || c.route.NeedsActor || needsIncident {
