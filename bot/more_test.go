@@ -181,3 +181,16 @@ func TestReplicasShareTheWork(t *testing.T) {
 	h.submit(alice, v, map[string]map[string]slackfake.Value{"policy": {"policy_search": {SelectedOption: demoworld.PolicyWebID}}})
 	contains(t, h.next(alice, incCh, before, "the escalation").Text, "Web On-Call")
 }
+
+// TestModalThatCannotOpenIsReported: when Slack refuses views.open (here an
+// expired trigger), the requester is told instead of seeing nothing.
+func TestModalThatCannotOpenIsReported(t *testing.T) {
+	h := newHarness(t)
+	h.allowSlackErrors = true
+	h.sf.FailMethod("views.open", "expired_trigger_id", 2)
+	got := h.slash(alice, incCh, "/pd key")
+	contains(t, got.Text, "Slack did not let pdbot open the form", "expired_trigger_id")
+	if !got.Ephemeral {
+		t.Error("the warning should be ephemeral")
+	}
+}

@@ -55,15 +55,25 @@ func (b *Bot) deliver(ctx context.Context, c *call, req *handlers.Request, r han
 		if err := b.sealView(c, &v, req.Incident); err != nil {
 			return err
 		}
+		var err error
 		switch {
 		case c.loadingView != "":
-			_, err := b.api.UpdateViewContext(ctx, v, "", "", c.loadingView)
-			return err
+			_, err = b.api.UpdateViewContext(ctx, v, "", "", c.loadingView)
 		case c.triggerID != "":
-			_, err := b.api.OpenViewContext(ctx, c.triggerID, v)
-			return err
+			_, err = b.api.OpenViewContext(ctx, c.triggerID, v)
+		default:
+			err = errors.New("no trigger to open a modal with")
 		}
-		return errors.New("no trigger to open a modal with")
+		if err == nil {
+			return nil
+		}
+		// Never leave the requester with nothing: say so where they are.
+		c.loadingView, c.triggerID = "", ""
+		msg := handlers.Reply{Text: ":warning: Slack did not let pdbot open the form (" + handlers.Escape(err.Error()) + "). Try again; if Slack is slow, the slash form of the command works too: `/pd help`."}
+		if ferr := b.deliver(ctx, c, req, msg); ferr != nil {
+			return fmt.Errorf("open modal: %w; and tell the requester: %v", err, ferr)
+		}
+		return fmt.Errorf("open modal: %w", err)
 	}
 	if c.loadingView != "" && !r.InChannel {
 		v := messageView(c.route.Title, r.Text)
