@@ -63,7 +63,7 @@ func Card(inc *pagerduty.Incident, now time.Time) []slack.Block {
 		if value == "" {
 			value = "—"
 		}
-		return slack.NewTextBlockObject(slack.MarkdownType, clip("*"+label+"*\n"+value, fieldTextLimit), false, false)
+		return slack.NewTextBlockObject(slack.MarkdownType, clipEscaped("*"+label+"*\n"+value, fieldTextLimit), false, false)
 	}
 	var assignees []string
 	for _, a := range inc.Assignments {
@@ -150,7 +150,7 @@ func safeURL(u string) string {
 
 // TextSection is a mrkdwn section (text must already be escaped).
 func TextSection(blockID, text string) *slack.SectionBlock {
-	s := slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, clip(text, sectionTextLimit), false, false), nil, nil)
+	s := slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, clipEscaped(text, sectionTextLimit), false, false), nil, nil)
 	s.BlockID = blockID
 	return s
 }

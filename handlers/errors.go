@@ -25,7 +25,7 @@ func Explain(err error, p *PD, incident string) (msg string, known bool) {
 	if errors.Is(err, errNoRequester) {
 		return "pdbot does not know who you are in PagerDuty, so nothing was sent. Run `/pd whoami` to see why.", true
 	}
-	inc := "the incident"
+	inc := "such incident"
 	if incident != "" {
 		inc = "incident " + incident
 	}
@@ -40,7 +40,7 @@ func Explain(err error, p *PD, incident string) (msg string, known bool) {
 		switch {
 		case code == 2016 || code == 1028:
 			return "PagerDuty needs to know who is acting and did not get your email. Run `/pd whoami`; if it shows no user, ask an admin to run `/pd map @you your-pagerduty-email`.", true
-		case code == 1008 || (code == 2001 && mentions(details, "requester", "from")):
+		case code == 1008 || (code == 2001 && mentions(details, "requester", "from header", "\"from\" header")):
 			return "PagerDuty does not recognise your email as one of its users. Ask an admin to map you with `/pd map @you your-pagerduty-email`.", true
 		case ae.StatusCode == 401 || code == 2006:
 			return "PagerDuty rejected this channel's API key (it may have been revoked). Ask an admin to run `/pd key` to set a new one.", true
@@ -63,9 +63,9 @@ func Explain(err error, p *PD, incident string) (msg string, known bool) {
 		case ae.StatusCode >= 500:
 			return fmt.Sprintf("PagerDuty had an internal error (HTTP %d). A note or responder request may still have been recorded: check with `/pd get` before retrying.", ae.StatusCode), true
 		case ae.StatusCode == 400 && len(details) > 0:
-			return "PagerDuty refused: " + Escape(strings.Join(details, "; ")) + ".", true
+			return "PagerDuty refused: " + Escape(strings.Join(details, "; ")) + ". Nothing was changed; check the values (`/pd get` shows the incident now) and try again.", true
 		case ae.StatusCode == 400 && ae.APIError.Valid && ae.APIError.ErrorObject.Message != "":
-			return "PagerDuty refused: " + Escape(ae.APIError.ErrorObject.Message) + ".", true
+			return "PagerDuty refused: " + Escape(ae.APIError.ErrorObject.Message) + ". Nothing was changed; check the values and try again.", true
 		}
 		return "", false
 	}

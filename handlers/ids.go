@@ -68,7 +68,7 @@ func ValidObjectID(s string) bool { return objectIDRe.MatchString(s) }
 func ParseRef(s string) (Ref, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return Ref{}, fmt.Errorf("empty incident reference")
+		return Ref{}, &UserError{Msg: "Give an incident: an ID (like Q1ABCDEFGHIJKL), an incident URL or #NUMBER."}
 	}
 	if len(s) > maxRefLen {
 		return Ref{}, &UserError{Msg: "That is not an incident reference: give an incident ID (like Q1ABCDEFGHIJKL), an incident URL or #NUMBER."}

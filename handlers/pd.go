@@ -62,7 +62,9 @@ func NewPD(baseURL, key string, o PDOptions) *PD {
 	}
 	c := pagerduty.NewClient(key, pagerduty.WithAPIEndpoint(strings.TrimRight(baseURL, "/")))
 	c.HTTPClient = &http.Client{
-		Timeout:   pdRequestTimeout,
+		// A backstop: each call also gets its own deadline (callCtx), which
+		// errors can report, unlike this timeout that go-pagerduty flattens.
+		Timeout:   pdRequestTimeout + time.Second,
 		Transport: &retryTransport{next: rt, rate: rs, sleep: sleep},
 		// PagerDuty never redirects API calls; following one would replay a
 		// write as a GET somewhere else.
@@ -91,6 +93,20 @@ func (p *PD) RetryAt() (time.Time, bool) { return p.rate.get() }
 
 var errNoRequester = errors.New("no requester for a PagerDuty write")
 
+// callCtx bounds one PagerDuty call.
+func callCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, pdRequestTimeout)
+}
+
+// withCtx keeps a deadline or cancellation visible to errors.Is: go-pagerduty
+// wraps transport errors with %v, which loses them.
+func withCtx(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return errors.Join(err, cerr)
+	}
+	return err
+}
+
 func (p *PD) requireFrom() error {
 	if strings.TrimSpace(p.from) == "" {
 		return errNoRequester
@@ -100,12 +116,14 @@ func (p *PD) requireFrom() error {
 
 // GetIncident fetches an incident by ID or number.
 func (p *PD) GetIncident(ctx context.Context, ref Ref) (*pagerduty.Incident, error) {
-	if ref.ID != "" && !ValidIncidentID(ref.ID) {
-		return nil, fmt.Errorf("get incident: malformed id")
+	ctx, cancel := callCtx(ctx)
+	defer cancel()
+	if ref.IsZero() || (ref.ID != "" && !ValidIncidentID(ref.ID)) {
+		return nil, fmt.Errorf("get incident: malformed reference")
 	}
 	inc, err := p.c.GetIncidentWithContext(ctx, url.PathEscape(ref.PathID()))
 	if err != nil {
-		return nil, fmt.Errorf("get incident %s: %w", ref, err)
+		return nil, fmt.Errorf("get incident %s: %w", ref, withCtx(ctx, err))
 	}
 	return inc, nil
 }
@@ -113,6 +131,8 @@ func (p *PD) GetIncident(ctx context.Context, ref Ref) (*pagerduty.Incident, err
 // UpdateIncident sends one incident update (PUT /incidents with a single item:
 // go-pagerduty has no single-incident update method).
 func (p *PD) UpdateIncident(ctx context.Context, id string, o pagerduty.ManageIncidentsOptions) (*pagerduty.Incident, error) {
+	ctx, cancel := callCtx(ctx)
+	defer cancel()
 	if !ValidIncidentID(id) {
 		return nil, fmt.Errorf("update incident: malformed id")
 	}
@@ -126,7 +146,7 @@ func (p *PD) UpdateIncident(ctx context.Context, id string, o pagerduty.ManageIn
 	o.Type = "incident"
 	resp, err := p.c.ManageIncidentsWithContext(ctx, p.from, []pagerduty.ManageIncidentsOptions{o})
 	if err != nil {
-		return nil, fmt.Errorf("update incident %s: %w", id, err)
+		return nil, fmt.Errorf("update incident %s: %w", id, withCtx(ctx, err))
 	}
 	for i := range resp.Incidents {
 		if resp.Incidents[i].ID == id {
@@ -139,6 +159,8 @@ func (p *PD) UpdateIncident(ctx context.Context, id string, o pagerduty.ManageIn
 // AddNote adds a note as the requester. go-pagerduty takes the From header
 // from the note's user summary, so that is where the email goes.
 func (p *PD) AddNote(ctx context.Context, id, content string) (*pagerduty.IncidentNote, error) {
+	ctx, cancel := callCtx(ctx)
+	defer cancel()
 	if !ValidIncidentID(id) {
 		return nil, fmt.Errorf("add note: malformed id")
 	}
@@ -149,13 +171,15 @@ func (p *PD) AddNote(ctx context.Context, id, content string) (*pagerduty.Incide
 	n.User.Summary = p.from
 	note, err := p.c.CreateIncidentNoteWithContext(ctx, id, n)
 	if err != nil {
-		return nil, fmt.Errorf("add note to %s: %w", id, err)
+		return nil, fmt.Errorf("add note to %s: %w", id, withCtx(ctx, err))
 	}
 	return note, nil
 }
 
 // RequestResponders asks more responders to join, as the requester.
 func (p *PD) RequestResponders(ctx context.Context, id, requesterID, message string, targets []pagerduty.ResponderRequestTarget) (*pagerduty.ResponderRequestResponse, error) {
+	ctx, cancel := callCtx(ctx)
+	defer cancel()
 	if !ValidIncidentID(id) || !ValidObjectID(requesterID) {
 		return nil, fmt.Errorf("request responders: malformed id")
 	}
@@ -171,7 +195,7 @@ func (p *PD) RequestResponders(ctx context.Context, id, requesterID, message str
 	}
 	resp, err := p.c.ResponderRequestWithContext(ctx, id, o)
 	if err != nil {
-		return nil, fmt.Errorf("request responders for %s: %w", id, err)
+		return nil, fmt.Errorf("request responders for %s: %w", id, withCtx(ctx, err))
 	}
 	return resp, nil
 }
@@ -180,9 +204,11 @@ func (p *PD) RequestResponders(ctx context.Context, id, requesterID, message str
 // (case-insensitive). PagerDuty's query is a substring match, so bob@x also
 // finds bobby@x; only an exact match counts.
 func (p *PD) FindUserByEmail(ctx context.Context, email string) (*pagerduty.User, error) {
+	ctx, cancel := callCtx(ctx)
+	defer cancel()
 	resp, err := p.c.ListUsersWithContext(ctx, pagerduty.ListUsersOptions{Query: email, Limit: pdPageLimit})
 	if err != nil {
-		return nil, fmt.Errorf("find user: %w", err)
+		return nil, fmt.Errorf("find user: %w", withCtx(ctx, err))
 	}
 	for i := range resp.Users {
 		if strings.EqualFold(resp.Users[i].Email, email) {
@@ -195,21 +221,25 @@ func (p *PD) FindUserByEmail(ctx context.Context, email string) (*pagerduty.User
 // SearchUsers returns up to limit users matching query, and whether
 // PagerDuty has more.
 func (p *PD) SearchUsers(ctx context.Context, query string, limit uint) ([]pagerduty.User, bool, error) {
+	ctx, cancel := callCtx(ctx)
+	defer cancel()
 	resp, err := p.c.ListUsersWithContext(ctx, pagerduty.ListUsersOptions{Query: query, Limit: min(limit, pdPageLimit)})
 	if err != nil {
-		return nil, false, fmt.Errorf("search users: %w", err)
+		return nil, false, fmt.Errorf("search users: %w", withCtx(ctx, err))
 	}
 	return resp.Users, resp.More, nil
 }
 
 // GetUser fetches a user by ID.
 func (p *PD) GetUser(ctx context.Context, id string) (*pagerduty.User, error) {
+	ctx, cancel := callCtx(ctx)
+	defer cancel()
 	if !ValidObjectID(id) {
 		return nil, fmt.Errorf("get user: malformed id")
 	}
 	u, err := p.c.GetUserWithContext(ctx, url.PathEscape(id), pagerduty.GetUserOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("get user %s: %w", id, err)
+		return nil, fmt.Errorf("get user %s: %w", id, withCtx(ctx, err))
 	}
 	return u, nil
 }
@@ -217,21 +247,25 @@ func (p *PD) GetUser(ctx context.Context, id string) (*pagerduty.User, error) {
 // SearchPolicies returns up to limit escalation policies matching query,
 // and whether PagerDuty has more.
 func (p *PD) SearchPolicies(ctx context.Context, query string, limit uint) ([]pagerduty.EscalationPolicy, bool, error) {
+	ctx, cancel := callCtx(ctx)
+	defer cancel()
 	resp, err := p.c.ListEscalationPoliciesWithContext(ctx, pagerduty.ListEscalationPoliciesOptions{Query: query, Limit: min(limit, pdPageLimit)})
 	if err != nil {
-		return nil, false, fmt.Errorf("search escalation policies: %w", err)
+		return nil, false, fmt.Errorf("search escalation policies: %w", withCtx(ctx, err))
 	}
 	return resp.EscalationPolicies, resp.More, nil
 }
 
 // GetPolicy fetches an escalation policy by ID.
 func (p *PD) GetPolicy(ctx context.Context, id string) (*pagerduty.EscalationPolicy, error) {
+	ctx, cancel := callCtx(ctx)
+	defer cancel()
 	if !ValidObjectID(id) {
 		return nil, fmt.Errorf("get escalation policy: malformed id")
 	}
 	ep, err := p.c.GetEscalationPolicyWithContext(ctx, url.PathEscape(id), &pagerduty.GetEscalationPolicyOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("get escalation policy %s: %w", id, err)
+		return nil, fmt.Errorf("get escalation policy %s: %w", id, withCtx(ctx, err))
 	}
 	return ep, nil
 }
@@ -239,9 +273,11 @@ func (p *PD) GetPolicy(ctx context.Context, id string) (*pagerduty.EscalationPol
 // HasAbility reports whether the account has an ability (e.g.
 // coordinated_responding, needed for responder requests).
 func (p *PD) HasAbility(ctx context.Context, ability string) (bool, error) {
+	ctx, cancel := callCtx(ctx)
+	defer cancel()
 	resp, err := p.c.ListAbilitiesWithContext(ctx)
 	if err != nil {
-		return false, fmt.Errorf("list abilities: %w", err)
+		return false, fmt.Errorf("list abilities: %w", withCtx(ctx, err))
 	}
 	for _, a := range resp.Abilities {
 		if a == ability {
@@ -254,8 +290,10 @@ func (p *PD) HasAbility(ctx context.Context, ability string) (bool, error) {
 // Ping checks that the key works (GET /abilities is cheap and needs only
 // a valid key).
 func (p *PD) Ping(ctx context.Context) error {
+	ctx, cancel := callCtx(ctx)
+	defer cancel()
 	_, err := p.c.ListAbilitiesWithContext(ctx)
-	return err
+	return withCtx(ctx, err)
 }
 
 // rateState remembers when PagerDuty said the rate limit resets.
@@ -270,10 +308,11 @@ func (r *rateState) set(t time.Time) {
 	r.mu.Unlock()
 }
 
+// get returns the reset time while it lies in the future.
 func (r *rateState) get() (time.Time, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.until, !r.until.IsZero()
+	return r.until, r.until.After(time.Now())
 }
 
 // retryTransport retries what is safe to retry: any request on 429 (PagerDuty
@@ -289,18 +328,18 @@ type retryTransport struct {
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	for attempt := 0; ; attempt++ {
 		resp, err := t.next.RoundTrip(req)
-		if err != nil || attempt >= maxRetries {
+		if err != nil {
 			return resp, err
 		}
 		var wait time.Duration
 		switch {
 		case resp.StatusCode == http.StatusTooManyRequests:
 			wait = rateLimitWait(resp.Header, attempt)
-			if wait > maxRateLimitWait {
+			if wait > maxRateLimitWait || attempt >= maxRetries {
 				t.rate.set(time.Now().Add(wait))
 				return resp, nil
 			}
-		case resp.StatusCode >= 500 && req.Method == http.MethodGet:
+		case resp.StatusCode >= 500 && req.Method == http.MethodGet && attempt < maxRetries:
 			wait = time.Duration(100<<attempt) * time.Millisecond
 		default:
 			return resp, nil

@@ -101,60 +101,79 @@ func splitList(s string) []string {
 	return out
 }
 
-// kvArgs parses `key=value` arguments. A value may be quoted ("a b") and the
-// last free-text key (e.g. resolution) takes the words that follow it.
-// Words that are not key=value go to rest.
+// kvArgs parses `key=value` arguments. A value may be quoted
+// (policy="Database On-Call"), the free-text key (e.g. resolution) takes the
+// words that follow it, and words that are not key=value go to rest. A
+// quoted "key=value" is text. An unclosed quote is an error rather than a
+// guess that could swallow later arguments.
 func kvArgs(s string, keys map[string]bool, textKey string) (map[string][]string, string, error) {
+	words, err := splitQuoted(s)
+	if err != nil {
+		return nil, "", err
+	}
 	out := map[string][]string{}
 	var rest []string
 	cur := ""
-	words := splitQuoted(s)
 	for _, w := range words {
 		k, v, ok := strings.Cut(w.text, "=")
 		if ok && !w.quoted && keys[strings.ToLower(k)] {
 			k = strings.ToLower(k)
-			out[k] = append(out[k], strings.Trim(v, `"“”`))
+			out[k] = append(out[k], v)
 			cur = k
 			continue
 		}
+		text := w.text
+		if w.quoted {
+			text = `"` + text + `"` // free text keeps the user's quotes
+		}
 		if cur == textKey && textKey != "" {
 			n := len(out[cur]) - 1
-			out[cur][n] = strings.TrimSpace(out[cur][n] + " " + w.text)
+			out[cur][n] = strings.TrimSpace(out[cur][n] + " " + text)
 			continue
 		}
-		rest = append(rest, w.text)
+		rest = append(rest, text)
 	}
 	return out, strings.Join(rest, " "), nil
 }
 
 type word struct {
 	text   string
-	quoted bool
+	quoted bool // the whole word was quoted: it is text, never key=value
 }
 
-// splitQuoted splits on spaces, keeping "quoted phrases" (also after key=).
-func splitQuoted(s string) []word {
+func isQuote(c rune) bool { return c == '"' || c == '“' || c == '”' }
+
+// splitQuoted splits on white space. A quote that opens a word or a value
+// (right after "=") groups words until the closing quote and is dropped;
+// any other quote is part of the text.
+func splitQuoted(s string) ([]word, error) {
 	var out []word
 	var b strings.Builder
-	inQuote, quotedWord := false, false
+	inQuote, quoted := false, false
 	flush := func() {
 		if b.Len() > 0 {
-			out = append(out, word{text: b.String(), quoted: quotedWord && !strings.Contains(b.String(), "=")})
+			out = append(out, word{text: b.String(), quoted: quoted})
 		}
 		b.Reset()
-		quotedWord = false
+		quoted = false
 	}
 	for _, c := range s {
 		switch {
-		case c == '"' || c == '“' || c == '”':
-			inQuote = !inQuote
-			quotedWord = true
-		case (c == ' ' || c == '\n' || c == '\t') && !inQuote:
+		case inQuote && isQuote(c):
+			inQuote = false
+		case !inQuote && isQuote(c) && b.Len() == 0:
+			inQuote, quoted = true, true
+		case !inQuote && isQuote(c) && strings.HasSuffix(b.String(), "="):
+			inQuote = true
+		case !inQuote && (c == ' ' || c == '\n' || c == '\t'):
 			flush()
 		default:
 			b.WriteRune(c)
 		}
 	}
+	if inQuote {
+		return nil, Userf("A quote is not closed. Put quotes around a whole value, like `policy=\"Database On-Call\"`.")
+	}
 	flush()
-	return out
+	return out, nil
 }

@@ -29,7 +29,10 @@ func respondersRoutes() []Route {
 				if strings.TrimSpace(r.Text) == "" {
 					return respondersModalReply(ctx, r)
 				}
-				args, msg, _ := kvArgs(r.Text, map[string]bool{"policy": true, "user": true}, "")
+				args, msg, err := kvArgs(r.Text, map[string]bool{"policy": true, "user": true}, "")
+				if err != nil {
+					return Reply{}, err
+				}
 				var targets []pagerduty.ResponderRequestTarget
 				var names []string
 				if len(args["policy"])+len(args["user"]) > maxTargets {

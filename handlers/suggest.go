@@ -119,8 +119,8 @@ func suggestRoutes(cache *suggestCache) []Route {
 
 func suggest(ctx context.Context, r *Request, cache *suggestCache, kind string, fetch func(q string) ([]suggestItem, bool, error)) (Reply, error) {
 	q := strings.ToLower(strings.TrimSpace(r.Query))
-	if len(q) > 100 {
-		q = q[:100]
+	if r := []rune(q); len(r) > 100 {
+		q = string(r[:100])
 	}
 	items, ok := cache.lookup(r.PD.KeyID(), kind, q, r.Now())
 	if !ok {

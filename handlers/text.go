@@ -14,3 +14,17 @@ func Escape(s string) string { return mrkdwnEscaper.Replace(s) }
 func Unescape(s string) string {
 	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
 }
+
+// clipEscaped clips already-escaped mrkdwn to n runes without cutting an
+// entity (&amp; &lt; &gt;) in half.
+func clipEscaped(s string, n int) string {
+	c := clip(s, n)
+	if c == s {
+		return s
+	}
+	body := strings.TrimSuffix(c, "…")
+	if i := strings.LastIndexByte(body, '&'); i >= 0 && !strings.Contains(body[i:], ";") {
+		body = body[:i]
+	}
+	return body + "…"
+}

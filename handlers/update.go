@@ -30,7 +30,10 @@ func updateRoutes() []Route {
 				if strings.TrimSpace(r.Text) == "" {
 					return updateModalReply(ctx, r, false)
 				}
-				args, rest, _ := kvArgs(r.Text, map[string]bool{"status": true, "resolution": true, "assignees": true}, "resolution")
+				args, rest, err := kvArgs(r.Text, map[string]bool{"status": true, "resolution": true, "assignees": true}, "resolution")
+				if err != nil {
+					return Reply{}, err
+				}
 				if rest != "" {
 					return Reply{}, Userf("pdbot did not understand `%s`. Use `/pd %s`.", Escape(clip(rest, 60)), "update [INC] [status=acknowledged|resolved] [resolution=TEXT] [assignees=LIST]")
 				}

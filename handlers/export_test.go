@@ -1,0 +1,46 @@
+package handlers
+
+import "github.com/slack-go/slack"
+
+// This file exposes a few unexported pieces to the external tests in
+// package handlers_test. It holds no logic of its own.
+
+// KeyModal builds the API key form for a scope ("" or "default").
+func KeyModal(scope, label string) *slack.ModalViewRequest { return keyModal(scope, label) }
+
+// KVArgs is kvArgs.
+func KVArgs(s string, keys map[string]bool, textKey string) (map[string][]string, string, error) {
+	return kvArgs(s, keys, textKey)
+}
+
+// Word is one word of SplitQuoted's answer.
+type Word struct {
+	Text   string
+	Quoted bool
+}
+
+// SplitQuoted is splitQuoted.
+func SplitQuoted(s string) []Word {
+	var out []Word
+	words, err := splitQuoted(s)
+	if err != nil {
+		return []Word{{Text: "ERROR: " + err.Error()}}
+	}
+	for _, w := range words {
+		out = append(out, Word{Text: w.text, Quoted: w.quoted})
+	}
+	return out
+}
+
+// SplitList is splitList.
+var SplitList = splitList
+
+// ErrNoRequester is errNoRequester.
+var ErrNoRequester = errNoRequester
+
+// Limits the tests check against.
+const (
+	MaxRateLimitWait = maxRateLimitWait
+	MaxRetries       = maxRetries
+	MaxRefLen        = maxRefLen
+)

@@ -1,0 +1,459 @@
+package handlers_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/PagerDuty/go-pagerduty"
+	"github.com/google/go-cmp/cmp"
+	"github.com/slack-go/slack"
+
+	"github.com/pdbot/pdbot/handlers"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden.json from the current output")
+
+// goldenTitle needs escaping in mrkdwn and quoting in JSON.
+const goldenTitle = `DB <down> & "slow"`
+
+// goldenIncident is the incident every golden payload is built from.
+func goldenIncident() *pagerduty.Incident {
+	inc := &pagerduty.Incident{
+		APIObject: pagerduty.APIObject{
+			ID:      "Q1ABCDEFGHIJKL",
+			Type:    "incident",
+			HTMLURL: "https://acme.pagerduty.com/incidents/Q1ABCDEFGHIJKL",
+		},
+		IncidentNumber:   42,
+		Title:            goldenTitle,
+		Status:           "triggered",
+		Urgency:          "high",
+		CreatedAt:        "2025-03-04T05:06:07Z",
+		Service:          pagerduty.APIObject{ID: "PSVC001", Type: "service_reference", Summary: "Checkout <API>"},
+		EscalationPolicy: pagerduty.APIObject{ID: "PPOL001", Type: "escalation_policy_reference", Summary: "Database On-Call & Friends"},
+		Assignments: []pagerduty.Assignment{
+			{Assignee: pagerduty.APIObject{ID: "PBOB001", Type: "user_reference", Summary: "Bob <@U123>"}},
+			{Assignee: pagerduty.APIObject{ID: "PCAROL1", Type: "user_reference", Summary: "Carol"}},
+		},
+	}
+	return inc
+}
+
+var goldenNow = time.Date(2025, 3, 4, 6, 21, 7, 0, time.UTC) // 75 minutes after creation
+
+// payload is one golden Block Kit payload: a modal, or a message's blocks.
+type payload struct {
+	name  string
+	modal *slack.ModalViewRequest
+	card  []slack.Block
+}
+
+func goldenPayloads() []payload {
+	inc := goldenIncident()
+	resolved := goldenIncident()
+	resolved.Status = "resolved"
+	return []payload{
+		{name: "card", card: handlers.Card(inc, goldenNow)},
+		{name: "card_resolved", card: handlers.Card(resolved, goldenNow)},
+		{name: "card_buttons_triggered", card: []slack.Block{handlers.CardButtons(inc.ID, "triggered")}},
+		{name: "card_buttons_acknowledged", card: []slack.Block{handlers.CardButtons(inc.ID, "acknowledged")}},
+		{name: "update_modal", modal: handlers.UpdateModal(inc, false)},
+		{name: "update_modal_reassign", modal: handlers.UpdateModal(inc, true)},
+		{name: "escalate_modal", modal: handlers.EscalateModal(inc)},
+		{name: "responders_modal", modal: handlers.RespondersModal(inc)},
+		{name: "note_modal", modal: handlers.NoteModal(inc.ID, "")},
+		{name: "note_modal_prefill", modal: handlers.NoteModal(inc.ID, "Bob wrote in Slack (https://acme.slack.com/archives/C1/p1):\nDB <down> & \"slow\" again")},
+		{name: "picker_modal", modal: handlers.PickerModal()},
+		{name: "key_modal_channel", modal: handlers.KeyModal("", "this channel")},
+		{name: "key_modal_default", modal: handlers.KeyModal("default", "the workspace default")},
+	}
+}
+
+// marshalGolden encodes v the way the golden files hold it: json.MarshalIndent,
+// then \u003c \u003e \u0026 written back as < > &. Go's encoder writes them
+// escaped (slack-go's own MarshalJSON methods too), which would hide from a
+// reviewer exactly what the files are for: whether Escape ran. Slack decodes
+// both forms alike.
+func marshalGolden(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatalf("marshal: %v", err)
+	}
+	return append(unescapeHTML(b), '\n')
+}
+
+// unescapeHTML undoes encoding/json's HTML escaping in JSON text, leaving
+// every other escape (including an escaped backslash before "u0026") alone.
+func unescapeHTML(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' || i+1 == len(b) {
+			out = append(out, b[i])
+			continue
+		}
+		if i+6 <= len(b) {
+			switch string(b[i : i+6]) {
+			case `\u003c`:
+				out, i = append(out, '<'), i+5
+				continue
+			case `\u003e`:
+				out, i = append(out, '>'), i+5
+				continue
+			case `\u0026`:
+				out, i = append(out, '&'), i+5
+				continue
+			}
+		}
+		out, i = append(out, b[i], b[i+1]), i+1
+	}
+	return out
+}
+
+func TestGolden(t *testing.T) {
+	for _, p := range goldenPayloads() {
+		t.Run(p.name, func(t *testing.T) {
+			var v any = slack.Blocks{BlockSet: p.card}
+			if p.modal != nil {
+				v = p.modal
+			}
+			got := marshalGolden(t, v)
+			// The readable form must mean exactly what slack-go sends.
+			var back any
+			if err := json.Unmarshal(got, &back); err != nil {
+				t.Fatalf("golden form is not JSON: %v", err)
+			}
+			if diff := cmp.Diff(decode(t, v), back); diff != "" {
+				t.Fatalf("golden form differs from the wire form (-wire +golden):\n%s", diff)
+			}
+			checkGolden(t, filepath.Join("testdata", p.name+".golden.json"), got)
+			if strings.Contains(string(got), canaryKey) {
+				t.Error("payload holds the API key")
+			}
+		})
+	}
+}
+
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (create it with: go test ./handlers -run Golden -update)", err)
+	}
+	if !bytes.Equal(want, got) {
+		t.Errorf("%s is out of date (-want +got):\n%s\nIf the change is intended, run: go test ./handlers -run Golden -update, and review the diff.",
+			path, cmp.Diff(string(want), string(got)))
+	}
+}
+
+// Block Kit limits (https://docs.slack.dev/reference/block-kit/blocks,
+// .../composition-objects, .../block-elements, .../surfaces/modals).
+const (
+	kitModalTitle      = 24
+	kitModalBlocks     = 100
+	kitMessageBlocks   = 50
+	kitSectionText     = 3000
+	kitSectionField    = 2000
+	kitSectionFields   = 10
+	kitHeaderText      = 150
+	kitButtonText      = 75
+	kitButtonValue     = 2000
+	kitTextInputMax    = 3000
+	kitPlaceholder     = 150
+	kitLabel           = 2000
+	kitOptionText      = 75
+	kitOptionValue     = 150
+	kitOptions         = 100
+	kitContextElements = 10
+	kitActionElements  = 25
+	kitID              = 255 // block_id, action_id, callback_id
+	kitPrivateMetadata = 3000
+)
+
+// TestGoldenLimits checks every golden payload against Block Kit's limits,
+// on the JSON Slack would get rather than on slack-go's structs.
+func TestGoldenLimits(t *testing.T) {
+	for _, p := range goldenPayloads() {
+		t.Run(p.name, func(t *testing.T) { checkLimits(t, p) })
+	}
+}
+
+// hugeIncident has every field PagerDuty lets grow at its largest, and more,
+// full of characters that escaping lengthens.
+func hugeIncident() *pagerduty.Incident {
+	inc := goldenIncident()
+	inc.IncidentNumber = 4294967295
+	inc.Title = strings.Repeat("<&>", 2000)
+	inc.Service.Summary = strings.Repeat("&", 3000)
+	inc.EscalationPolicy.Summary = strings.Repeat("<&>", 1000)
+	inc.Assignments = nil
+	for i := range 300 {
+		inc.Assignments = append(inc.Assignments, pagerduty.Assignment{Assignee: pagerduty.APIObject{ID: fmt.Sprintf("P%06d", i), Summary: "A & <B>"}})
+	}
+	return inc
+}
+
+func hugePayloads() []payload {
+	inc := hugeIncident()
+	return []payload{
+		{name: "card", card: handlers.Card(inc, goldenNow)},
+		{name: "update_modal", modal: handlers.UpdateModal(inc, false)},
+		{name: "escalate_modal", modal: handlers.EscalateModal(inc)},
+		{name: "responders_modal", modal: handlers.RespondersModal(inc)},
+		{name: "note_modal_prefill", modal: handlers.NoteModal(inc.ID, strings.Repeat("x", 3000))},
+	}
+}
+
+// TestLimitsWithHugeIncident: an incident at (and past) PagerDuty's sizes
+// still renders within Block Kit's limits.
+func TestLimitsWithHugeIncident(t *testing.T) {
+	for _, p := range hugePayloads() {
+		t.Run(p.name, func(t *testing.T) { checkLimits(t, p) })
+	}
+}
+
+// TestMrkdwnWithHugeIncident: clipping long text must not cut an entity in
+// half ("&am…" is a raw & in mrkdwn).
+func TestMrkdwnWithHugeIncident(t *testing.T) {
+	for _, p := range hugePayloads() {
+		t.Run(p.name, func(t *testing.T) { checkMrkdwn(t, p, nil) })
+	}
+}
+
+// checkLimits checks a payload against Block Kit's limits, on the JSON Slack
+// would get rather than on slack-go's structs.
+func checkLimits(t *testing.T, p payload) {
+	t.Helper()
+	var v any
+	var blocks []any
+	if p.modal != nil {
+		m := decode(t, p.modal).(map[string]any)
+		for _, k := range []string{"title", "submit", "close"} {
+			if n := utf8.RuneCountInString(textOf(m[k])); n < 1 || n > kitModalTitle {
+				t.Errorf("modal %s %q is %d characters, want 1..%d", k, textOf(m[k]), n, kitModalTitle)
+			}
+		}
+		if n := len(str(m["callback_id"])); n == 0 || n > kitID {
+			t.Errorf("callback_id %q: want 1..%d characters", str(m["callback_id"]), kitID)
+		}
+		if n := len(str(m["private_metadata"])); n > kitPrivateMetadata {
+			t.Errorf("private_metadata is %d characters, want at most %d", n, kitPrivateMetadata)
+		}
+		blocks, _ = m["blocks"].([]any)
+		if len(blocks) > kitModalBlocks {
+			t.Errorf("%d blocks, want at most %d", len(blocks), kitModalBlocks)
+		}
+		v = m
+	} else {
+		blocks = decode(t, slack.Blocks{BlockSet: p.card}).([]any)
+		if len(blocks) > kitMessageBlocks {
+			t.Errorf("%d blocks, want at most %d", len(blocks), kitMessageBlocks)
+		}
+		v = blocks
+	}
+	if len(blocks) == 0 {
+		t.Error("no blocks")
+	}
+	ids := map[string]bool{}
+	for i, b := range blocks {
+		id := str(b.(map[string]any)["block_id"])
+		if id == "" || len(id) > kitID {
+			t.Errorf("block %d: block_id %q, want 1..%d characters", i, id, kitID)
+		}
+		if ids[id] {
+			t.Errorf("block %d: duplicate block_id %q", i, id)
+		}
+		ids[id] = true
+	}
+	walk(v, func(o map[string]any) { checkObject(t, o) })
+}
+
+// TestGoldenMrkdwnIsEscaped: PagerDuty text (the title, service, policy and
+// assignee names) reaches mrkdwn only escaped; the only markup in mrkdwn is
+// pdbot's own https link.
+func TestGoldenMrkdwnIsEscaped(t *testing.T) {
+	raw := []string{"<down>", `& "slow"`, "<API>", "<@U123>", "On-Call & Friends"}
+	for _, p := range goldenPayloads() {
+		t.Run(p.name, func(t *testing.T) { checkMrkdwn(t, p, raw) })
+	}
+	// The card does show the title, escaped.
+	card := string(marshalGolden(t, slack.Blocks{BlockSet: handlers.Card(goldenIncident(), goldenNow)}))
+	for _, want := range []string{"Checkout &lt;API&gt;", "Bob &lt;@U123&gt;", "Database On-Call &amp; Friends"} {
+		if !strings.Contains(card, want) {
+			t.Errorf("card does not show %q", want)
+		}
+	}
+	// The summary of a modal names the incident with its escaped title.
+	for _, m := range []*slack.ModalViewRequest{handlers.EscalateModal(goldenIncident()), handlers.RespondersModal(goldenIncident()), handlers.UpdateModal(goldenIncident(), false)} {
+		found := false
+		walk(decode(t, m), func(o map[string]any) {
+			found = found || (o["type"] == "mrkdwn" && strings.Contains(str(o["text"]), `*#42 DB &lt;down&gt; &amp; "slow"*`))
+		})
+		if !found {
+			t.Errorf("%s modal does not name the incident by its escaped title", m.CallbackID)
+		}
+	}
+}
+
+// checkMrkdwn checks that every mrkdwn text of p is escaped and holds none
+// of raw.
+func checkMrkdwn(t *testing.T, p payload, raw []string) {
+	t.Helper()
+	var v any
+	if p.modal != nil {
+		v = decode(t, p.modal)
+	} else {
+		v = decode(t, slack.Blocks{BlockSet: p.card})
+	}
+	walk(v, func(o map[string]any) {
+		if o["type"] != "mrkdwn" {
+			return
+		}
+		s := str(o["text"])
+		for _, r := range raw {
+			if strings.Contains(s, r) {
+				t.Errorf("mrkdwn holds the raw %q: %.80q", r, s)
+			}
+		}
+		if err := mrkdwnSafe(s); err != nil {
+			t.Errorf("mrkdwn %.80q…: %v", s, err)
+		}
+	})
+}
+
+// safeLink is the one kind of markup pdbot itself writes in mrkdwn.
+var safeLink = regexp.MustCompile(`<https://[^<>|\s]+\|[^<>|]*>`)
+
+// mrkdwnSafe reports raw markup in mrkdwn: a < or > outside pdbot's own
+// links, or an & that starts no entity.
+func mrkdwnSafe(s string) error {
+	s = safeLink.ReplaceAllString(s, "LINK")
+	if i := strings.IndexAny(s, "<>"); i >= 0 {
+		return fmt.Errorf("raw %q at byte %d", s[i], i)
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] == '&' && !strings.HasPrefix(s[i:], "&amp;") && !strings.HasPrefix(s[i:], "&lt;") && !strings.HasPrefix(s[i:], "&gt;") {
+			return fmt.Errorf("raw & at byte %d", i)
+		}
+	}
+	return nil
+}
+
+func checkObject(t *testing.T, o map[string]any) {
+	t.Helper()
+	max := func(what string, s string, n int) {
+		t.Helper()
+		if c := utf8.RuneCountInString(s); c > n {
+			t.Errorf("%s %s is %d characters, want at most %d: %.60q", o["type"], what, c, n, s)
+		}
+	}
+	if p, ok := o["placeholder"]; ok {
+		max("placeholder", textOf(p), kitPlaceholder)
+	}
+	if id, ok := o["action_id"]; ok {
+		max("action_id", str(id), kitID)
+	}
+	if opts, ok := o["options"].([]any); ok {
+		if len(opts) > kitOptions {
+			t.Errorf("%d options, want at most %d", len(opts), kitOptions)
+		}
+		for _, op := range opts {
+			op := op.(map[string]any)
+			max("option text", textOf(op["text"]), kitOptionText)
+			max("option value", str(op["value"]), kitOptionValue)
+		}
+	}
+	switch o["type"] {
+	case "section":
+		max("text", textOf(o["text"]), kitSectionText)
+		fields, _ := o["fields"].([]any)
+		if len(fields) > kitSectionFields {
+			t.Errorf("section has %d fields, want at most %d", len(fields), kitSectionFields)
+		}
+		for _, f := range fields {
+			max("field", textOf(f), kitSectionField)
+		}
+	case "header":
+		max("text", textOf(o["text"]), kitHeaderText)
+	case "button":
+		if n := utf8.RuneCountInString(textOf(o["text"])); n == 0 {
+			t.Error("button without text")
+		}
+		max("text", textOf(o["text"]), kitButtonText)
+		max("value", str(o["value"]), kitButtonValue)
+	case "plain_text_input":
+		ml, _ := o["max_length"].(float64)
+		if ml > kitTextInputMax {
+			t.Errorf("plain_text_input max_length %v, want at most %d", ml, kitTextInputMax)
+		}
+		if ml > 0 {
+			max("initial_value", str(o["initial_value"]), int(ml))
+		}
+	case "input":
+		max("label", textOf(o["label"]), kitLabel)
+		max("hint", textOf(o["hint"]), kitLabel)
+	case "context":
+		if els, _ := o["elements"].([]any); len(els) > kitContextElements {
+			t.Errorf("context has %d elements, want at most %d", len(els), kitContextElements)
+		}
+	case "actions":
+		if els, _ := o["elements"].([]any); len(els) > kitActionElements {
+			t.Errorf("actions has %d elements, want at most %d", len(els), kitActionElements)
+		}
+	}
+}
+
+// decode round-trips v through JSON, so checks see what Slack would get.
+func decode(t *testing.T, v any) any {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// walk calls f on every JSON object in v.
+func walk(v any, f func(map[string]any)) {
+	switch v := v.(type) {
+	case map[string]any:
+		f(v)
+		for _, c := range v {
+			walk(c, f)
+		}
+	case []any:
+		for _, c := range v {
+			walk(c, f)
+		}
+	}
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+// textOf is the text of a text object.
+func textOf(v any) string {
+	m, _ := v.(map[string]any)
+	return str(m["text"])
+}
