@@ -92,14 +92,7 @@ func escalate(ctx context.Context, r *Request, id, policyID, policyName string) 
 }
 
 func escalateModalReply(ctx context.Context, r *Request) (Reply, error) {
-	cur, err := r.PD.GetIncident(ctx, Ref{ID: r.Incident})
-	if err != nil {
-		return Reply{}, err
-	}
-	if cur.Status == "resolved" {
-		return Reply{}, Userf("%s is already resolved; there is nothing to escalate.", IncidentLabel(cur))
-	}
-	return Reply{Modal: EscalateModal(cur), NoAudit: true}, nil
+	return formForOpenIncident(ctx, r, "there is nothing to escalate", EscalateModal)
 }
 
 // EscalateModal is the Update Escalation Policy form; its submit button is

@@ -153,14 +153,7 @@ func requestResponders(ctx context.Context, r *Request, id string, targets []pag
 }
 
 func respondersModalReply(ctx context.Context, r *Request) (Reply, error) {
-	cur, err := r.PD.GetIncident(ctx, Ref{ID: r.Incident})
-	if err != nil {
-		return Reply{}, err
-	}
-	if cur.Status == "resolved" {
-		return Reply{}, Userf("%s is already resolved; nobody needs to join it.", IncidentLabel(cur))
-	}
-	return Reply{Modal: RespondersModal(cur), NoAudit: true}, nil
+	return formForOpenIncident(ctx, r, "nobody needs to join it", RespondersModal)
 }
 
 // RespondersModal is the Add Additional Responders form.

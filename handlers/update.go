@@ -178,14 +178,22 @@ func (u incidentUpdate) apply(ctx context.Context, r *Request, id string) (Reply
 }
 
 func updateModalReply(ctx context.Context, r *Request, reassign bool) (Reply, error) {
+	return formForOpenIncident(ctx, r, "there is nothing to update", func(inc *pagerduty.Incident) *slack.ModalViewRequest {
+		return UpdateModal(inc, reassign)
+	})
+}
+
+// formForOpenIncident reads the incident and answers with a form for it,
+// unless it is resolved already (a stale card must not lead anywhere).
+func formForOpenIncident(ctx context.Context, r *Request, whyNot string, form func(*pagerduty.Incident) *slack.ModalViewRequest) (Reply, error) {
 	cur, err := r.PD.GetIncident(ctx, Ref{ID: r.Incident})
 	if err != nil {
 		return Reply{}, err
 	}
 	if cur.Status == "resolved" {
-		return Reply{}, Userf("%s is already resolved; there is nothing to update.", IncidentLabel(cur))
+		return Reply{}, Userf("%s is already resolved; %s.", IncidentLabel(cur), whyNot)
 	}
-	return Reply{Modal: UpdateModal(cur, reassign), NoAudit: true}, nil
+	return Reply{Modal: form(cur), NoAudit: true}, nil
 }
 
 // UpdateModal is the Incident Update form.
