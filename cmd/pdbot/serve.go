@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
+
+	"github.com/pdbot/pdbot/bot"
+	"github.com/pdbot/pdbot/store"
+)
+
+const (
+	// shutdownGrace bounds how long the HTTP server may take to finish
+	// in-flight probe and scrape requests after the bot stopped.
+	shutdownGrace = 10 * time.Second
+	// readHeaderTimeout guards the ops port against slow clients.
+	readHeaderTimeout = 5 * time.Second
+	// metadataLabel derives the modal-metadata signing key from the master
+	// key, so every replica with the same PDBOT_MASTER_KEY agrees on it.
+	metadataLabel = "pdbot modal metadata v1"
+)
+
+// serve runs the bot until ctx ends (SIGINT/SIGTERM), with the ops HTTP server
+// alongside. cfg has been validated for needServe.
+func serve(ctx context.Context, cfg Config, log *zap.Logger) error {
+	ring, err := store.ParseKeyRing(cfg.MasterKey.Reveal())
+	if err != nil {
+		return err
+	}
+	metaKey, err := metadataKey(cfg.MasterKey)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, cfg.Store.Reveal(), ring)
+	if err != nil {
+		return storeErr(err)
+	}
+	defer st.Close()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	b, err := bot.New(bot.Config{
+		AppToken:        cfg.AppToken,
+		BotToken:        cfg.BotToken,
+		SlackAPIURL:     cfg.SlackAPIURL,
+		PagerDutyAPIURL: cfg.PagerDutyAPIURL,
+		Admins:          cfg.Admins,
+		Store:           st,
+		Logger:          log,
+		MetadataKey:     metaKey,
+		Registerer:      reg,
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("PDBOT_HTTP_ADDR: %w", err)
+	}
+	probes := &readiness{connected: b.Ready}
+	stopDraining := context.AfterFunc(ctx, func() { probes.draining.Store(true) })
+	defer stopDraining()
+	srv := &http.Server{Handler: opsHandler(probes, reg), ReadHeaderTimeout: readHeaderTimeout}
+	srvErr := make(chan error, 1)
+	go func() { srvErr <- srv.Serve(ln) }()
+	log.Info("pdbot serving", zap.String("version", versionString()), zap.String("http_addr", ln.Addr().String()))
+
+	runErr := b.Run(ctx)
+	probes.draining.Store(true)
+
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		log.Warn("ops server shutdown", zap.Error(err))
+	}
+	if err := <-srvErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		runErr = errors.Join(runErr, fmt.Errorf("ops server: %w", err))
+	}
+	if runErr == nil {
+		log.Info("pdbot stopped")
+	}
+	return runErr
+}
+
+// metadataKey derives the key that signs modal private_metadata:
+// HMAC-SHA256(first master key, metadataLabel). Replicas that share
+// PDBOT_MASTER_KEY share it, so a modal opened by one replica can be
+// submitted to another.
+func metadataKey(masterKey store.Secret) ([]byte, error) {
+	first, _, _ := strings.Cut(masterKey.Reveal(), ",")
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(first))
+	if err != nil {
+		return nil, errors.New("PDBOT_MASTER_KEY: entry 1 is not standard base64")
+	}
+	m := hmac.New(sha256.New, raw)
+	m.Write([]byte(metadataLabel))
+	return m.Sum(nil), nil
+}
+
+// readiness answers /readyz: ready while the bot holds a live Socket Mode
+// connection and the process is not shutting down.
+type readiness struct {
+	connected func() bool
+	draining  atomic.Bool
+}
+
+func (r *readiness) check() (ok bool, reason string) {
+	switch {
+	case r.draining.Load():
+		return false, "shutting down"
+	case !r.connected():
+		return false, "not connected to Slack"
+	}
+	return true, "ok"
+}
+
+// opsHandler serves /healthz (liveness: the process answers), /readyz
+// (readiness: connected to Slack) and /metrics (Prometheus, from g).
+func opsHandler(r *readiness, g prometheus.Gatherer) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writePlain(w, http.StatusOK, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if ok, reason := r.check(); !ok {
+			writePlain(w, http.StatusServiceUnavailable, reason)
+			return
+		}
+		writePlain(w, http.StatusOK, "ok")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
+	return mux
+}
+
+func writePlain(w http.ResponseWriter, code int, body string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(body + "\n"))
+}
