@@ -15,6 +15,7 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 	"go.uber.org/zap"
+	"golang.org/x/time/rate"
 
 	"github.com/pdbot/pdbot/handlers"
 	"github.com/pdbot/pdbot/store"
@@ -72,6 +73,8 @@ type Bot struct {
 	now     func() time.Time
 	metrics *metrics
 	sem     chan struct{}
+	limMu   sync.Mutex
+	limits  map[string]*rate.Limiter // per PagerDuty key fingerprint
 	wg      sync.WaitGroup
 	ready   atomic.Bool
 }
@@ -135,6 +138,7 @@ func New(cfg Config) (*Bot, error) {
 		now:     cfg.Now,
 		metrics: newMetrics(cfg.Registerer),
 		sem:     make(chan struct{}, maxInFlight),
+		limits:  map[string]*rate.Limiter{},
 	}
 	b.users = newUserCache(api, b.now)
 	for _, a := range cfg.Admins {
@@ -311,3 +315,16 @@ func (e *envelope) ack(payload any) {
 func (e *envelope) ackIfNot() { e.ack(nil) }
 
 func zapErr(err error) zap.Field { return zap.Error(err) }
+
+// limiter returns the client-side limiter of one PagerDuty key, shared by
+// all requests of this replica that use it.
+func (b *Bot) limiter(keyID string) *rate.Limiter {
+	b.limMu.Lock()
+	defer b.limMu.Unlock()
+	l, ok := b.limits[keyID]
+	if !ok {
+		l = rate.NewLimiter(handlers.PerKeyRate, handlers.PerKeyBurst)
+		b.limits[keyID] = l
+	}
+	return l
+}

@@ -213,7 +213,7 @@ func (b *Bot) pdFor(ctx context.Context, team, channel string) (*handlers.PD, er
 }
 
 func (b *Bot) newPD(key store.Secret) *handlers.PD {
-	return handlers.NewPD(b.cfg.PagerDutyAPIURL, key.Reveal(), handlers.PDOptions{Transport: b.cfg.PDTransport})
+	return handlers.NewPD(b.cfg.PagerDutyAPIURL, key.Reveal(), handlers.PDOptions{Transport: b.cfg.PDTransport, Limiter: b.limiter})
 }
 
 // finish sends the reply (or the advice for an error) and writes the audit row.

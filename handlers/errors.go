@@ -72,6 +72,12 @@ func Explain(err error, p *PD, incident string) (msg string, known bool) {
 	if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
 		return "PagerDuty did not answer in time. The change may still land: check with `/pd get` before retrying.", true
 	}
+	if p != nil {
+		if t, ok := p.RetryAt(); ok {
+			// The client-side limiter held the request back: nothing was sent.
+			return "pdbot is pacing requests with this channel's PagerDuty key to stay under PagerDuty's limit, and this one could not wait. Nothing was sent; try again at " + t.UTC().Format("15:04:05") + " UTC.", true
+		}
+	}
 	return "", false
 }
 

@@ -15,10 +15,15 @@ import (
 	"time"
 
 	"github.com/PagerDuty/go-pagerduty"
+	"golang.org/x/time/rate"
 )
 
 // PagerDuty limits that shape the client (https://developer.pagerduty.com/docs/rest-api-rate-limits).
 const (
+	// PerKeyRate is PagerDuty's limit per account key: 960 requests a minute.
+	PerKeyRate = rate.Limit(960.0 / 60)
+	// PerKeyBurst lets a burst of look-ups through without queueing.
+	PerKeyBurst = 16
 	// pdPageLimit is the largest page PagerDuty serves (classic pagination).
 	pdPageLimit = 100
 	// pdRequestTimeout bounds one HTTP exchange; go-pagerduty's default
@@ -47,6 +52,10 @@ type PDOptions struct {
 	Transport http.RoundTripper
 	// Sleep replaces time.Sleep in tests.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Limiter returns the client-side limiter shared by every client of one
+	// key (by KeyID), so pdbot stays under PagerDuty's per-key limit instead
+	// of running into 429s. Nil means no client-side limit.
+	Limiter func(keyID string) *rate.Limiter
 }
 
 // NewPD returns a client for baseURL (no trailing slash) using key.
@@ -60,18 +69,23 @@ func NewPD(baseURL, key string, o PDOptions) *PD {
 	if sleep == nil {
 		sleep = sleepCtx
 	}
+	sum := sha256.Sum256([]byte(key))
+	keyID := hex.EncodeToString(sum[:8])
+	var limiter *rate.Limiter
+	if o.Limiter != nil {
+		limiter = o.Limiter(keyID)
+	}
 	c := pagerduty.NewClient(key, pagerduty.WithAPIEndpoint(strings.TrimRight(baseURL, "/")))
 	c.HTTPClient = &http.Client{
 		// A backstop: each call also gets its own deadline (callCtx), which
 		// errors can report, unlike this timeout that go-pagerduty flattens.
 		Timeout:   pdRequestTimeout + time.Second,
-		Transport: &retryTransport{next: rt, rate: rs, sleep: sleep},
+		Transport: &retryTransport{next: rt, rate: rs, sleep: sleep, limiter: limiter},
 		// PagerDuty never redirects API calls; following one would replay a
 		// write as a GET somewhere else.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	sum := sha256.Sum256([]byte(key))
-	return &PD{c: c, rate: rs, keyID: hex.EncodeToString(sum[:8])}
+	return &PD{c: c, rate: rs, keyID: keyID}
 }
 
 // KeyID is a fingerprint of the client's key: equal keys, equal IDs. Caches
@@ -320,13 +334,24 @@ func (r *rateState) get() (time.Time, bool) {
 // responder requests are never replayed after a 5xx or a timeout: the first
 // one may have landed.
 type retryTransport struct {
-	next  http.RoundTripper
-	rate  *rateState
-	sleep func(ctx context.Context, d time.Duration) error
+	next    http.RoundTripper
+	rate    *rateState
+	sleep   func(ctx context.Context, d time.Duration) error
+	limiter *rate.Limiter
 }
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	for attempt := 0; ; attempt++ {
+		if t.limiter != nil {
+			if err := t.limiter.Wait(req.Context()); err != nil {
+				// go-pagerduty flattens transport errors, so the reason
+				// travels through the client's rate state (see Explain).
+				res := t.limiter.Reserve()
+				t.rate.set(time.Now().Add(min(res.Delay(), time.Minute)))
+				res.Cancel()
+				return nil, fmt.Errorf("pagerduty client-side rate limit: %w", err)
+			}
+		}
 		resp, err := t.next.RoundTrip(req)
 		if err != nil {
 			return resp, err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/PagerDuty/go-pagerduty"
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/time/rate"
 
 	"github.com/pdbot/pdbot/handlers"
 )
@@ -628,5 +629,39 @@ func TestPingAndHasAbility(t *testing.T) {
 		if err != nil || got != want {
 			t.Errorf("HasAbility(%q) = %v, %v; want %v", ability, got, err, want)
 		}
+	}
+}
+
+// TestClientSideLimiter: requests wait for the key's shared limiter, so a
+// burst beyond it queues (here until the deadline) instead of hitting
+// PagerDuty's 429s.
+func TestClientSideLimiter(t *testing.T) {
+	f := newFakePD(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"abilities":[]}`))
+	})
+	shared := rate.NewLimiter(0, 1) // one request, then none
+	var asked []string
+	pd := handlers.NewPD(f.srv.URL, canaryKey, handlers.PDOptions{Limiter: func(keyID string) *rate.Limiter {
+		asked = append(asked, keyID)
+		return shared
+	}})
+	if err := pd.Ping(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	err := pd.Ping(ctx)
+	if err == nil {
+		t.Fatal("a request past the limiter went through")
+	}
+	if n := len(f.requests()); n != 1 {
+		t.Errorf("PagerDuty got %d requests, want 1", n)
+	}
+	if msg, known := handlers.Explain(err, pd, ""); !known || !strings.Contains(msg, "Nothing was sent") {
+		t.Errorf("Explain = %q, %v", msg, known)
+	}
+	if len(asked) != 1 || asked[0] != pd.KeyID() {
+		t.Errorf("limiter asked for %v, want the key's ID", asked)
 	}
 }
