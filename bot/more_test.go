@@ -194,3 +194,23 @@ func TestModalThatCannotOpenIsReported(t *testing.T) {
 		t.Error("the warning should be ephemeral")
 	}
 }
+
+// TestAnswersInDMWhenTheChannelIsClosedToTheBot: after a form, pdbot answers
+// in the channel; when Slack refuses (the bot was never invited), the
+// requester still hears back, in the app DM.
+func TestAnswersInDMWhenTheChannelIsClosedToTheBot(t *testing.T) {
+	h := newHarness(t)
+	h.allowSlackErrors = true
+	v := h.openModal(alice, incCh, "/pd escalate", "escalate_submit")
+	h.sf.FailMethod("chat.postMessage", "not_in_channel", 1)
+	h.sf.FailMethod("chat.postEphemeral", "not_in_channel", 1)
+	h.submit(alice, v, map[string]map[string]slackfake.Value{"policy": {"policy_search": {SelectedOption: demoworld.PolicyWebID}}})
+	h.waitFor("an answer in the DM", func() bool {
+		for _, m := range h.sf.Messages(alice) {
+			if strings.Contains(m.Text, "Web On-Call") && strings.Contains(m.Text, "not_in_channel") {
+				return true
+			}
+		}
+		return false
+	})
+}

@@ -80,10 +80,7 @@ func (b *Bot) deliver(ctx context.Context, c *call, req *handlers.Request, r han
 		_, err := b.api.UpdateViewContext(ctx, v, "", "", c.loadingView)
 		return err
 	}
-	opts := []slack.MsgOption{slack.MsgOptionText(r.Text, false)}
-	if len(r.Blocks) > 0 {
-		opts = append(opts, slack.MsgOptionBlocks(r.Blocks...))
-	}
+	opts := msgOptions(r.Text, r.Blocks)
 	if c.responseURL != "" {
 		typ := slack.ResponseTypeEphemeral
 		if r.InChannel {
@@ -111,11 +108,28 @@ func (b *Bot) deliver(ctx context.Context, c *call, req *handlers.Request, r han
 			return err
 		}
 		// not_in_channel and friends: tell the requester instead of failing silently.
-		opts = append(opts, slack.MsgOptionText(r.Text+"\n_(pdbot could not post this in the channel: "+handlers.Escape(se.Err)+". Invite it with `/invite @pdbot`.)_", false))
+		opts = msgOptions(r.Text+"\n_(pdbot could not post this in the channel: "+handlers.Escape(se.Err)+". Invite it with `/invite @pdbot`.)_", r.Blocks)
 	}
 	_, err := b.api.PostEphemeralContext(ctx, c.channel, c.user, opts...)
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		// The bot cannot write in that channel (not invited): answer in the
+		// app DM rather than not at all.
+		opts = msgOptions(r.Text+"\n_(from <#"+c.channel+">: pdbot could not answer there, "+handlers.Escape(se.Err)+". Invite it with `/invite @pdbot`.)_", r.Blocks)
+		_, _, err = b.api.PostMessageContext(ctx, c.user, opts...)
+	}
 	if err != nil {
 		return fmt.Errorf("post ephemeral: %w", err)
 	}
 	return nil
+}
+
+// msgOptions is a message's text and blocks (slack-go adds, never replaces,
+// so each message gets a fresh set).
+func msgOptions(text string, blocks []slack.Block) []slack.MsgOption {
+	opts := []slack.MsgOption{slack.MsgOptionText(text, false)}
+	if len(blocks) > 0 {
+		opts = append(opts, slack.MsgOptionBlocks(blocks...))
+	}
+	return opts
 }
