@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/slack-go/slack"
@@ -14,6 +15,9 @@ import (
 	"github.com/pdbot/pdbot/handlers"
 	"github.com/pdbot/pdbot/store"
 )
+
+// commandWord is what an unknown subcommand must look like to be quoted back.
+var commandWord = regexp.MustCompile(`^[a-z][a-z-]{0,19}$`)
 
 // call is one routed request in flight.
 type call struct {
@@ -61,8 +65,11 @@ func (b *Bot) onSlash(ctx context.Context, e *envelope, cmd slack.SlashCommand) 
 	sub, rest := handlers.SplitFirst(cmd.Text)
 	route, ok := b.table.Lookup(handlers.Slash, strings.ToLower(sub))
 	if !ok {
-		e.ack(map[string]any{"response_type": "ephemeral",
-			"text": fmt.Sprintf("pdbot has no command `%s`. Try `/pd help`.", handlers.Escape(clipRunes(sub, 40)))})
+		name := "that command"
+		if commandWord.MatchString(sub) {
+			name = "`" + sub + "`" // quoted back only when it looks like a command, never a pasted secret
+		}
+		e.ack(map[string]any{"response_type": "ephemeral", "text": "pdbot has no command " + name + ". Try `/pd help`."})
 		return
 	}
 	e.ack(nil)
@@ -227,8 +234,10 @@ func (b *Bot) finish(ctx context.Context, c *call, req *handlers.Request, reply 
 			msg = fmt.Sprintf("Something went wrong (ref `%s`). Nothing more is known here; an operator can find the details in pdbot's log under that ref.", ref)
 			result = "error ref " + ref
 		} else {
-			c.log.Info("request refused", zap.Error(err))
-			result = "refused: " + clipRunes(msg, 200)
+			// The advice is not logged or audited: it may quote what the
+			// requester typed, and that could be anything.
+			c.log.Info("request refused")
+			result = "refused"
 		}
 		reply = handlers.Reply{Text: ":warning: " + msg}
 		b.metrics.actions.WithLabelValues(c.route.Kind.String()+":"+c.route.ID, "error").Inc()

@@ -27,7 +27,7 @@ func (b *Bot) channelFallback(ctx context.Context, c *call, req *handlers.Reques
 		return err
 	}
 	if id == "" {
-		return handlers.Userf("Which incident? Give one (an incident ID like Q1ABCDEFGHIJKL, an incident URL or #NUMBER), e.g. `/pd %s`, or link this channel first with `/pd link INC`.", c.route.Usage)
+		return handlers.Userf("Which incident? Give one (an incident ID like Q3X2KJH7PQ9LMN, an incident URL or #NUMBER), e.g. `/pd %s`, or link this channel first with `/pd link INC`.", c.route.Usage)
 	}
 	req.Incident, req.IncidentSource = id, source
 	return nil

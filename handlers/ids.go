@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"fmt"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -68,10 +67,10 @@ func ValidObjectID(s string) bool { return objectIDRe.MatchString(s) }
 func ParseRef(s string) (Ref, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return Ref{}, &UserError{Msg: "Give an incident: an ID (like Q1ABCDEFGHIJKL), an incident URL or #NUMBER."}
+		return Ref{}, &UserError{Msg: "Give an incident: an ID (like Q3X2KJH7PQ9LMN), an incident URL or #NUMBER."}
 	}
 	if len(s) > maxRefLen {
-		return Ref{}, &UserError{Msg: "That is not an incident reference: give an incident ID (like Q1ABCDEFGHIJKL), an incident URL or #NUMBER."}
+		return Ref{}, &UserError{Msg: "That is not an incident reference: give an incident ID (like Q3X2KJH7PQ9LMN), an incident URL or #NUMBER."}
 	}
 	if strings.HasPrefix(s, "<") && strings.HasSuffix(s, ">") {
 		s = strings.TrimSuffix(strings.TrimPrefix(s, "<"), ">")
@@ -94,7 +93,8 @@ func ParseRef(s string) (Ref, error) {
 			return Ref{ID: parts[1]}, nil
 		}
 	}
-	return Ref{}, &UserError{Msg: fmt.Sprintf("`%s` is not an incident reference: give an incident ID (like Q1ABCDEFGHIJKL), an incident URL or #NUMBER.", Escape(clip(s, 60)))}
+	// The input is not quoted back: it could be anything, even a pasted key.
+	return Ref{}, &UserError{Msg: "That is not an incident reference: give an incident ID (like Q3X2KJH7PQ9LMN), an incident URL or #NUMBER."}
 }
 
 // LooksLikeRef reports whether a word is meant as an incident reference (so

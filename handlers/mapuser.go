@@ -55,5 +55,5 @@ func findPDUser(ctx context.Context, r *Request, s string) (Actor, error) {
 		}
 		return Actor{ID: u.ID, Email: u.Email, Name: u.Name}, nil
 	}
-	return Actor{}, Userf("`%s` is neither an email nor a PagerDuty user ID.", Escape(clip(s, 60)))
+	return Actor{}, Userf("Name people by @mention, PagerDuty email or PagerDuty user ID (like PABC123).")
 }

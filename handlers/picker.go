@@ -39,7 +39,7 @@ func pickerRoutes() []Route {
 			NeedsKey: true,
 			Validate: func(ctx context.Context, r *Request) map[string]string {
 				if _, err := ParseRef(value(r, pickerBlock, pickerAction)); err != nil {
-					return map[string]string{pickerBlock: "Give an incident ID (like Q1ABCDEFGHIJKL), an incident URL or #NUMBER."}
+					return map[string]string{pickerBlock: "Give an incident ID (like Q3X2KJH7PQ9LMN), an incident URL or #NUMBER."}
 				}
 				return nil
 			},
@@ -70,6 +70,6 @@ func showCard(ctx context.Context, r *Request) (Reply, error) {
 func PickerModal() *slack.ModalViewRequest {
 	return modal(PickerCallback, "PagerDuty incident", "Show",
 		TextSection("intro", "Which incident? pdbot shows its card, with a button for every action. Shortcuts outside a channel use the workspace's default PagerDuty key."),
-		textInput(pickerBlock, pickerAction, "Incident", "Q1ABCDEFGHIJKL, an incident URL or #42", "", false, false, maxRefLen),
+		textInput(pickerBlock, pickerAction, "Incident", "Q3X2KJH7PQ9LMN, an incident URL or #42", "", false, false, maxRefLen),
 	)
 }

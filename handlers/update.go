@@ -35,7 +35,7 @@ func updateRoutes() []Route {
 					return Reply{}, err
 				}
 				if rest != "" {
-					return Reply{}, Userf("pdbot did not understand `%s`. Use `/pd %s`.", Escape(clip(rest, 60)), "update [INC] [status=acknowledged|resolved] [resolution=TEXT] [assignees=LIST]")
+					return Reply{}, Userf("pdbot understands only status=, resolution= and assignees= here: `/pd update [INC] [status=acknowledged|resolved] [resolution=TEXT] [assignees=LIST]`.")
 				}
 				u := incidentUpdate{}
 				if v := args["status"]; len(v) > 0 {
