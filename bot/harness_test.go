@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -96,8 +97,8 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	t.Cleanup(func() {
 		cancel()
 		h.wg.Wait()
-		st.Close()
 		h.checkNoSecrets()
+		st.Close()
 		h.checkSlackAccepted()
 	})
 	b := h.startReplica()
@@ -149,6 +150,13 @@ func (h *harness) checkNoSecrets() {
 		for _, m := range h.sf.Messages(c) {
 			seen = append(seen, m.Text+string(m.Blocks))
 		}
+	}
+	audit, err := h.st.Audit(context.Background(), demoworld.TeamID, 10000)
+	if err != nil {
+		h.t.Errorf("read audit: %v", err)
+	}
+	for _, a := range audit {
+		seen = append(seen, fmt.Sprintf("audit %+v", a))
 	}
 	for _, m := range h.sf.Ephemerals("", "") {
 		seen = append(seen, m.Text+string(m.Blocks))

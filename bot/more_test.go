@@ -214,3 +214,27 @@ func TestAnswersInDMWhenTheChannelIsClosedToTheBot(t *testing.T) {
 		return false
 	})
 }
+
+// TestPastedKeysAreNeverRepeated: a key pasted where it does not belong is
+// refused without being quoted back, logged or audited (the harness checks
+// replies, logs and audit rows for the canary).
+func TestPastedKeysAreNeverRepeated(t *testing.T) {
+	h := newHarness(t)
+	const pasted = "u+pastedKeyCANARY99"
+	for _, line := range []string{
+		"/pd " + pasted,
+		"/pd get " + pasted,
+		"/pd link " + pasted,
+		"/pd key " + pasted,
+		"/pd map @bob " + pasted,
+		"/pd update status=acknowledged " + pasted,
+	} {
+		got := h.slash(alice, incCh, line)
+		if !got.Ephemeral || strings.Contains(got.Text, pasted) {
+			t.Errorf("%s: %q", line, got.Text)
+		}
+	}
+	if len(h.writes()) != 0 {
+		t.Errorf("writes: %v", paths(h.writes()))
+	}
+}
