@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pdbot/pdbot/bot"
 	"github.com/pdbot/pdbot/handlers"
@@ -237,4 +238,42 @@ func TestPastedKeysAreNeverRepeated(t *testing.T) {
 	if len(h.writes()) != 0 {
 		t.Errorf("writes: %v", paths(h.writes()))
 	}
+}
+
+// TestRedeliveredEnvelopeIsCarriedOutOnce: Slack may deliver an envelope
+// again (to another replica) when a connection drops before the ack was
+// read. Both are acked; the note is added once.
+func TestRedeliveredEnvelopeIsCarriedOutOnce(t *testing.T) {
+	h := newHarness(t)
+	h.startReplica()
+	h.waitFor("two connections", func() bool { return h.sf.Connections() == 2 })
+	d, err := h.sf.Slash(alice, incCh, "/pd note only once")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.ack(d)
+	h.waitFor("the note", func() bool { return len(h.sf.Messages(incCh)) == 1 })
+	if err := h.sf.Redeliver(d); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the second ack", func() bool {
+		for _, a := range h.sf.Acks() {
+			if a.EnvelopeID == d.EnvelopeID {
+				return a.Count == 2
+			}
+		}
+		return false
+	})
+	time.Sleep(200 * time.Millisecond) // room for a wrong second note
+	inc, _ := h.pd.Incident(inc42)
+	n := 0
+	for _, note := range inc.Notes {
+		if note.Content == "only once" {
+			n++
+		}
+	}
+	if n != 1 || len(h.sf.Messages(incCh)) != 1 {
+		t.Fatalf("%d notes and %d confirmations for one envelope delivered twice", n, len(h.sf.Messages(incCh)))
+	}
+	h.sf.ResetRecords() // the double ack was the point
 }

@@ -63,6 +63,7 @@ type envelope struct {
 	accepts       bool
 	sentAt        time.Time
 	connID        int
+	attempt       int // redeliveries so far
 	acked         chan struct{}
 	ack           Ack
 
@@ -139,6 +140,21 @@ func (f *Fake) send(env *envelope, triggerID, responseURL string) (*Delivery, er
 		return nil, err
 	}
 	return d, nil
+}
+
+// Redeliver sends an envelope again with the same envelope_id, on whichever
+// socket comes next — as Slack does when a connection drops before its ack
+// was read (revelrylabs/slax#614) or an Events API event was not acked. The
+// bot must ack it again and must not act twice; later acks are counted in
+// Ack.Count.
+func (f *Fake) Redeliver(d *Delivery) error {
+	if d == nil || d.env == nil {
+		return ErrNoEnvelope
+	}
+	f.mu.Lock()
+	d.env.attempt++
+	f.mu.Unlock()
+	return f.deliver(d.env)
 }
 
 // recordAck handles an ack frame.

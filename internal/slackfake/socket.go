@@ -327,8 +327,11 @@ func (f *Fake) deliver(env *envelope) error {
 		"accepts_response_payload": env.accepts,
 	}
 	if env.typ == "events_api" {
-		frame["retry_attempt"] = 0
+		frame["retry_attempt"] = env.attempt
 		frame["retry_reason"] = ""
+		if env.attempt > 0 {
+			frame["retry_reason"] = "timeout"
+		}
 	}
 	ctx, cancel := context.WithTimeout(f.ctx, f.opts.ConnectWait)
 	defer cancel()
