@@ -92,7 +92,7 @@ func (b *Bot) explicitRef(c *call, req *handlers.Request) error {
 		if handlers.LooksLikeRef(first) {
 			ref, _ := handlers.ParseRef(first)
 			req.Text = rest
-			return b.setExplicit(req, ref)
+			setExplicit(req, ref)
 		}
 	case handlers.OnlyRef, handlers.RequiredRef:
 		text := strings.TrimSpace(req.Text)
@@ -107,27 +107,24 @@ func (b *Bot) explicitRef(c *call, req *handlers.Request) error {
 			return err
 		}
 		req.Text = ""
-		return b.setExplicit(req, ref)
+		setExplicit(req, ref)
 	}
 	return nil
 }
 
-// setExplicit stores a parsed reference until the incident is resolved.
-func (b *Bot) setExplicit(req *handlers.Request, ref handlers.Ref) error {
-	req.IncidentSource = "argument"
-	if ref.ID != "" {
-		req.Incident = ref.ID
-		return nil
-	}
-	req.Incident = ref.String() // "#42": resolved to an ID in prepare
-	return nil
+// setExplicit stores a parsed reference until the incident is resolved: an
+// ID as is, a number as "#42" (turned into its ID by resolveIncident).
+func setExplicit(req *handlers.Request, ref handlers.Ref) {
+	req.Incident, req.IncidentSource = ref.String(), "argument"
 }
 
 // serve runs one request: the pure checks (the reference's shape), the
 // loading modal when the answer is a form, the slow prerequisites, the
 // handler, the reply and the audit row.
 func (b *Bot) serve(ctx context.Context, c *call, req *handlers.Request, parse, enrich func(context.Context) error) {
-	ctx, cancel := context.WithTimeout(ctx, b.cfg.WorkTimeout)
+	// Work that was acked is finished even when the bot is shutting down:
+	// the requester was told it is under way.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.WorkTimeout)
 	defer cancel()
 	var reply handlers.Reply
 	err := runIf(ctx, parse)
@@ -154,7 +151,9 @@ func runIf(ctx context.Context, f func(context.Context) error) error {
 }
 
 // prepare checks and fills in what the route needs, cheapest first, so bad
-// input is refused before any PagerDuty request: admin rights, the channel's key, the requester's identity, the incident.
+// input is refused before any PagerDuty request: admin rights, the
+// channel's key, the channel's incident, the requester's identity, and last
+// the incident number's ID.
 func (b *Bot) prepare(ctx context.Context, c *call, req *handlers.Request) error {
 	if c.route.AdminOnly {
 		ok, err := b.isAdmin(ctx, c.team, c.user)
@@ -213,6 +212,9 @@ func (b *Bot) pdFor(ctx context.Context, team, channel string) (*handlers.PD, er
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, handlers.Userf("This channel has no PagerDuty API key and the workspace has no default, so nothing was sent. Ask a workspace admin to run `/pd key` here (or `/pd key default`).")
 	}
+	if errors.Is(err, store.ErrCannotUnseal) {
+		return nil, handlers.Userf("pdbot cannot open the PagerDuty key stored for this channel (was PDBOT_MASTER_KEY changed without `pdbot keys rotate`?). Nothing was sent. Ask a workspace admin to set the key again with `/pd key`.")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open api key: %w", err)
 	}
@@ -240,10 +242,9 @@ func (b *Bot) finish(ctx context.Context, c *call, req *handlers.Request, reply 
 			result = "refused"
 		}
 		reply = handlers.Reply{Text: ":warning: " + msg}
-		b.metrics.actions.WithLabelValues(c.route.Kind.String()+":"+c.route.ID, "error").Inc()
-	} else {
-		b.metrics.actions.WithLabelValues(c.route.Kind.String()+":"+c.route.ID, "ok").Inc()
 	}
+	class, _, _ := strings.Cut(result, " ")
+	b.metrics.actions.WithLabelValues(c.route.Kind.String()+":"+c.route.ID, class).Inc()
 	if derr := b.deliver(ctx, c, req, reply); derr != nil {
 		c.log.Warn("reply not delivered", zap.Error(derr))
 	}

@@ -43,6 +43,7 @@ type harness struct {
 type harnessOpt func(*harnessConfig)
 
 type harnessConfig struct {
+	before func(dbPath string) // runs before the bot's store is opened
 	slack  slackfake.Options
 	admins []string
 	noKey  bool
@@ -50,6 +51,10 @@ type harnessConfig struct {
 
 func withSlack(f func(*slackfake.Options)) harnessOpt {
 	return func(c *harnessConfig) { f(&c.slack) }
+}
+
+func beforeStore(f func(dbPath string)) harnessOpt {
+	return func(c *harnessConfig) { c.before = f }
 }
 
 func withoutKey() harnessOpt { return func(c *harnessConfig) { c.noKey = true } }
@@ -82,6 +87,9 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 		t.Fatal(err)
 	}
 	dbPath := filepath.Join(t.TempDir(), "pdbot.db")
+	if cfg.before != nil {
+		cfg.before(dbPath)
+	}
 	st, err := store.OpenBolt(dbPath, ring)
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/pdbot/pdbot/internal/demoworld"
 	"github.com/pdbot/pdbot/internal/pdfake"
 	"github.com/pdbot/pdbot/internal/slackfake"
+	"github.com/pdbot/pdbot/store"
 )
 
 func TestReconnectsAfterDisconnect(t *testing.T) {
@@ -276,4 +277,24 @@ func TestRedeliveredEnvelopeIsCarriedOutOnce(t *testing.T) {
 		t.Fatalf("%d notes and %d confirmations for one envelope delivered twice", n, len(h.sf.Messages(incCh)))
 	}
 	h.sf.ResetRecords() // the double ack was the point
+}
+
+// TestKeySealedUnderAnotherMasterKey: a stored key pdbot cannot open (the
+// master key changed without a rotation) gets advice, and nothing is sent.
+func TestKeySealedUnderAnotherMasterKey(t *testing.T) {
+	h := newHarness(t, withoutKey(), beforeStore(func(path string) {
+		mk, _ := store.GenerateMasterKey()
+		ring, _ := store.ParseKeyRing(mk)
+		st, err := store.OpenBolt(path, ring)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		if err := st.SetAPIKey(context.Background(), demoworld.TeamID, incCh, store.Secret(demoworld.DemoPDKey), alice); err != nil {
+			t.Fatal(err)
+		}
+	}))
+	got := h.slash(alice, incCh, "/pd get")
+	contains(t, got.Text, "cannot open the PagerDuty key stored for this channel", "keys rotate", "/pd key")
+	h.requireNoPD()
 }
