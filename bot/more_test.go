@@ -298,3 +298,31 @@ func TestKeySealedUnderAnotherMasterKey(t *testing.T) {
 	contains(t, got.Text, "cannot open the PagerDuty key stored for this channel", "keys rotate", "/pd key")
 	h.requireNoPD()
 }
+
+// TestAcksThatCarryAnswersStayInTimeWhenPagerDutyIsSlow: a key check and a
+// type-ahead must answer inside the ack; with PagerDuty taking 5 s they give
+// up in time and say so, rather than let Slack time out.
+func TestAcksThatCarryAnswersStayInTimeWhenPagerDutyIsSlow(t *testing.T) {
+	h := newHarness(t)
+	key := h.openModal(alice, incCh, "/pd key", "key_submit")
+	h.pd.SetLatency(5 * time.Second)
+	a := h.submit(alice, key, map[string]map[string]slackfake.Value{"key": {"key_input": {Value: "u+slowCheckKey000000"}}})
+	if a.Latency >= 3*time.Second {
+		t.Errorf("key form acked after %v", a.Latency)
+	}
+	contains(t, string(a.Payload), "Could not check the key")
+
+	h.pd.SetLatency(0)
+	form := h.openModal(alice, incCh, "/pd escalate", "escalate_submit")
+	h.pd.SetLatency(5 * time.Second)
+	d, err := h.sf.Suggest(alice, form.ID, "policy_search", "data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a = h.ack(d)
+	if a.Latency >= 3*time.Second {
+		t.Errorf("type-ahead acked after %v", a.Latency)
+	}
+	contains(t, string(a.Payload), `"options":[]`)
+	h.pd.SetLatency(0)
+}
