@@ -19,6 +19,7 @@ import (
 	"github.com/pdbot/pdbot/internal/pdfake"
 	"github.com/pdbot/pdbot/internal/slackfake"
 	"github.com/pdbot/pdbot/store"
+	"github.com/pdbot/pdbot/store/storetest"
 )
 
 // harness runs the real bot over slack-go's Socket Mode client against
@@ -35,6 +36,9 @@ type harness struct {
 	// allowSlackErrors is set by tests that make Slack fail on purpose.
 	allowSlackErrors bool
 	core             zapcore.Core
+	dsn              string // PostgreSQL, when the test runs on it
+	ring             *store.KeyRing
+	replicaStores    []store.Store
 	admins           []string
 	wg               sync.WaitGroup
 	ctx              context.Context
@@ -43,10 +47,11 @@ type harness struct {
 type harnessOpt func(*harnessConfig)
 
 type harnessConfig struct {
-	before func(dbPath string) // runs before the bot's store is opened
-	slack  slackfake.Options
-	admins []string
-	noKey  bool
+	before   func(dbPath string) // runs before the bot's store is opened
+	postgres bool
+	slack    slackfake.Options
+	admins   []string
+	noKey    bool
 }
 
 func withSlack(f func(*slackfake.Options)) harnessOpt {
@@ -56,6 +61,10 @@ func withSlack(f func(*slackfake.Options)) harnessOpt {
 func beforeStore(f func(dbPath string)) harnessOpt {
 	return func(c *harnessConfig) { c.before = f }
 }
+
+// onPostgres keeps the state in PostgreSQL (a schema of the test's own), and
+// gives every replica a store of its own on it, as separate processes have.
+func onPostgres() harnessOpt { return func(c *harnessConfig) { c.postgres = true } }
 
 func withoutKey() harnessOpt { return func(c *harnessConfig) { c.noKey = true } }
 
@@ -90,7 +99,14 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	if cfg.before != nil {
 		cfg.before(dbPath)
 	}
-	st, err := store.OpenBolt(dbPath, ring)
+	var st store.Store
+	var dsn string
+	if cfg.postgres {
+		dsn, _ = storetest.PostgresSchema(t)
+		st, err = store.OpenPostgres(context.Background(), dsn, ring)
+	} else {
+		st, err = store.OpenBolt(dbPath, ring)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,11 +117,14 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 		}
 	}
 	core, logs := observer.New(zapcore.DebugLevel)
-	h := &harness{t: t, sf: sf, pd: pd, st: st, dbPath: dbPath, logs: logs, ctx: ctx, core: core, admins: cfg.admins}
+	h := &harness{t: t, sf: sf, pd: pd, st: st, dbPath: dbPath, logs: logs, ctx: ctx, core: core, admins: cfg.admins, dsn: dsn, ring: ring}
 	t.Cleanup(func() {
 		cancel()
 		h.wg.Wait()
 		h.checkNoSecrets()
+		for _, s := range h.replicaStores {
+			s.Close()
+		}
 		st.Close()
 		h.checkSlackAccepted()
 	})
@@ -118,13 +137,21 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 // as another replica would.
 func (h *harness) startReplica() *bot.Bot {
 	h.t.Helper()
+	st := h.st
+	if h.dsn != "" && h.bot != nil {
+		var err error
+		if st, err = store.OpenPostgres(context.Background(), h.dsn, h.ring); err != nil {
+			h.t.Fatal(err)
+		}
+		h.replicaStores = append(h.replicaStores, st)
+	}
 	b, err := bot.New(bot.Config{
 		AppToken:        store.Secret(h.sf.AppToken()),
 		BotToken:        store.Secret(h.sf.BotToken()),
 		SlackAPIURL:     h.sf.URL(),
 		PagerDutyAPIURL: h.pd.URL(),
 		Admins:          h.admins,
-		Store:           h.st,
+		Store:           st,
 		Logger:          zap.New(h.core),
 		MetadataKey:     []byte("harness metadata key, shared by replicas"),
 	})

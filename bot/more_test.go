@@ -157,7 +157,11 @@ func TestDependenciesFlowOneWay(t *testing.T) {
 // TestReplicasShareTheWork runs two replicas on one store: Slack spreads
 // envelopes over both connections, and each command is carried out once.
 func TestReplicasShareTheWork(t *testing.T) {
-	h := newHarness(t)
+	t.Run("bolt", func(t *testing.T) { replicasShareTheWork(t, newHarness(t)) })
+	t.Run("postgres", func(t *testing.T) { replicasShareTheWork(t, newHarness(t, onPostgres())) })
+}
+
+func replicasShareTheWork(t *testing.T, h *harness) {
 	h.startReplica()
 	h.waitFor("two connections", func() bool { return h.sf.Connections() == 2 })
 	const n = 20
@@ -245,7 +249,11 @@ func TestPastedKeysAreNeverRepeated(t *testing.T) {
 // again (to another replica) when a connection drops before the ack was
 // read. Both are acked; the note is added once.
 func TestRedeliveredEnvelopeIsCarriedOutOnce(t *testing.T) {
-	h := newHarness(t)
+	t.Run("bolt", func(t *testing.T) { redeliveredOnce(t, newHarness(t)) })
+	t.Run("postgres", func(t *testing.T) { redeliveredOnce(t, newHarness(t, onPostgres())) })
+}
+
+func redeliveredOnce(t *testing.T, h *harness) {
 	h.startReplica()
 	h.waitFor("two connections", func() bool { return h.sf.Connections() == 2 })
 	d, err := h.sf.Slash(alice, incCh, "/pd note only once")

@@ -2,11 +2,8 @@ package store_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,52 +17,11 @@ import (
 	"github.com/pdbot/pdbot/store/storetest"
 )
 
-const pgEnv = "PDBOT_TEST_POSTGRES"
-
 // pgDSN returns the test server's DSN or skips the test.
-func pgDSN(t testing.TB) string {
-	t.Helper()
-	dsn := os.Getenv(pgEnv)
-	if dsn == "" {
-		t.Skipf("%s is not set: skipping PostgreSQL tests (set it to e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)", pgEnv)
-	}
-	return dsn
-}
+func pgDSN(t testing.TB) string { return storetest.PostgresDSN(t) }
 
-// pgSchema creates a schema of its own for t, dropped at cleanup, and
-// returns a DSN whose search_path points at it.
-func pgSchema(t testing.TB) (dsn string, admin *pgx.Conn) {
-	t.Helper()
-	base := pgDSN(t)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", pgEnv, err)
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "pdbot_test_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Exec(ctx, "SET search_path TO "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-		conn.Close(context.Background())
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("%s must be a URL: %v", pgEnv, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), conn
-}
+// pgSchema gives the test a schema of its own.
+func pgSchema(t testing.TB) (dsn string, admin *pgx.Conn) { return storetest.PostgresSchema(t) }
 
 type pgUnderTest struct {
 	store.Store
