@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/slack-go/slack"
+	"go.uber.org/zap"
 
 	"github.com/pdbot/pdbot/handlers"
 	"github.com/pdbot/pdbot/store"
@@ -22,16 +26,17 @@ func (b *Bot) actor(ctx context.Context, team, user string, pd *handlers.PD) (ha
 	return b.actorFor(ctx, team, user, pd)
 }
 
-// actorFor maps any Slack user (the requester, or someone mentioned).
+// actorFor maps any Slack user (the requester, or someone mentioned) to a
+// PagerDuty user of the account behind pd's key. An admin override names the
+// email; otherwise it is the Slack profile email. The match is cached per
+// key, so a mapping learnt with one PagerDuty account is never used with
+// another's key.
 func (b *Bot) actorFor(ctx context.Context, team, user string, pd *handlers.PD) (handlers.Actor, error) {
-	m, err := b.store.Mapping(ctx, team, user)
-	switch {
-	case err == nil && (m.Override || b.now().Sub(m.UpdatedAt) < mappingTTL) && m.Email != "":
-		return handlers.Actor{ID: m.PDUserID, Email: m.Email, Name: m.Name}, nil
-	case err != nil && !errors.Is(err, store.ErrNotFound):
-		return handlers.Actor{}, fmt.Errorf("read mapping: %w", err)
-	}
 	u, err := b.users.get(ctx, user)
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) && se.Err == "user_not_found" {
+		return handlers.Actor{}, handlers.Userf("pdbot cannot read that Slack profile (a user of another organisation?), so it cannot tell who it is in PagerDuty. Ask a workspace admin to run `/pd map @user their-pagerduty-email`.")
+	}
 	if err != nil {
 		return handlers.Actor{}, err
 	}
@@ -39,19 +44,34 @@ func (b *Bot) actorFor(ctx context.Context, team, user string, pd *handlers.PD) 
 		return handlers.Actor{}, handlers.Userf("Only people can act in PagerDuty through pdbot.")
 	}
 	email := u.Profile.Email
+	override, err := b.store.Mapping(ctx, team, user)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return handlers.Actor{}, fmt.Errorf("read mapping: %w", err)
+	}
+	overridden := err == nil && override.Override && override.Email != ""
+	if overridden {
+		email = override.Email
+	}
 	if email == "" {
 		return handlers.Actor{}, handlers.Userf("Slack did not share your email with pdbot, so it cannot tell who you are in PagerDuty. Ask a workspace admin to run `/pd map @you your-pagerduty-email`.")
+	}
+	cacheKey := user + "@" + pd.KeyID() // Slack IDs hold no "@"
+	if c, err := b.store.Mapping(ctx, team, cacheKey); err == nil && strings.EqualFold(c.Email, email) && b.now().Sub(c.UpdatedAt) < mappingTTL {
+		return handlers.Actor{ID: c.PDUserID, Email: c.Email, Name: c.Name}, nil
 	}
 	pu, err := pd.FindUserByEmail(ctx, email)
 	if err != nil {
 		return handlers.Actor{}, err
 	}
-	if pu == nil {
+	switch {
+	case pu == nil && overridden:
+		return handlers.Actor{}, handlers.Userf("An admin mapped you to %s, but the PagerDuty account of this channel's key has no user with that email, so nothing was sent. Ask an admin to run `/pd map @you your-pagerduty-email` again.", handlers.Escape(email))
+	case pu == nil:
 		return handlers.Actor{}, handlers.Userf("No PagerDuty user has your Slack email (%s), so nothing was sent. If you use another email in PagerDuty, ask a workspace admin to run `/pd map @you your-pagerduty-email`.", handlers.Escape(email))
 	}
 	a := handlers.Actor{ID: pu.ID, Email: pu.Email, Name: pu.Name}
-	if err := b.store.SetMapping(ctx, team, user, store.Mapping{PDUserID: a.ID, Email: a.Email, Name: a.Name, UpdatedAt: b.now()}); err != nil {
-		b.log.Warn("cache mapping failed")
+	if err := b.store.SetMapping(ctx, team, cacheKey, store.Mapping{PDUserID: a.ID, Email: a.Email, Name: a.Name, UpdatedAt: b.now()}); err != nil {
+		b.log.Warn("cache mapping failed", zap.Error(err))
 	}
 	return a, nil
 }

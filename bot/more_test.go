@@ -334,3 +334,36 @@ func TestAcksThatCarryAnswersStayInTimeWhenPagerDutyIsSlow(t *testing.T) {
 	contains(t, string(a.Payload), `"options":[]`)
 	h.pd.SetLatency(0)
 }
+
+// TestMappingIsLearntPerAccountKey: who someone is in PagerDuty is learnt
+// per key, so a channel whose key belongs to another account looks its own
+// user up; an admin's mapping names an email that each account resolves.
+func TestMappingIsLearntPerAccountKey(t *testing.T) {
+	h := newHarness(t)
+	const secondKey = "u+secondAccountCANARY2"
+	h.pd.AddKey(secondKey, pdfake.AccountKey)
+	if err := h.st.SetAPIKey(context.Background(), demoworld.TeamID, opsCh, store.Secret(secondKey), alice); err != nil {
+		t.Fatal(err)
+	}
+	h.slash(alice, incCh, "/pd whoami")
+	h.pd.ResetRequests()
+	contains(t, h.slash(alice, opsCh, "/pd whoami").Text, "Alice Smith")
+	if rs := h.pd.Requests(); len(rs) != 1 || rs[0].Key != secondKey || !strings.HasPrefix(rs[0].Path, "/users") {
+		t.Fatalf("want one user look-up with #ops's key, got %v", paths(rs))
+	}
+	h.pd.ResetRequests()
+	h.slash(alice, incCh, "/pd whoami")
+	h.slash(alice, opsCh, "/pd whoami")
+	if rs := h.pd.Requests(); len(rs) != 0 {
+		t.Fatalf("cached mappings asked PagerDuty again: %v", paths(rs))
+	}
+
+	// An override names an email; an account without it says so.
+	contains(t, h.slash(alice, incCh, "/pd map @erin carol@example.com").Text, "Carol White")
+	h.pd.AddUser(pdfake.User{ID: demoworld.PDCarolID, Name: demoworld.CarolReal, Email: "carol@new.example"})
+	got := h.slash(demoworld.ErinID, incCh, "/pd note hello")
+	contains(t, got.Text, "An admin mapped you to carol@example.com", "has no user with that email")
+	if len(h.writes()) != 0 {
+		t.Fatalf("writes: %v", paths(h.writes()))
+	}
+}
