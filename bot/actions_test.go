@@ -271,7 +271,22 @@ func TestTypeAheadIsCachedAndWithinLimits(t *testing.T) {
 func TestCardButtons(t *testing.T) {
 	h := newHarness(t)
 	card := h.card(bob, incCh)
-	contains(t, string(card.Blocks), `"confirm"`) // resolve asks first
+	var blocks []struct {
+		Elements []struct {
+			ActionID string          `json:"action_id"`
+			Confirm  json.RawMessage `json:"confirm"`
+		}
+	}
+	if err := json.Unmarshal(card.Blocks, &blocks); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range blocks {
+		for _, e := range b.Elements {
+			if asks := len(e.Confirm) > 0; asks != (e.ActionID == "card_resolve") {
+				t.Errorf("button %s: confirm dialog %v", e.ActionID, asks)
+			}
+		}
+	}
 
 	// Add note: a form, then one POST as the clicker.
 	h.click(bob, incCh, card, "card_note")

@@ -56,23 +56,19 @@ func TestNoteAsRequesterFromTopic(t *testing.T) {
 func TestAckThenResolveWithMessage(t *testing.T) {
 	h := newHarness(t)
 	got := h.slash(bob, incCh, "/pd ack")
-	contains(t, got.Text, "Bob Jones acknowledged `"+inc42+"`")
+	contains(t, got.Text, "Bob Jones acknowledged `"+inc42+"` via Slack")
+	ws := h.writesOnly(demoworld.BobEmail, "PUT /incidents")
+	contains(t, string(ws[0].Body), `"id":"`+inc42+`"`, `"status":"acknowledged"`)
 	inc, _ := h.pd.Incident(inc42)
 	if inc.Status != "acknowledged" || !cmp.Equal(inc.Assignees, []string{demoworld.PDBobID}) {
 		t.Errorf("after ack: %s assigned %v", inc.Status, inc.Assignees)
 	}
 	h.pd.ResetRequests()
 	got = h.slash(alice, incCh, "/pd resolve Root cause fixed")
-	contains(t, got.Text, "Alice Smith resolved `"+inc42+"`", "Root cause fixed")
-	ws := h.writes()
-	if len(ws) != 2 || ws[0].Method != "PUT" || ws[1].Path != "/incidents/"+inc42+"/notes" {
-		t.Fatalf("writes = %v", paths(ws))
-	}
-	for _, w := range ws {
-		if w.Header.Get("From") != demoworld.AliceEmail {
-			t.Errorf("%s %s From = %q", w.Method, w.Path, w.Header.Get("From"))
-		}
-	}
+	contains(t, got.Text, "Alice Smith resolved `"+inc42+"` via Slack", "Root cause fixed")
+	ws = h.writesOnly(demoworld.AliceEmail, "PUT /incidents", "POST /incidents/"+inc42+"/notes")
+	contains(t, string(ws[0].Body), `"status":"resolved"`)
+	contains(t, string(ws[1].Body), `"content":"Root cause fixed"`)
 	inc, _ = h.pd.Incident(inc42)
 	if inc.Status != "resolved" || inc.Notes[len(inc.Notes)-1].Content != "Root cause fixed" {
 		t.Errorf("after resolve: %+v", inc)
@@ -91,12 +87,18 @@ func TestStatusFromPurposeAndByNumber(t *testing.T) {
 	// #43's channel names it in its purpose; it is already acknowledged.
 	got := h.slash(alice, demoworld.Inc43ChannelID, "/pd status resolved Fixed upstream")
 	contains(t, got.Text, "resolved `"+demoworld.Incident43ID+"`", "Fixed upstream")
-	// #42 by number from a channel with no incident.
+	h.writesOnly(demoworld.AliceEmail, "PUT /incidents", "POST /incidents/"+demoworld.Incident43ID+"/notes")
+	// #42 by number from a channel with no incident: looked up first, then
+	// every request names its ID.
+	h.slash(bob, opsCh, "/pd whoami") // learn Bob first
+	h.pd.ResetRequests()
 	got = h.slash(bob, opsCh, "/pd status #42 acknowledged")
 	contains(t, got.Text, "acknowledged `"+inc42+"`")
-	if rs := h.pd.Requests(); !hasRequest(rs, "GET", "/incidents/42") {
-		t.Errorf("#42 not looked up by number: %v", paths(rs))
+	rs := h.pd.Requests()
+	if got := paths(rs); len(got) != 3 || got[0] != "GET /incidents/42" || got[1] != "GET /incidents/"+inc42 || got[2] != "PUT /incidents" {
+		t.Errorf("requests = %v, want the number looked up before anything else", got)
 	}
+	h.pd.ResetRequests()
 	got = h.slash(bob, opsCh, "/pd status #42 sleeping")
 	contains(t, got.Text, "Say which status")
 }

@@ -89,7 +89,8 @@ func (b *Bot) explicitRef(c *call, req *handlers.Request) error {
 	switch c.route.Incident {
 	case handlers.LeadingRef:
 		first, rest := handlers.SplitFirst(req.Text)
-		if handlers.LooksLikeRef(first) {
+		loneArg := rest == "" && c.route.LoneObjectIDIsArg && handlers.ValidObjectID(first)
+		if handlers.LooksLikeRef(first) && !loneArg {
 			ref, _ := handlers.ParseRef(first)
 			req.Text = rest
 			setExplicit(req, ref)
@@ -101,6 +102,10 @@ func (b *Bot) explicitRef(c *call, req *handlers.Request) error {
 				return handlers.Userf("Give the incident: `/pd %s`.", c.route.Usage)
 			}
 			return nil
+		}
+		slackLink := strings.HasPrefix(text, "<") && strings.HasSuffix(text, ">") && strings.Count(text, "<") == 1
+		if strings.ContainsAny(text, " \t\n") && !slackLink {
+			return handlers.Userf("`/pd %s` takes nothing but the incident: `/pd %s`.", c.route.ID, c.route.Usage)
 		}
 		ref, err := handlers.ParseRef(text)
 		if err != nil {
@@ -155,6 +160,15 @@ func runIf(ctx context.Context, f func(context.Context) error) error {
 // channel's key, the channel's incident, the requester's identity, and last
 // the incident number's ID.
 func (b *Bot) prepare(ctx context.Context, c *call, req *handlers.Request) error {
+	if c.route.NoGuests {
+		u, err := b.users.get(ctx, c.user)
+		if err != nil {
+			return err
+		}
+		if u.IsRestricted || u.IsUltraRestricted || u.IsBot || u.Deleted || (u.TeamID != "" && u.TeamID != c.team) {
+			return handlers.Userf("Guests cannot change which incident this channel is about; ask a member of the workspace.")
+		}
+	}
 	if c.route.AdminOnly {
 		ok, err := b.isAdmin(ctx, c.team, c.user)
 		if err != nil {

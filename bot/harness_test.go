@@ -221,6 +221,19 @@ func (h *harness) checkSlackAccepted() {
 			h.t.Errorf("Slack refused %s: %s", c.Method, c.Error)
 		}
 	}
+	// Confirmations in channels mention nobody.
+	for _, c := range []string{demoworld.IncChannelID, demoworld.OpsChannelID, demoworld.Inc43ChannelID} {
+		for _, m := range h.sf.Messages(c) {
+			if m.User != h.sf.BotUserID() {
+				continue
+			}
+			for _, ping := range []string{"<@", "<!", "<#"} {
+				if strings.Contains(m.Text+string(m.Blocks), ping) {
+					h.t.Errorf("a channel message mentions someone (%s): %q", ping, m.Text)
+				}
+			}
+		}
+	}
 	for _, a := range h.sf.Acks() {
 		if a.Problem != "" || a.Count > 1 {
 			h.t.Errorf("ack of %s %s: count %d, problem %q", a.Type, a.Kind, a.Count, a.Problem)

@@ -27,7 +27,11 @@ func (b *Bot) channelFallback(ctx context.Context, c *call, req *handlers.Reques
 		return err
 	}
 	if id == "" {
-		return handlers.Userf("Which incident? Give one (an incident ID like Q3X2KJH7PQ9LMN, an incident URL or #NUMBER), e.g. `/pd %s`, or link this channel first with `/pd link INC`.", c.route.Usage)
+		usage := c.route.Usage
+		if usage == "" {
+			usage = "get INC"
+		}
+		return handlers.Userf("Which incident? Give one (an incident ID like Q3X2KJH7PQ9LMN, an incident URL or #NUMBER), e.g. `/pd %s`, or link this channel first with `/pd link INC`.", usage)
 	}
 	req.Incident, req.IncidentSource = id, source
 	return nil

@@ -367,3 +367,68 @@ func TestMappingIsLearntPerAccountKey(t *testing.T) {
 		t.Fatalf("writes: %v", paths(h.writes()))
 	}
 }
+
+// TestIncidentPrecedence: an explicit reference beats the channel's link,
+// which beats the topic.
+func TestIncidentPrecedence(t *testing.T) {
+	h := newHarness(t)
+	// #inc-42's topic names #42; link it to #43.
+	h.slash(alice, incCh, "/pd link "+demoworld.Incident43ID)
+	contains(t, h.slash(alice, incCh, "/pd note via link").Text, "`"+demoworld.Incident43ID+"`")
+	contains(t, h.slash(alice, incCh, "/pd note "+inc42+" explicit").Text, "`"+inc42+"`")
+	h.slash(alice, incCh, "/pd unlink")
+	contains(t, h.slash(alice, incCh, "/pd note via topic").Text, "`"+inc42+"`")
+	// Unlinking twice, or deleting a key that is not there, says so.
+	got := h.slash(alice, incCh, "/pd unlink")
+	contains(t, got.Text, "was not linked")
+	if !got.Ephemeral {
+		t.Error("a no-op unlink was announced in the channel")
+	}
+	contains(t, h.slash(alice, incCh, "/pd key delete").Text, "nothing was deleted")
+}
+
+func TestSlashArgumentEdges(t *testing.T) {
+	h := newHarness(t)
+	contains(t, h.slash(alice, incCh, "/pd escalate "+demoworld.PolicyWebID).Text, "*Web On-Call*")
+	contains(t, h.slash(alice, incCh, `/pd escalate "Database On-Call"`).Text, "*Database On-Call*")
+	contains(t, h.slash(alice, incCh, "/pd ack now please").Text, "takes nothing but the incident")
+	contains(t, h.slash(alice, opsCh, "/pd").Text, "e.g. `/pd get INC`")
+	// Guests may look, but not re-point the channel for everyone.
+	got := h.slash(demoworld.DaveID, incCh, "/pd link "+demoworld.Incident43ID)
+	contains(t, got.Text, "Guests cannot change")
+	contains(t, h.slash(demoworld.DaveID, incCh, "/pd unlink").Text, "Guests cannot change")
+}
+
+// TestModalsOpenInTimeWhenPagerDutyIsSlow: every form opens inside the
+// trigger's 3 s even when PagerDuty takes 2.5 s per request.
+func TestModalsOpenInTimeWhenPagerDutyIsSlow(t *testing.T) {
+	h := newHarness(t)
+	h.slash(alice, incCh, "/pd whoami") // learn Alice while PagerDuty is fast
+	card := h.card(alice, incCh)
+	h.pd.SetLatency(2500 * time.Millisecond)
+	open := map[string]func(){
+		"escalate_submit":   func() { h.ack(must(h.sf.Slash(alice, incCh, "/pd escalate"))) },
+		"responders_submit": func() { h.ack(must(h.sf.Slash(alice, incCh, "/pd responders"))) },
+		"update_submit":     func() { h.ack(must(h.sf.ClickButton(alice, incCh, card.TS, "card_reassign"))) },
+		"note_submit":       func() { h.ack(must(h.sf.ClickButton(alice, incCh, card.TS, "card_note"))) },
+		"picker_submit":     func() { h.ack(must(h.sf.Shortcut(alice, "pd_actions"))) },
+	}
+	for callback, run := range open {
+		run()
+		v := h.topView(alice, func(v slackfake.View) bool { return v.CallbackID == callback })
+		h.sf.CloseView(alice, v.ID)
+	}
+	for _, c := range h.sf.Calls("views.open") {
+		if c.Error != "" {
+			t.Errorf("views.open: %s", c.Error)
+		}
+	}
+	h.pd.SetLatency(0)
+}
+
+func must(d *slackfake.Delivery, err error) *slackfake.Delivery {
+	if err != nil {
+		panic(err)
+	}
+	return d
+}

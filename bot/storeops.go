@@ -25,12 +25,12 @@ func (s *storeOps) SetLink(ctx context.Context, channel, id string) error {
 	return s.b.store.SetLink(ctx, s.team, channel, id)
 }
 
-func (s *storeOps) DeleteLink(ctx context.Context, channel string) error {
+func (s *storeOps) DeleteLink(ctx context.Context, channel string) (bool, error) {
 	err := s.b.store.DeleteLink(ctx, s.team, channel)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil
+		return false, nil
 	}
-	return err
+	return err == nil, err
 }
 
 func (s *storeOps) SetMapping(ctx context.Context, user string, a handlers.Actor, override bool) error {
@@ -52,12 +52,12 @@ func (s *storeOps) SetKey(ctx context.Context, channel, key, setBy string) error
 	return s.b.store.SetAPIKey(ctx, s.team, channel, store.Secret(key), setBy)
 }
 
-func (s *storeOps) DeleteKey(ctx context.Context, channel string) error {
+func (s *storeOps) DeleteKey(ctx context.Context, channel string) (bool, error) {
 	err := s.b.store.DeleteAPIKey(ctx, s.team, channel)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil
+		return false, nil
 	}
-	return err
+	return err == nil, err
 }
 
 func (s *storeOps) CheckKey(ctx context.Context, key string) error {

@@ -20,7 +20,7 @@ func escalateRoutes() []Route {
 		{
 			Kind: Slash, ID: "escalate", Usage: "escalate [INC] POLICY",
 			Help:     "Move the incident to another escalation policy (name or ID), as you; escalation restarts. Bare, it opens a form.",
-			Incident: LeadingRef, NeedsActor: true, Modal: true, Title: "Change escalation",
+			Incident: LeadingRef, LoneObjectIDIsArg: true, NeedsActor: true, Modal: true, Title: "Change escalation",
 			Handle: func(ctx context.Context, r *Request) (Reply, error) {
 				spec := strings.TrimSpace(r.Text)
 				if spec == "" {

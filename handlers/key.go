@@ -63,8 +63,12 @@ func keySlash(ctx context.Context, r *Request) (Reply, error) {
 		} else if rest != "" {
 			return Reply{}, Userf("Use `/pd key delete` for this channel or `/pd key delete default` for the workspace default.")
 		}
-		if err := r.Store.DeleteKey(ctx, channel); err != nil {
+		existed, err := r.Store.DeleteKey(ctx, channel)
+		if err != nil {
 			return Reply{}, fmt.Errorf("delete key: %w", err)
+		}
+		if !existed {
+			return Reply{Text: fmt.Sprintf("%s has no PagerDuty key of its own; nothing was deleted.", scope), NoAudit: true}, nil
 		}
 		return Reply{Text: fmt.Sprintf(":key: Deleted. %s has no PagerDuty key of its own now.", scope)}, nil
 	}

@@ -9,7 +9,7 @@ func linkRoutes() []Route {
 	return []Route{
 		{
 			Kind: Slash, ID: "link", Usage: "link INC", Help: "Make this channel about that incident, so INC can be left out.",
-			Incident: RequiredRef, NeedsKey: true,
+			Incident: RequiredRef, NeedsKey: true, NoGuests: true,
 			Handle: func(ctx context.Context, r *Request) (Reply, error) {
 				inc, err := r.PD.GetIncident(ctx, Ref{ID: r.Incident})
 				if err != nil {
@@ -26,9 +26,14 @@ func linkRoutes() []Route {
 		},
 		{
 			Kind: Slash, ID: "unlink", Usage: "unlink", Help: "Forget this channel's incident.",
+			NoGuests: true,
 			Handle: func(ctx context.Context, r *Request) (Reply, error) {
-				if err := r.Store.DeleteLink(ctx, r.Channel); err != nil {
+				existed, err := r.Store.DeleteLink(ctx, r.Channel)
+				if err != nil {
 					return Reply{}, fmt.Errorf("delete link: %w", err)
+				}
+				if !existed {
+					return Reply{Text: "This channel was not linked to an incident (`/pd link INC` links it). An incident named in the channel's topic or purpose is still used until the topic changes.", NoAudit: true}, nil
 				}
 				return Reply{InChannel: true, Text: fmt.Sprintf(":link: %s unlinked this channel from its incident.", Escape(r.UserName))}, nil
 			},

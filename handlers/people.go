@@ -55,7 +55,7 @@ func resolveUsers(ctx context.Context, r *Request, specs []string) ([]Actor, err
 // (case-insensitive) name first, else the only partial match; several
 // partial matches are listed back to the requester.
 func resolvePolicy(ctx context.Context, r *Request, spec string) (id, name string, err error) {
-	spec = strings.TrimSpace(FromSlack(spec))
+	spec = strings.Trim(strings.TrimSpace(FromSlack(spec)), `"“”`)
 	if ValidObjectID(spec) {
 		return spec, spec, nil
 	}

@@ -54,6 +54,13 @@ type Route struct {
 	NeedsKey   bool // a PagerDuty client keyed for the channel
 	NeedsActor bool // the requester's PagerDuty identity (implies NeedsKey)
 	AdminOnly  bool
+	// NoGuests refuses guests (restricted accounts): for changes that steer
+	// what everyone else in the channel acts on.
+	NoGuests bool
+	// LoneObjectIDIsArg: with LeadingRef, a single word shaped like a
+	// PagerDuty object ID (P + 6) is the argument, not the incident
+	// (`/pd escalate PEPWEB1` names a policy).
+	LoneObjectIDIsArg bool
 	// Modal marks routes that answer with a modal: the dispatcher opens a
 	// loading modal within the trigger's lifetime before any slow call and
 	// fills it with the handler's modal.
@@ -122,12 +129,14 @@ type SlackLookup interface {
 // binds it to the request's team.
 type StoreOps interface {
 	SetLink(ctx context.Context, channel, incidentID string) error
-	DeleteLink(ctx context.Context, channel string) error
+	// DeleteLink forgets a channel's link; existed is false when there was none.
+	DeleteLink(ctx context.Context, channel string) (existed bool, err error)
 	SetMapping(ctx context.Context, slackUser string, a Actor, override bool) error
 	// KeyStatus describes the key of a channel ("" = workspace default).
 	KeyStatus(ctx context.Context, channel string) (last4, setBy string, updated time.Time, err error)
 	SetKey(ctx context.Context, channel, key, setBy string) error
-	DeleteKey(ctx context.Context, channel string) error
+	// DeleteKey deletes a key; existed is false when there was none.
+	DeleteKey(ctx context.Context, channel string) (existed bool, err error)
 	// CheckKey validates a key against PagerDuty before it is saved.
 	CheckKey(ctx context.Context, key string) error
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,8 +66,12 @@ Demo commands:
   as NAME                  act as another user (see "users")
   in #CHANNEL              switch channel (see "channels")
   users, channels          list the workspace
-  click LABEL              press the button with that label in the last message (or open modal)
-  submit BLOCK.ACTION=VALUE …   submit the open modal (fields are listed under it)
+  click LABEL              press the button with that label in the open modal or the
+                           last message; click Cancel closes the modal
+  yes, no                  answer a confirm dialog (so does clicking its buttons)
+  submit FIELD=VALUE …     submit the open modal (fields are listed under it); a
+                           type-ahead field takes a name: submit policy=Web
+  search FIELD TEXT        list a type-ahead field's choices, with their IDs
   close                    close the open modal
   say TEXT                 post a message as the current user
   shortcut NAME            run a shortcut: "PagerDuty action" (global), or
@@ -259,6 +264,30 @@ type demoSession struct {
 	// shown are the messages shown so far with buttons, newest last; click
 	// looks for its label there.
 	shown []shownMessage
+	// pending is a click whose confirm dialog is on screen; the next input
+	// answers it.
+	pending *pendingClick
+	// drafts hold what the user last submitted into each open modal, so a
+	// submit after field errors keeps the other entries, as Slack's form does.
+	drafts map[string]draft
+	// choices are the type-ahead options the bot offered, by action_id then
+	// value, so submit takes an ID that search showed.
+	choices map[string]map[string]string
+}
+
+// demoMinQueryLength is external_select's min_query_length when the element
+// does not set one (Slack's default: the menu asks the app from 3 characters).
+const demoMinQueryLength = 3
+
+type pendingClick struct {
+	button button
+	send   func() (*slackfake.Delivery, error)
+}
+
+type draft struct {
+	hash   string                                // the view's hash when submitted
+	values map[string]map[string]slackfake.Value // block_id, action_id
+	text   map[string]string                     // "block.action" → as typed
 }
 
 type shownMessage struct {
@@ -267,7 +296,10 @@ type shownMessage struct {
 	buttons     []button
 }
 
-type button struct{ label, actionID string }
+type button struct {
+	label, actionID string
+	confirm         *confirmObj
+}
 
 func (s *demoSession) prompt() string {
 	u, _ := s.world.SlackUser(s.user)
@@ -278,6 +310,9 @@ func (s *demoSession) prompt() string {
 // exec runs one input line. It returns true to leave.
 func (s *demoSession) exec(ctx context.Context, line string) (quit bool) {
 	line = strings.TrimSpace(line)
+	if s.pending != nil && s.answerConfirm(ctx, line) {
+		return false
+	}
 	word, rest, _ := strings.Cut(line, " ")
 	rest = strings.TrimSpace(rest)
 	switch {
@@ -322,26 +357,40 @@ func (s *demoSession) exec(ctx context.Context, line string) (quit bool) {
 		s.click(ctx, rest)
 	case word == "submit":
 		s.submit(ctx, rest)
+	case word == "search":
+		s.search(ctx, rest)
+	case word == "yes" || word == "no":
+		fmt.Fprintln(s.out, "no confirm dialog is open")
 	case word == "say":
 		if rest == "" {
 			fmt.Fprintln(s.out, "usage: say TEXT")
 			return false
 		}
-		s.sf.PostAsUser(s.user, s.channel, rest)
+		// Slack stores what people type with &, < and > escaped; pdbot reads
+		// message text that way (slackfake keeps text as given).
+		s.sf.PostAsUser(s.user, s.channel, slackEscape.Replace(rest))
 		fmt.Fprintln(s.out, "(posted; try: shortcut Add as incident note)")
 	case word == "shortcut":
 		s.shortcut(ctx, rest)
 	case word == "close" || word == "cancel":
-		v, ok := s.topView()
-		if !ok {
-			fmt.Fprintln(s.out, "no modal is open")
-			return false
-		}
-		s.interact(ctx, func() (*slackfake.Delivery, error) { return s.sf.CloseView(s.user, v.ID) })
+		s.closeModal(ctx)
 	default:
 		fmt.Fprintf(s.out, "unknown input %q; type a /pd command, or help\n", word)
 	}
 	return false
+}
+
+// slackEscape escapes message text as Slack does for what a person types.
+var slackEscape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// closeModal closes the open modal as its Cancel button does.
+func (s *demoSession) closeModal(ctx context.Context) {
+	v, ok := s.topView()
+	if !ok {
+		fmt.Fprintln(s.out, "no modal is open")
+		return
+	}
+	s.interact(ctx, func() (*slackfake.Delivery, error) { return s.sf.CloseView(s.user, v.ID) })
 }
 
 func describeUser(u slackfake.User) string {
@@ -452,7 +501,13 @@ func msgSig(m slackfake.Message) string {
 
 func (a snapshot) equal(b snapshot) bool {
 	return slices.EqualFunc(a.items, b.items, func(x, y item) bool { return x.key == y.key && x.sig == y.sig }) &&
-		slices.EqualFunc(a.views, b.views, func(x, y slackfake.View) bool { return x.ID == y.ID && x.Hash == y.Hash })
+		slices.EqualFunc(a.views, b.views, func(x, y slackfake.View) bool { return x.ID == y.ID && viewSig(x) == viewSig(y) })
+}
+
+// viewSig changes when a modal changes for its user: a new hash, or field
+// errors from a response_action errors ack (which keep the hash).
+func viewSig(v slackfake.View) string {
+	return v.Hash + "|" + fmt.Sprint(v.Errors) // fmt sorts map keys
 }
 
 // show prints what changed between before and after.
@@ -497,19 +552,22 @@ func (s *demoSession) show(before, after snapshot) {
 		if u, ok := s.world.SlackUser(m.User); ok && !u.IsBot {
 			poster = u.Name
 		}
-		fmt.Fprintf(s.out, "--- %s %s ---\n%s\n", poster, where, indentText(m.PlainText()))
+		fmt.Fprintf(s.out, "--- %s %s ---\n%s\n", poster, where, s.indent(m.PlainText()))
 		if bs := messageButtons(m.Blocks); len(bs) > 0 {
 			s.shown = append(s.shown, shownMessage{channel: m.Channel, ts: m.TS, visibleTo: m.VisibleTo, buttons: bs})
 		}
 	}
 	oldViews := map[string]string{}
 	for _, v := range before.views {
-		oldViews[v.ID] = v.Hash
+		oldViews[v.ID] = viewSig(v)
 	}
 	if n := len(after.views); n > 0 {
 		top := after.views[n-1]
-		if h, ok := oldViews[top.ID]; !ok || h != top.Hash || len(before.views) != n {
-			fmt.Fprintf(s.out, "--- modal ---\n%s\n", indentText(top.PlainText()))
+		if sig, ok := oldViews[top.ID]; !ok || sig != viewSig(top) || len(before.views) != n {
+			fmt.Fprintf(s.out, "--- modal ---\n%s\n", s.indent(top.PlainText()))
+			if len(top.Errors) > 0 {
+				fmt.Fprintln(s.out, "pdbot refused the form: fix the fields marked ! and submit again (your other entries stay)")
+			}
 			if hint := fieldHint(top.Blocks); hint != "" {
 				fmt.Fprintln(s.out, hint)
 			}
@@ -519,11 +577,29 @@ func (s *demoSession) show(before, after snapshot) {
 	}
 }
 
-func indentText(s string) string {
-	if s == "" {
+// indent renders text for the terminal, indented: emoji as Slack shows them
+// and user IDs as names.
+func (s *demoSession) indent(text string) string {
+	if text == "" {
 		return "  (empty)"
 	}
-	return "  " + strings.ReplaceAll(emoji.Replace(s), "\n", "\n  ")
+	return "  " + strings.ReplaceAll(s.names(emoji.Replace(text)), "\n", "\n  ")
+}
+
+// userIDRE matches a mention left as a bare user ID (<@U0ALICE01> renders as
+// @U0ALICE01), not inside an email address or a word.
+var userIDRE = regexp.MustCompile(`(^|[^\w.+-])@([UW][A-Z0-9]{4,})\b`)
+
+// names shows @U0ALICE01 as @alice, as Slack shows a mention, for the
+// workspace's users.
+func (s *demoSession) names(text string) string {
+	return userIDRE.ReplaceAllStringFunc(text, func(m string) string {
+		sub := userIDRE.FindStringSubmatch(m)
+		if u, ok := s.world.SlackUser(sub[2]); ok {
+			return sub[1] + "@" + u.Name
+		}
+		return m
+	})
 }
 
 // emoji renders the few Slack emoji codes pdbot uses the way Slack shows them.
@@ -562,13 +638,61 @@ type textObj struct {
 }
 
 type element struct {
-	Type     string   `json:"type"`
-	ActionID string   `json:"action_id"`
-	Text     *textObj `json:"text"`
-	Options  []struct {
-		Text  textObj `json:"text"`
-		Value string  `json:"value"`
-	} `json:"options"`
+	Type           string      `json:"type"`
+	ActionID       string      `json:"action_id"`
+	Text           *textObj    `json:"text"`
+	Options        []option    `json:"options"`
+	Confirm        *confirmObj `json:"confirm"`
+	MinQueryLength *int        `json:"min_query_length"`
+	// hasInitial is set when the element carries an initial_… value, so a
+	// required input is filled even if the user gives nothing.
+	hasInitial bool
+}
+
+type option struct {
+	Text  textObj `json:"text"`
+	Value string  `json:"value"`
+}
+
+// confirmObj is a Block Kit confirmation dialog.
+type confirmObj struct {
+	Title   textObj `json:"title"`
+	Text    textObj `json:"text"`
+	Confirm textObj `json:"confirm"`
+	Deny    textObj `json:"deny"`
+}
+
+func (e *element) UnmarshalJSON(b []byte) error {
+	type plain element
+	// Context elements carry "text" as a string, not an object: read what
+	// fits, as the decoder does without a custom unmarshaller.
+	var typeErr *json.UnmarshalTypeError
+	if err := json.Unmarshal(b, (*plain)(e)); err != nil && !errors.As(err, &typeErr) {
+		return err
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(b, &all); err != nil {
+		return err
+	}
+	for k, v := range all {
+		if strings.HasPrefix(k, "initial_") {
+			switch string(v) {
+			case "null", `""`, "[]":
+			default:
+				e.hasInitial = true
+			}
+		}
+	}
+	return nil
+}
+
+func (e *element) typeAhead() bool { return strings.HasSuffix(e.Type, "external_select") }
+
+func (e *element) minQuery() int {
+	if e.MinQueryLength != nil {
+		return *e.MinQueryLength
+	}
+	return demoMinQueryLength
 }
 
 func parseBlocks(raw json.RawMessage) []block {
@@ -584,7 +708,7 @@ func messageButtons(raw json.RawMessage) []button {
 	var out []button
 	add := func(e *element) {
 		if e != nil && e.Type == "button" && e.Text != nil {
-			out = append(out, button{label: e.Text.Text, actionID: e.ActionID})
+			out = append(out, button{label: e.Text.Text, actionID: e.ActionID, confirm: e.Confirm})
 		}
 	}
 	for _, b := range parseBlocks(raw) {
@@ -610,6 +734,8 @@ func fieldHint(raw json.RawMessage) string {
 				vals = append(vals, o.Value)
 			}
 			p += " (one of: " + strings.Join(vals, ", ") + ")"
+		} else if b.Element.typeAhead() {
+			p += " (type-ahead: " + b.BlockID + "=NAME, or list choices with: search " + b.BlockID + " TEXT)"
 		} else if b.Element.Type != "plain_text_input" {
 			p += " (" + b.Element.Type + ")"
 		}
@@ -621,16 +747,32 @@ func fieldHint(raw json.RawMessage) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return "submit with: submit BLOCK.ACTION=VALUE …  fields:\n" + strings.Join(parts, "\n")
+	return "submit with: submit BLOCK.ACTION=VALUE … (or BLOCK=VALUE)  fields:\n" + strings.Join(parts, "\n")
 }
 
-// click presses the button labelled label: in the newest shown message that
-// has one, else in the open modal.
+// click presses the button labelled label: in the open modal (where Cancel
+// or Close closes it and its submit label submits it), else in the newest
+// shown message that has one. A button with a confirm dialog shows the dialog
+// first; the next input answers it.
 func (s *demoSession) click(ctx context.Context, label string) {
 	label = strings.Trim(strings.TrimSpace(label), "[]")
 	if label == "" {
 		fmt.Fprintln(s.out, "usage: click LABEL")
 		return
+	}
+	if v, ok := s.topView(); ok {
+		if b, ok := findButton(messageButtons(v.Blocks), label); ok {
+			s.press(ctx, b, func() (*slackfake.Delivery, error) { return s.sf.ClickViewButton(s.user, v.ID, b.actionID) })
+			return
+		}
+		if strings.EqualFold(label, v.Close) || strings.EqualFold(label, "Cancel") || strings.EqualFold(label, "Close") {
+			s.closeModal(ctx)
+			return
+		}
+		if v.Submit != "" && strings.EqualFold(label, v.Submit) {
+			s.submit(ctx, "")
+			return
+		}
 	}
 	for i := len(s.shown) - 1; i >= 0; i-- {
 		m := s.shown[i]
@@ -638,17 +780,61 @@ func (s *demoSession) click(ctx context.Context, label string) {
 			continue
 		}
 		if b, ok := findButton(m.buttons, label); ok {
-			s.interact(ctx, func() (*slackfake.Delivery, error) { return s.sf.ClickButton(s.user, m.channel, m.ts, b.actionID) })
-			return
-		}
-	}
-	if v, ok := s.topView(); ok {
-		if b, ok := findButton(messageButtons(v.Blocks), label); ok {
-			s.interact(ctx, func() (*slackfake.Delivery, error) { return s.sf.ClickViewButton(s.user, v.ID, b.actionID) })
+			s.press(ctx, b, func() (*slackfake.Delivery, error) { return s.sf.ClickButton(s.user, m.channel, m.ts, b.actionID) })
 			return
 		}
 	}
 	fmt.Fprintf(s.out, "no button %q in the messages shown or the open modal\n", label)
+}
+
+// press sends a click, or shows the button's confirm dialog and keeps the
+// click until the user answers.
+func (s *demoSession) press(ctx context.Context, b button, send func() (*slackfake.Delivery, error)) {
+	if b.confirm == nil {
+		s.interact(ctx, send)
+		return
+	}
+	s.pending = &pendingClick{button: b, send: send}
+	c := b.confirm
+	yes, no := confirmLabels(c)
+	fmt.Fprintf(s.out, "--- confirm dialog ---\n%s\n", s.indent("=== "+c.Title.Text+" ===\n"+
+		slackfake.Message{Text: c.Text.Text}.PlainText()+"\n["+no+"] ["+yes+"]"))
+	fmt.Fprintf(s.out, "confirm with: yes (or click %s); no (or click %s) cancels\n", yes, no)
+}
+
+// confirmLabels are the dialog's buttons, with Slack's defaults.
+func confirmLabels(c *confirmObj) (yes, no string) {
+	yes, no = c.Confirm.Text, c.Deny.Text
+	if yes == "" {
+		yes = "Yes"
+	}
+	if no == "" {
+		no = "Cancel"
+	}
+	return yes, no
+}
+
+// answerConfirm takes line as the answer to the open confirm dialog and
+// reports whether it was one; any other input dismisses the dialog and runs.
+func (s *demoSession) answerConfirm(ctx context.Context, line string) bool {
+	p := s.pending
+	if line == "" {
+		return true // still waiting
+	}
+	s.pending = nil
+	yes, no := confirmLabels(p.button.confirm)
+	word, rest, _ := strings.Cut(line, " ")
+	label := strings.Trim(strings.TrimSpace(rest), "[]")
+	switch w := strings.ToLower(word); {
+	case w == "yes" || w == "y" || (w == "click" && (strings.EqualFold(label, yes) || strings.EqualFold(label, p.button.label))):
+		s.interact(ctx, p.send)
+		return true
+	case w == "no" || w == "n" || (w == "click" && (strings.EqualFold(label, no) || strings.EqualFold(label, "Cancel"))):
+		fmt.Fprintln(s.out, "(not confirmed; nothing was sent)")
+		return true
+	}
+	fmt.Fprintln(s.out, "(confirm dialog dismissed; nothing was sent)")
+	return false
 }
 
 // demoShortcuts are the shortcuts manifest.yaml declares (the manifest test
@@ -719,76 +905,331 @@ func (s *demoSession) topView() (slackfake.View, bool) {
 	return vs[len(vs)-1], true
 }
 
-// submit submits the open modal. Arguments are BLOCK.ACTION=VALUE (or
-// BLOCK=VALUE when the block has one element); words without "=" continue
-// the previous value, so values may contain spaces. Multi-selects take
-// comma-separated values.
+// input is one input block of a modal.
+type input struct {
+	block, label string
+	optional     bool
+	el           *element
+}
+
+func (in input) key() string { return in.block + "." + in.el.ActionID }
+
+// modalInputs lists a modal's input blocks in order.
+func modalInputs(v slackfake.View) []input {
+	var out []input
+	for _, b := range parseBlocks(v.Blocks) {
+		if b.Type == "input" && b.Element != nil {
+			out = append(out, input{block: b.BlockID, label: b.Label.Text, optional: b.Optional, el: b.Element})
+		}
+	}
+	return out
+}
+
+// findInput finds the input named BLOCK.ACTION, BLOCK or ACTION.
+func findInput(inputs []input, name string) (input, bool) {
+	var byAction []input
+	for _, in := range inputs {
+		if name == in.key() || name == in.block {
+			return in, true
+		}
+		if name == in.el.ActionID {
+			byAction = append(byAction, in)
+		}
+	}
+	if len(byAction) == 1 {
+		return byAction[0], true
+	}
+	return input{}, false
+}
+
+func fieldNames(inputs []input) string {
+	var names []string
+	for _, in := range inputs {
+		names = append(names, in.key())
+	}
+	return strings.Join(names, ", ")
+}
+
+// submit submits the open modal. Arguments are FIELD=VALUE, FIELD being
+// BLOCK.ACTION, BLOCK or ACTION; words without "=" continue the previous
+// value, so values may contain spaces. Multi-selects take comma-separated
+// values; selects take an option's value or label, and type-ahead fields a
+// name the bot's type-ahead matches. Fields given in an earlier submit of the
+// same modal stay, as in Slack after field errors.
 func (s *demoSession) submit(ctx context.Context, args string) {
 	v, ok := s.topView()
 	if !ok {
 		fmt.Fprintln(s.out, "no modal is open")
 		return
 	}
-	inputs := map[string]*element{}
-	for _, b := range parseBlocks(v.Blocks) {
-		if b.Type == "input" && b.Element != nil {
-			inputs[b.BlockID] = b.Element
-		}
+	inputs := modalInputs(v)
+	if len(inputs) == 0 && strings.TrimSpace(args) != "" {
+		fmt.Fprintln(s.out, "submit: the open modal has no input fields; submit it with: submit, or close it with: close")
+		return
 	}
-	type field struct{ block, action, value string }
-	var fields []field
+	type entry struct {
+		in   input
+		text string
+	}
+	var entries []entry
 	for _, w := range strings.Fields(args) {
 		k, val, hasEq := strings.Cut(w, "=")
-		blk, act, dotted := strings.Cut(k, ".")
-		el, known := inputs[blk]
-		if !hasEq || !(dotted || known) {
-			if len(fields) == 0 {
-				var names []string
-				for id, el := range inputs {
-					names = append(names, id+"."+el.ActionID)
-				}
-				slices.Sort(names)
-				if len(names) == 0 {
-					fmt.Fprintln(s.out, "submit: the open modal has no input fields; close it with: close")
-				} else {
-					fmt.Fprintf(s.out, "submit: %q is not one of the modal's fields (%s); use BLOCK.ACTION=VALUE\n", k, strings.Join(names, ", "))
-				}
-				return
-			}
-			fields[len(fields)-1].value += " " + w
+		in, known := findInput(inputs, k)
+		switch {
+		case hasEq && known:
+			entries = append(entries, entry{in, val})
+		case len(entries) == 0 || (hasEq && strings.Contains(k, ".")):
+			fmt.Fprintf(s.out, "submit: the modal %q has no field %q; its fields: %s (use FIELD=VALUE)\n", v.Title, k, fieldNames(inputs))
+			return
+		default:
+			entries[len(entries)-1].text += " " + w
+		}
+	}
+
+	d := s.drafts[v.ID]
+	if d.hash != v.Hash {
+		d = draft{hash: v.Hash, values: map[string]map[string]slackfake.Value{}, text: map[string]string{}}
+	}
+	given := map[string]bool{}
+	for _, e := range entries {
+		val, ok := s.fieldValue(ctx, v, e.in, e.text)
+		if !ok {
+			return
+		}
+		if d.values[e.in.block] == nil {
+			d.values[e.in.block] = map[string]slackfake.Value{}
+		}
+		d.values[e.in.block][e.in.el.ActionID] = val
+		d.text[e.in.key()] = e.text
+		given[e.in.key()] = true
+	}
+	var kept []string
+	for _, in := range inputs {
+		val, has := d.values[in.block][in.el.ActionID]
+		if has && !given[in.key()] {
+			kept = append(kept, in.key()+"="+d.text[in.key()])
+		}
+		if in.optional || (!has && in.el.hasInitial) || (has && !emptyValue(val)) {
 			continue
 		}
-		if !dotted {
-			act = el.ActionID
+		hint := in.key() + "=VALUE"
+		if in.el.typeAhead() {
+			hint = in.block + "=NAME (choices: search " + in.block + " TEXT)"
 		}
-		fields = append(fields, field{blk, act, val})
+		fmt.Fprintf(s.out, "submit: %q is required; Slack would not send the form. Give %s\n", in.label, hint)
+		return
 	}
-	values := map[string]map[string]slackfake.Value{}
-	for _, f := range fields {
-		var val slackfake.Value
-		el := inputs[f.block]
-		typ := ""
-		if el != nil {
-			typ = el.Type
-		}
-		switch typ {
-		case "static_select", "external_select", "radio_buttons":
-			val.SelectedOption = f.value
-		case "multi_static_select", "multi_external_select", "checkboxes":
-			val.SelectedOptions = splitList(f.value)
-		case "users_select":
-			val.SelectedUser = f.value
-		case "multi_users_select":
-			val.SelectedUsers = splitList(f.value)
-		default:
-			val.Value = f.value
-		}
-		if values[f.block] == nil {
-			values[f.block] = map[string]slackfake.Value{}
-		}
-		values[f.block][f.action] = val
+	if len(kept) > 0 {
+		fmt.Fprintf(s.out, "(kept from your last submit: %s)\n", strings.Join(kept, "  "))
 	}
-	s.interact(ctx, func() (*slackfake.Delivery, error) { return s.sf.SubmitView(s.user, v.ID, values) })
+	if s.drafts == nil {
+		s.drafts = map[string]draft{}
+	}
+	s.drafts[v.ID] = d
+	s.interact(ctx, func() (*slackfake.Delivery, error) { return s.sf.SubmitView(s.user, v.ID, d.values) })
+}
+
+// fieldValue turns what the user typed for one input into its value, asking
+// the bot's type-ahead for names.
+func (s *demoSession) fieldValue(ctx context.Context, v slackfake.View, in input, text string) (slackfake.Value, bool) {
+	var val slackfake.Value
+	switch in.el.Type {
+	case "static_select", "radio_buttons":
+		val.SelectedOption = staticOption(in.el, text)
+	case "multi_static_select", "checkboxes":
+		for _, t := range splitList(text) {
+			val.SelectedOptions = append(val.SelectedOptions, staticOption(in.el, t))
+		}
+	case "external_select":
+		if text == "" {
+			return val, true
+		}
+		id, ok := s.pickOption(ctx, v, in, text)
+		val.SelectedOption = id
+		return val, ok
+	case "multi_external_select":
+		for _, t := range splitList(text) {
+			id, ok := s.pickOption(ctx, v, in, t)
+			if !ok {
+				return val, false
+			}
+			val.SelectedOptions = append(val.SelectedOptions, id)
+		}
+	case "users_select":
+		val.SelectedUser = s.slackUserID(text)
+	case "multi_users_select":
+		for _, t := range splitList(text) {
+			val.SelectedUsers = append(val.SelectedUsers, s.slackUserID(t))
+		}
+	default:
+		val.Value = text
+	}
+	return val, true
+}
+
+// staticOption is the value of the option whose value or label is text
+// (text itself when none is).
+func staticOption(el *element, text string) string {
+	for _, o := range el.Options {
+		if o.Value == text {
+			return text
+		}
+	}
+	for _, o := range el.Options {
+		if strings.EqualFold(o.Text.Text, text) {
+			return o.Value
+		}
+	}
+	return text
+}
+
+// slackUserID takes a user's ID or name (with or without "@").
+func (s *demoSession) slackUserID(text string) string {
+	if u, ok := s.world.SlackUser(strings.TrimPrefix(text, "@")); ok {
+		return u.ID
+	}
+	return text
+}
+
+func emptyValue(v slackfake.Value) bool {
+	return v.Value == "" && v.SelectedOption == "" && len(v.SelectedOptions) == 0 &&
+		v.SelectedUser == "" && len(v.SelectedUsers) == 0
+}
+
+// pickOption finds the type-ahead option text names: an ID the bot offered
+// before, else the one option the bot offers for text (or the one whose label
+// is text). It lists the choices when text names none or several.
+func (s *demoSession) pickOption(ctx context.Context, v slackfake.View, in input, text string) (string, bool) {
+	if _, ok := s.choices[in.el.ActionID][text]; ok {
+		return text, true
+	}
+	if n := in.el.minQuery(); len([]rune(text)) < n {
+		fmt.Fprintf(s.out, "submit: type at least %d characters of a name for %q\n", n, in.label)
+		return "", false
+	}
+	opts, ok := s.suggest(ctx, v, in, text)
+	if !ok {
+		return "", false
+	}
+	var exact []option
+	for _, o := range opts {
+		if o.Value == text {
+			return o.Value, true
+		}
+		if strings.EqualFold(o.Text.Text, text) {
+			exact = append(exact, o)
+		}
+	}
+	switch {
+	case len(exact) == 1:
+		opts = exact
+	case len(opts) == 0:
+		fmt.Fprintf(s.out, "submit: nothing matches %q for %q; list the choices with: search %s TEXT\n", text, in.label, in.block)
+		return "", false
+	case len(opts) > 1:
+		fmt.Fprintf(s.out, "submit: %d choices match %q for %q; name one by ID or a longer name:\n", len(opts), text, in.label)
+		s.listOptions(opts)
+		return "", false
+	}
+	fmt.Fprintf(s.out, "(%s: %q is %s, %s)\n", in.block, text, opts[0].Text.Text, opts[0].Value)
+	return opts[0].Value, true
+}
+
+// search lists the choices the bot's type-ahead offers for a field of the
+// open modal. The field may be left out when the modal has one type-ahead.
+func (s *demoSession) search(ctx context.Context, args string) {
+	v, ok := s.topView()
+	if !ok {
+		fmt.Fprintln(s.out, "no modal is open; search lists the choices of a modal's type-ahead field")
+		return
+	}
+	var ahead []input
+	for _, in := range modalInputs(v) {
+		if in.el.typeAhead() {
+			ahead = append(ahead, in)
+		}
+	}
+	if len(ahead) == 0 {
+		fmt.Fprintln(s.out, "the open modal has no type-ahead field")
+		return
+	}
+	name, query, _ := strings.Cut(strings.TrimSpace(args), " ")
+	in, ok := findInput(ahead, name)
+	switch {
+	case ok:
+		query = strings.TrimSpace(query)
+	case len(ahead) == 1:
+		in, query = ahead[0], strings.TrimSpace(args)
+	default:
+		fmt.Fprintf(s.out, "usage: search FIELD TEXT; type-ahead fields: %s\n", fieldNames(ahead))
+		return
+	}
+	if n := in.el.minQuery(); len([]rune(query)) < n {
+		fmt.Fprintf(s.out, "search: type at least %d characters; Slack asks pdbot only then\n", n)
+		return
+	}
+	opts, ok := s.suggest(ctx, v, in, query)
+	if !ok {
+		return
+	}
+	fmt.Fprintf(s.out, "--- choices for %s %q ---\n", in.label, query)
+	if len(opts) == 0 {
+		fmt.Fprintln(s.out, "  (none)")
+		return
+	}
+	s.listOptions(opts)
+	fmt.Fprintf(s.out, "pick one with: submit %s=ID (or =NAME)\n", in.block)
+}
+
+func (s *demoSession) listOptions(opts []option) {
+	for _, o := range opts {
+		fmt.Fprintf(s.out, "  %-10s %s\n", o.Value, o.Text.Text)
+	}
+}
+
+// suggest types query into a type-ahead field, as Slack does, and returns
+// the options the bot answers with.
+func (s *demoSession) suggest(ctx context.Context, v slackfake.View, in input, query string) ([]option, bool) {
+	d, err := s.sf.Suggest(s.user, v.ID, in.el.ActionID, query)
+	if err != nil {
+		fmt.Fprintf(s.out, "error: %v\n", err)
+		return nil, false
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.maxWait)
+	defer cancel()
+	ack, err := d.WaitAck(ctx)
+	if err != nil {
+		fmt.Fprintf(s.out, "(no answer from the bot: %v)\n", err)
+		return nil, false
+	}
+	if ack.Problem != "" {
+		fmt.Fprintf(s.out, "(Slack would complain: %s)\n", ack.Problem)
+		return nil, false
+	}
+	var p struct {
+		Options      []option `json:"options"`
+		OptionGroups []struct {
+			Options []option `json:"options"`
+		} `json:"option_groups"`
+	}
+	if err := json.Unmarshal(ack.Payload, &p); err != nil {
+		fmt.Fprintf(s.out, "(the bot's options do not parse: %v)\n", err)
+		return nil, false
+	}
+	opts := p.Options
+	for _, g := range p.OptionGroups {
+		opts = append(opts, g.Options...)
+	}
+	if s.choices == nil {
+		s.choices = map[string]map[string]string{}
+	}
+	if s.choices[in.el.ActionID] == nil {
+		s.choices[in.el.ActionID] = map[string]string{}
+	}
+	for _, o := range opts {
+		s.choices[in.el.ActionID][o.Value] = o.Text.Text
+	}
+	return opts, true
 }
 
 func splitList(s string) []string {
