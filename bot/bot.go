@@ -35,7 +35,10 @@ const (
 	// defaultWorkTimeout bounds the work after an ack.
 	defaultWorkTimeout = 30 * time.Second
 	// maxInFlight bounds concurrent envelope handlers.
-	maxInFlight = 64
+	maxInFlight = 256
+	// replyTimeout bounds sending the answer and the audit row, which get a
+	// fresh budget so a request that used up its own still gets its answer.
+	replyTimeout = 10 * time.Second
 )
 
 // Config is everything the bot needs; cmd/pdbot builds it.
@@ -54,6 +57,11 @@ type Config struct {
 	PDTransport http.RoundTripper
 	SlackHTTP   *http.Client
 	WorkTimeout time.Duration
+	// MaxInFlight bounds requests handled at once (default 256); past it
+	// pdbot answers "busy" at once.
+	MaxInFlight int
+	// Routes replaces the route table (tests); nil means handlers.All().
+	Routes []handlers.Route
 	// PingInterval overrides slack-go's 30 s server-ping watchdog.
 	PingInterval time.Duration
 	Now          func() time.Time
@@ -99,6 +107,12 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = maxInFlight
+	}
+	if cfg.Routes == nil {
+		cfg.Routes = handlers.All()
+	}
 	if cfg.SlackAPIURL == "" {
 		cfg.SlackAPIURL = "https://slack.com/api/"
 	}
@@ -132,12 +146,12 @@ func New(cfg Config) (*Bot, error) {
 		store:   cfg.Store,
 		api:     api,
 		sm:      socketmode.New(api, smOpts...),
-		table:   NewTable(handlers.All()),
+		table:   NewTable(cfg.Routes),
 		admins:  map[string]bool{},
 		metaKey: key,
 		now:     cfg.Now,
 		metrics: newMetrics(cfg.Registerer),
-		sem:     make(chan struct{}, maxInFlight),
+		sem:     make(chan struct{}, cfg.MaxInFlight),
 		limits:  map[string]*rate.Limiter{},
 	}
 	b.users = newUserCache(api, b.now)
@@ -247,17 +261,22 @@ func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) {
 	}
 	received := b.now()
 	b.metrics.envelopes.WithLabelValues(string(evt.Type)).Inc()
-	select {
-	case b.sem <- struct{}{}:
-	case <-ctx.Done():
-		return
-	}
+	// The loop never waits: slack-go stops reading the socket (and misses
+	// Slack's pings) when its event buffer fills. Past maxInFlight, an
+	// envelope is acked at once with a "busy" answer instead.
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
-		defer func() { <-b.sem }()
 		e := &envelope{b: b, id: evt.Request.EnvelopeID, typ: string(evt.Type), received: received}
 		defer e.ackIfNot()
+		select {
+		case b.sem <- struct{}{}:
+			defer func() { <-b.sem }()
+		default:
+			b.log.Warn("too many requests in flight; answering busy", zap.String("request_id", e.id))
+			e.ack(busyPayload(evt))
+			return
+		}
 		defer b.recoverPanic(e)
 		switch evt.Type {
 		case socketmode.EventTypeSlashCommand:
@@ -277,6 +296,19 @@ func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) {
 			e.ack(nil)
 		}
 	}()
+}
+
+// busyPayload is the ack of an envelope pdbot has no room for.
+func busyPayload(evt socketmode.Event) any {
+	switch evt.Type {
+	case socketmode.EventTypeSlashCommand:
+		return map[string]any{"response_type": "ephemeral", "text": ":warning: pdbot is handling too many requests right now and did nothing. Try again in a few seconds."}
+	case socketmode.EventTypeInteractive:
+		if ic, ok := evt.Data.(slack.InteractionCallback); ok && ic.Type == slack.InteractionTypeBlockSuggestion {
+			return map[string]any{"options": []any{}}
+		}
+	}
+	return nil
 }
 
 // safeDetail keeps event details loggable: errors by message only.

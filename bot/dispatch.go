@@ -143,9 +143,21 @@ func (b *Bot) serve(ctx context.Context, c *call, req *handlers.Request, parse, 
 		err = b.prepare(ctx, c, req)
 	}
 	if err == nil {
-		reply, err = c.route.Handle(ctx, req)
+		reply, err = b.handle(ctx, c, req)
 	}
 	b.finish(ctx, c, req, reply, err)
+}
+
+// handle runs the route's handler, turning a panic into an error the
+// requester hears about (as "Something went wrong", with a ref).
+func (b *Bot) handle(ctx context.Context, c *call, req *handlers.Request) (reply handlers.Reply, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.log.Error("handler panic", zap.String("panic", fmt.Sprintf("%T", p)), zap.Stack("stack"))
+			err = errors.New("handler panic")
+		}
+	}()
+	return c.route.Handle(ctx, req)
 }
 
 func runIf(ctx context.Context, f func(context.Context) error) error {
@@ -241,6 +253,8 @@ func (b *Bot) newPD(key store.Secret) *handlers.PD {
 
 // finish sends the reply (or the advice for an error) and writes the audit row.
 func (b *Bot) finish(ctx context.Context, c *call, req *handlers.Request, reply handlers.Reply, err error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replyTimeout)
+	defer cancel()
 	result := "ok"
 	if err != nil {
 		msg, known := handlers.Explain(err, c.pd, req.Incident)
@@ -274,7 +288,7 @@ func (b *Bot) finish(ctx context.Context, c *call, req *handlers.Request, reply 
 	}
 	entry := store.AuditEntry{Time: b.now(), Team: c.team, Channel: c.channel, User: c.user, Incident: incident,
 		Action: c.route.Kind.String() + ":" + c.route.ID, Result: result}
-	if aerr := b.store.AppendAudit(context.WithoutCancel(ctx), entry); aerr != nil {
+	if aerr := b.store.AppendAudit(ctx, entry); aerr != nil {
 		c.log.Warn("audit not written", zap.Error(aerr))
 	}
 }

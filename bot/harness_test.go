@@ -39,6 +39,7 @@ type harness struct {
 	dsn              string // PostgreSQL, when the test runs on it
 	ring             *store.KeyRing
 	replicaStores    []store.Store
+	tune             func(*bot.Config)
 	admins           []string
 	wg               sync.WaitGroup
 	ctx              context.Context
@@ -47,6 +48,7 @@ type harness struct {
 type harnessOpt func(*harnessConfig)
 
 type harnessConfig struct {
+	tune     func(*bot.Config)   // adjusts the bot's configuration
 	before   func(dbPath string) // runs before the bot's store is opened
 	postgres bool
 	slack    slackfake.Options
@@ -65,6 +67,8 @@ func beforeStore(f func(dbPath string)) harnessOpt {
 // onPostgres keeps the state in PostgreSQL (a schema of the test's own), and
 // gives every replica a store of its own on it, as separate processes have.
 func onPostgres() harnessOpt { return func(c *harnessConfig) { c.postgres = true } }
+
+func tuned(f func(*bot.Config)) harnessOpt { return func(c *harnessConfig) { c.tune = f } }
 
 func withoutKey() harnessOpt { return func(c *harnessConfig) { c.noKey = true } }
 
@@ -117,7 +121,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 		}
 	}
 	core, logs := observer.New(zapcore.DebugLevel)
-	h := &harness{t: t, sf: sf, pd: pd, st: st, dbPath: dbPath, logs: logs, ctx: ctx, core: core, admins: cfg.admins, dsn: dsn, ring: ring}
+	h := &harness{t: t, sf: sf, pd: pd, st: st, dbPath: dbPath, logs: logs, ctx: ctx, core: core, admins: cfg.admins, dsn: dsn, ring: ring, tune: cfg.tune}
 	t.Cleanup(func() {
 		cancel()
 		h.wg.Wait()
@@ -145,7 +149,7 @@ func (h *harness) startReplica() *bot.Bot {
 		}
 		h.replicaStores = append(h.replicaStores, st)
 	}
-	b, err := bot.New(bot.Config{
+	cfg := bot.Config{
 		AppToken:        store.Secret(h.sf.AppToken()),
 		BotToken:        store.Secret(h.sf.BotToken()),
 		SlackAPIURL:     h.sf.URL(),
@@ -154,7 +158,11 @@ func (h *harness) startReplica() *bot.Bot {
 		Store:           st,
 		Logger:          zap.New(h.core),
 		MetadataKey:     []byte("harness metadata key, shared by replicas"),
-	})
+	}
+	if h.tune != nil {
+		h.tune(&cfg)
+	}
+	b, err := bot.New(cfg)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -109,7 +109,7 @@ func (b *Bot) onSubmission(ctx context.Context, e *envelope, team string, ic sla
 
 	// Field errors must ride on the ack, so validation happens first, under
 	// a budget that leaves room for the ack inside Slack's 3 seconds.
-	vctx, cancel := context.WithTimeout(ctx, validateBudget)
+	vctx, cancel := context.WithDeadline(ctx, e.received.Add(validateBudget))
 	defer cancel()
 	if route.AdminOnly {
 		ok, err := b.isAdmin(vctx, team, c.user)
@@ -148,12 +148,12 @@ func (b *Bot) onSuggestion(ctx context.Context, e *envelope, team string, ic sla
 	req := b.newRequest(c)
 	req.Query = ic.Value
 	req.PrivateMetadata = meta.Data
-	vctx, cancel := context.WithTimeout(ctx, validateBudget)
+	vctx, cancel := context.WithDeadline(ctx, e.received.Add(validateBudget))
 	defer cancel()
 	var reply handlers.Reply
 	err = b.prepare(vctx, c, req)
 	if err == nil {
-		reply, err = route.Handle(vctx, req)
+		reply, err = b.handle(vctx, c, req)
 	}
 	if err != nil {
 		c.log.Info("suggestion failed", zap.Error(err))

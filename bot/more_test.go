@@ -432,3 +432,58 @@ func must(d *slackfake.Delivery, err error) *slackfake.Delivery {
 	}
 	return d
 }
+
+// TestBusyAnswersAtOnceAndKeepsTheConnection: past MaxInFlight, envelopes
+// are acked at once with a "busy" answer; the loop never stalls.
+func TestBusyAnswersAtOnceAndKeepsTheConnection(t *testing.T) {
+	h := newHarness(t, tuned(func(c *bot.Config) { c.MaxInFlight = 2 }))
+	h.slash(alice, incCh, "/pd whoami")
+	h.pd.SetLatency(2 * time.Second)
+	var ds []*slackfake.Delivery
+	for i := 0; i < 5; i++ {
+		ds = append(ds, must(h.sf.Slash(alice, incCh, "/pd get")))
+	}
+	busy := 0
+	for _, d := range ds {
+		a := h.ack(d)
+		if a.Latency >= time.Second {
+			t.Errorf("ack after %v", a.Latency)
+		}
+		if strings.Contains(string(a.Payload), "too many requests") {
+			busy++
+		}
+	}
+	if busy != 3 {
+		t.Errorf("%d busy answers, want 3 (5 requests, room for 2)", busy)
+	}
+	h.waitWithin(30*time.Second, "the two cards", func() bool { return len(h.sf.Ephemerals(alice, incCh)) >= 2+busy+1 })
+	h.pd.SetLatency(0)
+}
+
+// TestAnswerArrivesWhenTheWorkRunsOutOfTime: a request that used up its
+// time still gets its answer (the reply has a budget of its own).
+func TestAnswerArrivesWhenTheWorkRunsOutOfTime(t *testing.T) {
+	h := newHarness(t, tuned(func(c *bot.Config) { c.WorkTimeout = 500 * time.Millisecond }))
+	h.slash(alice, incCh, "/pd whoami")
+	h.pd.SetLatency(2 * time.Second)
+	got := h.slash(alice, incCh, "/pd ack")
+	contains(t, got.Text, "did not answer in time", "/pd get")
+	h.pd.SetLatency(0)
+}
+
+// TestHandlerPanicIsReported: a handler that panics leaves a "something went
+// wrong" answer with a ref, a log line and an audit row, not silence.
+func TestHandlerPanicIsReported(t *testing.T) {
+	boom := handlers.Route{Kind: handlers.Slash, ID: "boom", Usage: "boom", Help: "Panics.",
+		Handle: func(context.Context, *handlers.Request) (handlers.Reply, error) { panic("boom") }}
+	h := newHarness(t, tuned(func(c *bot.Config) { c.Routes = append(handlers.All(), boom) }))
+	got := h.slash(alice, incCh, "/pd boom")
+	contains(t, got.Text, "Something went wrong (ref")
+	if h.logs.FilterMessage("handler panic").Len() != 1 {
+		t.Error("the panic was not logged")
+	}
+	entries, _ := h.st.Audit(context.Background(), demoworld.TeamID, 1)
+	if len(entries) != 1 || !strings.HasPrefix(entries[0].Result, "error ref ") {
+		t.Errorf("audit = %+v", entries)
+	}
+}

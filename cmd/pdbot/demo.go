@@ -566,7 +566,14 @@ func (s *demoSession) show(before, after snapshot) {
 		if sig, ok := oldViews[top.ID]; !ok || sig != viewSig(top) || len(before.views) != n {
 			fmt.Fprintf(s.out, "--- modal ---\n%s\n", s.indent(top.PlainText()))
 			if len(top.Errors) > 0 {
-				fmt.Fprintln(s.out, "pdbot refused the form: fix the fields marked ! and submit again (your other entries stay)")
+				fmt.Fprintln(s.out, "pdbot refused the form: fix the fields marked ! and submit again; your entries stay:")
+				if d, ok := s.drafts[top.ID]; ok && d.hash == top.Hash {
+					for _, in := range modalInputs(top) {
+						if t, ok := d.text[in.key()]; ok {
+							fmt.Fprintf(s.out, "  %s=%s\n", in.key(), t)
+						}
+					}
+				}
 			}
 			if hint := fieldHint(top.Blocks); hint != "" {
 				fmt.Fprintln(s.out, hint)

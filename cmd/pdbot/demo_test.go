@@ -102,3 +102,160 @@ func TestDemoEOF(t *testing.T) {
 		}
 	}
 }
+
+// exchange is one input of a demo transcript and what the demo answered.
+type exchange struct{ input, answer string }
+
+// runDemoScript runs the demo on lines (quit is appended) and returns the
+// transcript split at the prompts.
+func runDemoScript(t *testing.T, lines ...string) []exchange {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs the whole bot")
+	}
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	script := strings.Join(append(lines, "quit"), "\n") + "\n"
+	err := runDemo(ctx, strings.NewReader(script), &out, demoOptions{Echo: true, Log: &bytes.Buffer{}})
+	t.Logf("transcript:\n%s", out.String())
+	if err != nil {
+		t.Fatalf("runDemo: %v", err)
+	}
+	var ex []exchange
+	for _, part := range promptRE.Split(out.String(), -1)[1:] {
+		in, answer, _ := strings.Cut(part, "\n")
+		ex = append(ex, exchange{in, answer})
+	}
+	if len(ex) != len(lines)+1 {
+		t.Fatalf("%d prompts answered, want %d", len(ex), len(lines)+1)
+	}
+	return ex
+}
+
+// checkAnswer checks the answer to the i-th input of a script.
+func checkAnswer(t *testing.T, ex []exchange, i int, want, notWant []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(ex[i].answer, w) {
+			t.Errorf("the answer to %q lacks %q:\n%s", ex[i].input, w, ex[i].answer)
+		}
+	}
+	for _, w := range notWant {
+		if strings.Contains(ex[i].answer, w) {
+			t.Errorf("the answer to %q has %q:\n%s", ex[i].input, w, ex[i].answer)
+		}
+	}
+}
+
+// TestDemoFieldErrors: a submission pdbot refuses with field errors shows the
+// modal again with the errors, and the next submit keeps the other entries.
+func TestDemoFieldErrors(t *testing.T) {
+	t.Parallel()
+	ex := runDemoScript(t,
+		"/pd get",
+		"click Reassign",
+		"submit assignees=Carol resolution=disk full",
+		"submit status=resolved",
+	)
+	checkAnswer(t, ex, 2, []string{
+		"--- modal ---",
+		"! A resolution goes with the resolved status.",
+		"resolution.resolution_input=disk full",
+	}, []string{"(no answer)"})
+	checkAnswer(t, ex, 3, []string{"kept from your last submit", "resolved", "disk full", "--- modal closed ---"}, nil)
+}
+
+// TestDemoTypeAhead: search lists a type-ahead field's choices with their IDs,
+// and submit takes a name, an ID search showed, or lists the choices when a
+// name matches several.
+func TestDemoTypeAhead(t *testing.T) {
+	t.Parallel()
+	ex := runDemoScript(t,
+		"/pd get",
+		"click Escalate",
+		"search policy on-call",
+		"submit policy=On-Call",
+		"submit policy=Nothing Like It",
+		"submit policy=Web",
+		"click Escalate",
+		"submit policy="+demoworld.PolicyDBID, // an ID search showed
+		"click Reassign",
+		"submit assignees=Carol",
+	)
+	checkAnswer(t, ex, 2, []string{demoworld.PolicyDBID + " ", demoworld.PolicyDBName, demoworld.PolicyWebID + " ", demoworld.PolicyWebName}, nil)
+	checkAnswer(t, ex, 3, []string{"2 choices match", demoworld.PolicyDBID, demoworld.PolicyWebID}, []string{"--- pdbot"})
+	checkAnswer(t, ex, 4, []string{`nothing matches "Nothing Like It"`}, []string{"--- pdbot"})
+	checkAnswer(t, ex, 5, []string{"--- pdbot in #" + demoworld.IncChannelName, demoworld.PolicyWebName, "--- modal closed ---"}, nil)
+	checkAnswer(t, ex, 7, []string{"--- pdbot in #" + demoworld.IncChannelName, demoworld.PolicyDBName, "--- modal closed ---"}, nil)
+	checkAnswer(t, ex, 9, []string{demoworld.PDCarolID, "--- pdbot in #" + demoworld.IncChannelName, "assigned to", "--- modal closed ---"}, nil)
+}
+
+// TestDemoSayEscapes: say posts the text escaped as Slack stores it, so
+// pdbot reads back exactly what was typed.
+func TestDemoSayEscapes(t *testing.T) {
+	t.Parallel()
+	ex := runDemoScript(t,
+		"say a <b>yay</b> & done",
+		"shortcut Add as incident note",
+	)
+	checkAnswer(t, ex, 1, []string{"a <b>yay</b> & done"}, []string{"byay/b"})
+}
+
+// TestDemoClickCancel: click Cancel and click Close close the open modal.
+func TestDemoClickCancel(t *testing.T) {
+	t.Parallel()
+	ex := runDemoScript(t,
+		"/pd get",
+		"click Add note",
+		"click Cancel",
+		"click Reassign",
+		"click Close",
+	)
+	checkAnswer(t, ex, 2, []string{"--- modal closed ---"}, []string{"no button"})
+	checkAnswer(t, ex, 4, []string{"--- modal closed ---"}, []string{"no button"})
+}
+
+// TestDemoSubmitUnknownField: a field the modal lacks gets a line naming the
+// modal's fields, not the fake's error.
+func TestDemoSubmitUnknownField(t *testing.T) {
+	t.Parallel()
+	ex := runDemoScript(t,
+		"/pd get",
+		"click Reassign",
+		"submit policy.policy_search=PEPWEB1",
+		"submit assignees=Carol policy.policy_search=PEPWEB1",
+	)
+	for _, i := range []int{2, 3} {
+		checkAnswer(t, ex, i, []string{`no field "policy.policy_search"`, "assignees.user_search", "status.status_select"}, []string{"slackfake", "error:", "--- pdbot"})
+	}
+}
+
+// TestDemoConfirm: a button with a confirm dialog shows the dialog and acts
+// only once confirmed.
+func TestDemoConfirm(t *testing.T) {
+	t.Parallel()
+	ex := runDemoScript(t,
+		"/pd get",
+		"click Resolve",
+		"no",
+		"click Resolve",
+		"users",
+		"click Resolve",
+		"click Resolve",
+	)
+	dialog := []string{"--- confirm dialog ---", "Resolve this incident?", "in PagerDuty for everyone", "[Cancel] [Resolve]"}
+	for _, i := range []int{1, 3, 5} {
+		checkAnswer(t, ex, i, dialog, []string{"resolved"})
+	}
+	checkAnswer(t, ex, 2, []string{"nothing was sent"}, []string{"resolved"})
+	checkAnswer(t, ex, 4, []string{"dismissed", "alice"}, []string{"resolved"})
+	checkAnswer(t, ex, 6, []string{"--- pdbot in #" + demoworld.IncChannelName, "resolved"}, nil)
+}
+
+// TestDemoMentionNames: mentions the bot writes as user IDs read as names.
+func TestDemoMentionNames(t *testing.T) {
+	t.Parallel()
+	ex := runDemoScript(t, "/pd map @erin "+demoworld.AliceEmail)
+	checkAnswer(t, ex, 0, []string{"@erin now acts"}, []string{"@" + demoworld.ErinID})
+}
