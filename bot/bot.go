@@ -52,7 +52,10 @@ type Config struct {
 	// MetadataKey signs modal metadata; replicas must share it. Empty means
 	// a random key (fine for one replica and tests).
 	MetadataKey []byte
-	Registerer  prometheus.Registerer
+	// OldMetadataKeys still verify modal metadata (forms opened before a
+	// master key rotation); they never sign.
+	OldMetadataKeys [][]byte
+	Registerer      prometheus.Registerer
 	// PDTransport and SlackHTTP are test and tuning seams.
 	PDTransport http.RoundTripper
 	SlackHTTP   *http.Client

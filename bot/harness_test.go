@@ -141,6 +141,12 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 // as another replica would.
 func (h *harness) startReplica() *bot.Bot {
 	h.t.Helper()
+	return h.startReplicaWith(nil)
+}
+
+// startReplicaWith starts a replica whose configuration tune adjusts further.
+func (h *harness) startReplicaWith(tune func(*bot.Config)) *bot.Bot {
+	h.t.Helper()
 	st := h.st
 	if h.dsn != "" && h.bot != nil {
 		var err error
@@ -161,6 +167,9 @@ func (h *harness) startReplica() *bot.Bot {
 	}
 	if h.tune != nil {
 		h.tune(&cfg)
+	}
+	if tune != nil {
+		tune(&cfg)
 	}
 	b, err := bot.New(cfg)
 	if err != nil {

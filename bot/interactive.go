@@ -94,8 +94,11 @@ func (b *Bot) onSubmission(ctx context.Context, e *envelope, team string, ic sla
 	}
 	meta, err := b.openMeta(team, ic.View.PrivateMetadata)
 	if err != nil || meta.User != ic.User.ID {
-		e.ack(nil)
 		b.log.Warn("view submission with unverifiable metadata", zap.String("request_id", e.id))
+		// Keep the form open (and what was typed in it) with a way out.
+		if block := firstInputBlock(ic.View.Blocks); block != "" {
+			e.ack(slack.NewErrorsViewSubmissionResponse(map[string]string{block: "pdbot cannot verify this form (it was opened before pdbot's keys changed). Copy what you typed, close the form and open it again."}))
+		}
 		return
 	}
 	c := b.newCall(e, route, team, meta.Channel, ic.User.ID)
@@ -208,4 +211,15 @@ func (b *Bot) onShortcut(ctx context.Context, e *envelope, team string, ic slack
 		}
 		return nil
 	})
+}
+
+// firstInputBlock returns the block_id of a view's first input block, where
+// a form-level error can be shown.
+func firstInputBlock(blocks slack.Blocks) string {
+	for _, bl := range blocks.BlockSet {
+		if in, ok := bl.(*slack.InputBlock); ok && in.BlockID != "" {
+			return in.BlockID
+		}
+	}
+	return ""
 }

@@ -30,7 +30,7 @@ func (b *Bot) sealMeta(team string, m viewMeta) (string, error) {
 		return "", err
 	}
 	body := base64.RawURLEncoding.EncodeToString(raw)
-	s := body + "." + b.metaMAC(team, body)
+	s := body + "." + metaMAC(b.metaKey, team, body)
 	if len(s) > privateMetadataLimit {
 		return "", errors.New("modal metadata too large")
 	}
@@ -39,7 +39,14 @@ func (b *Bot) sealMeta(team string, m viewMeta) (string, error) {
 
 func (b *Bot) openMeta(team, s string) (viewMeta, error) {
 	body, mac, ok := strings.Cut(s, ".")
-	if !ok || !hmac.Equal([]byte(mac), []byte(b.metaMAC(team, body))) {
+	if !ok {
+		return viewMeta{}, errBadMeta
+	}
+	valid := false
+	for _, k := range append([][]byte{b.metaKey}, b.cfg.OldMetadataKeys...) {
+		valid = valid || hmac.Equal([]byte(mac), []byte(metaMAC(k, team, body)))
+	}
+	if !valid {
 		return viewMeta{}, errBadMeta
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(body)
@@ -53,8 +60,8 @@ func (b *Bot) openMeta(team, s string) (viewMeta, error) {
 	return m, nil
 }
 
-func (b *Bot) metaMAC(team, body string) string {
-	h := hmac.New(sha256.New, b.metaKey)
+func metaMAC(key []byte, team, body string) string {
+	h := hmac.New(sha256.New, key)
 	h.Write([]byte(team))
 	h.Write([]byte{0})
 	h.Write([]byte(body))

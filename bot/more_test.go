@@ -487,3 +487,51 @@ func TestHandlerPanicIsReported(t *testing.T) {
 		t.Errorf("audit = %+v", entries)
 	}
 }
+
+// TestFormsSurviveAMasterKeyRotation: forms signed by one replica are
+// accepted by another that signs with a different key, as long as it still
+// verifies with the other's (OldMetadataKeys); without that, the form stays
+// open with advice instead of closing on the user's text.
+func TestFormsSurviveAMasterKeyRotation(t *testing.T) {
+	oldKey := []byte("harness metadata key, shared by replicas")
+	newKey := []byte("the metadata key after a rotation, 32+")
+	for _, tt := range []struct {
+		name     string
+		keepOld  bool
+		accepted bool
+	}{{"new replica keeps the old key", true, true}, {"new replica lost the old key", false, false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, tuned(func(c *bot.Config) {
+				if tt.keepOld {
+					c.OldMetadataKeys = [][]byte{newKey}
+				}
+			}))
+			h.startReplicaWith(func(c *bot.Config) {
+				c.MetadataKey = newKey
+				if tt.keepOld {
+					c.OldMetadataKeys = [][]byte{oldKey}
+				}
+			})
+			h.waitFor("two connections", func() bool { return h.sf.Connections() == 2 })
+			// Slack alternates between the sockets, so forms are opened by
+			// one replica and submitted to the other.
+			for i := 0; i < 4; i++ {
+				v := h.openModal(alice, incCh, "/pd escalate", "escalate_submit")
+				a := h.submit(alice, v, map[string]map[string]slackfake.Value{"policy": {"policy_search": {SelectedOption: demoworld.PolicyWebID}}})
+				rejected := strings.Contains(string(a.Payload), "cannot verify this form")
+				if rejected && tt.accepted {
+					t.Fatalf("form %d rejected: %s", i, a.Payload)
+				}
+				if rejected {
+					return // the form stayed open with advice
+				}
+				for _, v := range h.sf.Views(alice) {
+					h.sf.CloseView(alice, v.ID)
+				}
+			}
+			if !tt.accepted {
+				t.Fatal("no form was ever rejected, though the replicas share no key")
+			}
+		})
+	}
+}

@@ -237,24 +237,27 @@ func TestRunConfigErrorIsOneLine(t *testing.T) {
 	}
 }
 
-func TestMetadataKeyFollowsFirstMasterKey(t *testing.T) {
-	a, err := metadataKey(store.Secret(canaryMaster + "," + canaryOld))
+func TestMetadataKeysFollowTheMasterKeys(t *testing.T) {
+	a, err := metadataKeys(store.Secret(canaryMaster + "," + canaryOld))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := metadataKey(store.Secret(canaryMaster))
+	b, err := metadataKeys(store.Secret(canaryMaster))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := metadataKey(store.Secret(canaryOld + "," + canaryMaster))
+	c, err := metadataKeys(store.Secret(canaryOld + "," + canaryMaster))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(a, b) || bytes.Equal(a, c) || len(a) != 32 {
-		t.Error("the metadata key must be derived from the first (newest) master key only")
+	if len(a) != 2 || len(b) != 1 || len(a[0]) != 32 {
+		t.Fatalf("want one 32-byte key per master key, got %d and %d", len(a), len(b))
+	}
+	if !bytes.Equal(a[0], b[0]) || bytes.Equal(a[0], c[0]) || !bytes.Equal(a[0], c[1]) {
+		t.Error("the signing key must come from the first (newest) master key, and older ones must follow")
 	}
 	raw, _ := base64.StdEncoding.DecodeString(canaryMaster)
-	if bytes.Contains(a, raw) {
+	if bytes.Contains(a[0], raw) {
 		t.Error("the metadata key must not contain the master key")
 	}
 }

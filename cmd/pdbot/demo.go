@@ -566,13 +566,17 @@ func (s *demoSession) show(before, after snapshot) {
 		if sig, ok := oldViews[top.ID]; !ok || sig != viewSig(top) || len(before.views) != n {
 			fmt.Fprintf(s.out, "--- modal ---\n%s\n", s.indent(top.PlainText()))
 			if len(top.Errors) > 0 {
-				fmt.Fprintln(s.out, "pdbot refused the form: fix the fields marked ! and submit again; your entries stay:")
+				var entries []string
 				if d, ok := s.drafts[top.ID]; ok && d.hash == top.Hash {
 					for _, in := range modalInputs(top) {
 						if t, ok := d.text[in.key()]; ok {
-							fmt.Fprintf(s.out, "  %s=%s\n", in.key(), t)
+							entries = append(entries, "\n  "+in.key()+"="+t)
 						}
 					}
+				}
+				fmt.Fprintln(s.out, "pdbot refused the form: fix the fields marked ! and submit again")
+				if len(entries) > 0 {
+					fmt.Fprintf(s.out, "your entries stay:%s\n", strings.Join(entries, ""))
 				}
 			}
 			if hint := fieldHint(top.Blocks); hint != "" {

@@ -40,7 +40,7 @@ func serve(ctx context.Context, cfg Config, log *zap.Logger) error {
 	if err != nil {
 		return err
 	}
-	metaKey, err := metadataKey(cfg.MasterKey)
+	metaKeys, err := metadataKeys(cfg.MasterKey)
 	if err != nil {
 		return err
 	}
@@ -63,7 +63,8 @@ func serve(ctx context.Context, cfg Config, log *zap.Logger) error {
 		Admins:          cfg.Admins,
 		Store:           st,
 		Logger:          log,
-		MetadataKey:     metaKey,
+		MetadataKey:     metaKeys[0],
+		OldMetadataKeys: metaKeys[1:],
 		Registerer:      reg,
 	})
 	if err != nil {
@@ -99,19 +100,23 @@ func serve(ctx context.Context, cfg Config, log *zap.Logger) error {
 	return runErr
 }
 
-// metadataKey derives the key that signs modal private_metadata:
-// HMAC-SHA256(first master key, metadataLabel). Replicas that share
-// PDBOT_MASTER_KEY share it, so a modal opened by one replica can be
-// submitted to another.
-func metadataKey(masterKey store.Secret) ([]byte, error) {
-	first, _, _ := strings.Cut(masterKey.Reveal(), ",")
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(first))
-	if err != nil {
-		return nil, errors.New("PDBOT_MASTER_KEY: entry 1 is not standard base64")
+// metadataKeys derives the keys that sign modal private_metadata, one per
+// master key: HMAC-SHA256(master key, metadataLabel), newest first. The
+// newest signs; the others still verify, so forms opened before a master
+// key rotation (or by a replica not yet restarted) can still be submitted.
+// Replicas that share PDBOT_MASTER_KEY share them.
+func metadataKeys(masterKey store.Secret) ([][]byte, error) {
+	var keys [][]byte
+	for i, entry := range strings.Split(masterKey.Reveal(), ",") {
+		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(entry))
+		if err != nil {
+			return nil, fmt.Errorf("PDBOT_MASTER_KEY: entry %d is not standard base64", i+1)
+		}
+		m := hmac.New(sha256.New, raw)
+		m.Write([]byte(metadataLabel))
+		keys = append(keys, m.Sum(nil))
 	}
-	m := hmac.New(sha256.New, raw)
-	m.Write([]byte(metadataLabel))
-	return m.Sum(nil), nil
+	return keys, nil
 }
 
 // readiness answers /readyz: ready while the bot holds a live Socket Mode
