@@ -200,13 +200,15 @@ func TestRespondersFromSlashAndModal(t *testing.T) {
 	v := h.openModal(bob, incCh, "/pd responders", "responders_submit")
 	a := h.submit(bob, v, map[string]map[string]slackfake.Value{"message": {"message_input": {Value: "help"}}})
 	contains(t, string(a.Payload), `"users"`)
+	// Pick Carol from the type-ahead, as a user would.
+	h.ack(must(h.sf.Suggest(bob, v.ID, "user_search", "carol")))
 	before := h.snapshot(bob, incCh)
 	h.submit(bob, v, map[string]map[string]slackfake.Value{
 		"users":   {"user_search": {SelectedOptions: []string{demoworld.PDCarolID}}},
 		"message": {"message_input": {Value: "Need eyes on the replica"}},
 	})
 	got = h.next(bob, incCh, before, "the responder request")
-	contains(t, got.Text, "Bob Jones asked", "Need eyes on the replica")
+	contains(t, got.Text, "Bob Jones asked Carol White to join", "Need eyes on the replica")
 	h.writesOnly(demoworld.BobEmail, "POST /incidents/"+inc42+"/responder_requests")
 
 	// Without the ability PagerDuty answers 402; the advice says so.

@@ -89,6 +89,10 @@ type Fake struct {
 	connSeq   int
 	rr        int // round-robin cursor
 	envelopes map[string]*envelope
+	// suggested remembers the options the bot offered for an external
+	// select (view ID + action ID → value → option), so a submission carries
+	// the chosen option's text as Slack's does.
+	suggested map[string]map[string]any
 	envOrder  []string
 	calls     []Call
 	failures  map[string]*scripted
@@ -184,6 +188,7 @@ func New(opts Options) (*Fake, error) {
 		conns:     map[int]*conn{},
 		envelopes: map[string]*envelope{},
 		failures:  map[string]*scripted{},
+		suggested: map[string]map[string]any{},
 	}
 	f.users[opts.BotUserID] = User{ID: opts.BotUserID, Name: opts.BotName, RealName: opts.BotName, TeamID: opts.TeamID, IsBot: true}
 

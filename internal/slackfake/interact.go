@@ -217,7 +217,10 @@ func (f *Fake) applyAckLocked(e *envelope) string {
 	case e.kind == "view_submission":
 		return f.applySubmissionAckLocked(e)
 	case e.kind == "block_suggestion":
-		return checkSuggestionAck(p)
+		if problem := checkSuggestionAck(p); problem != "" {
+			return problem
+		}
+		f.rememberSuggestionsLocked(e, p)
 	}
 	return ""
 }
@@ -586,7 +589,9 @@ func (f *Fake) SubmitView(user, viewID string, values map[string]map[string]Valu
 		f.mu.Unlock()
 		return nil, fmt.Errorf("slackfake: view %s is not the top of %s's stack", viewID, user)
 	}
-	state, err := buildState(v.blocks(), values)
+	state, err := buildState(v.blocks(), values, func(actionID, value string) any {
+		return f.suggested[viewID+"\x00"+actionID][value]
+	})
 	if err != nil {
 		f.mu.Unlock()
 		return nil, err
@@ -603,7 +608,7 @@ func (f *Fake) SubmitView(user, viewID string, values map[string]map[string]Valu
 
 // buildState fills state.values for every input block of a view (and any
 // other block values names).
-func buildState(blocks []any, values map[string]map[string]Value) (map[string]any, error) {
+func buildState(blocks []any, values map[string]map[string]Value, suggested func(actionID, value string) any) (map[string]any, error) {
 	state := map[string]any{}
 	used := map[string]bool{}
 	for _, b := range blocks {
@@ -638,7 +643,7 @@ func buildState(blocks []any, values map[string]map[string]Value) (map[string]an
 			} else if str(bo["type"]) != "input" {
 				continue
 			}
-			sv := stateValue(el, given, has)
+			sv := stateValue(el, given, has, suggested)
 			if str(bo["type"]) == "input" && !has && isEmptyState(sv) {
 				if opt, _ := bo["optional"].(bool); !opt {
 					return nil, fmt.Errorf("slackfake: required input %s/%s is empty; Slack would not submit", bid, aid)
@@ -688,7 +693,9 @@ func isEmptyState(sv map[string]any) bool {
 }
 
 // stateValue is one element's entry in state.values.
-func stateValue(el map[string]any, given Value, has bool) map[string]any {
+// suggested returns the option the bot offered with that value for an
+// external select (nil if it offered none).
+func stateValue(el map[string]any, given Value, has bool, suggested func(actionID, value string) any) map[string]any {
 	typ := str(el["type"])
 	if given.Type != "" {
 		typ = given.Type
@@ -700,6 +707,11 @@ func stateValue(el map[string]any, given Value, has bool) map[string]any {
 		}
 		if o := findOption(el, val); o != nil {
 			return o
+		}
+		if suggested != nil {
+			if o := suggested(str(el["action_id"]), val); o != nil {
+				return o
+			}
 		}
 		return map[string]any{"text": map[string]any{"type": "plain_text", "text": val, "emoji": true}, "value": val}
 	}
@@ -897,4 +909,34 @@ func (f *Fake) SendEvent(eventJSON []byte) (*Delivery, error) {
 		})
 	}
 	return f.send(&envelope{typ: TypeEventsAPI, kind: kind, payload: payload}, "", "")
+}
+
+// rememberSuggestionsLocked keeps the options of a block_suggestion answer,
+// so that submitting one of them carries its text, as in Slack.
+func (f *Fake) rememberSuggestionsLocked(e *envelope, payload json.RawMessage) {
+	var req struct {
+		ActionID string `json:"action_id"`
+	}
+	var ack struct {
+		Options      []map[string]any `json:"options"`
+		OptionGroups []struct {
+			Options []map[string]any `json:"options"`
+		} `json:"option_groups"`
+	}
+	if json.Unmarshal(e.payload, &req) != nil || json.Unmarshal(payload, &ack) != nil {
+		return
+	}
+	key := e.viewID + "\x00" + req.ActionID
+	if f.suggested[key] == nil {
+		f.suggested[key] = map[string]any{}
+	}
+	opts := ack.Options
+	for _, g := range ack.OptionGroups {
+		opts = append(opts, g.Options...)
+	}
+	for _, o := range opts {
+		if v, ok := o["value"].(string); ok {
+			f.suggested[key][v] = o
+		}
+	}
 }
