@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -205,7 +206,7 @@ func (b *Bot) runSocket(ctx context.Context) error {
 		if errors.As(err, &se) || isFatalAuth(err) {
 			return fmt.Errorf("slack refused the tokens: %w", err)
 		}
-		b.log.Warn("socket mode stopped; restarting", zap.Error(err), zap.Duration("backoff", backoff))
+		b.log.Warn("socket mode stopped; restarting", zapErr(err), zap.Duration("backoff", backoff))
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -341,7 +342,7 @@ func (e *envelope) ack(payload any) {
 		ctx, cancel := context.WithTimeout(context.Background(), ackBudget)
 		defer cancel()
 		if err := e.b.sm.AckCtx(ctx, e.id, payload); err != nil {
-			e.b.log.Warn("ack failed", zap.String("request_id", e.id), zap.Error(err))
+			e.b.log.Warn("ack failed", zap.String("request_id", e.id), zapErr(err))
 		}
 		e.b.metrics.ackSeconds.WithLabelValues(e.typ).Observe(e.b.now().Sub(e.received).Seconds())
 	})
@@ -349,7 +350,17 @@ func (e *envelope) ack(payload any) {
 
 func (e *envelope) ackIfNot() { e.ack(nil) }
 
-func zapErr(err error) zap.Field { return zap.Error(err) }
+// zapErr logs an error without the query strings of URLs in it:
+// go-pagerduty puts the request URL into transport errors, and queries carry
+// what people typed (emails, names).
+func zapErr(err error) zap.Field {
+	if err == nil {
+		return zap.Skip()
+	}
+	return zap.String("error", urlQuery.ReplaceAllString(err.Error(), "$1?…"))
+}
+
+var urlQuery = regexp.MustCompile(`(https?://[^\s"?]+)\?[^\s"]*`)
 
 // limiter returns the client-side limiter of one PagerDuty key, shared by
 // all requests of this replica that use it.

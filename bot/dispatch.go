@@ -52,7 +52,7 @@ func (b *Bot) newRequest(c *call) *handlers.Request {
 func (b *Bot) claim(ctx context.Context, c *call) bool {
 	ok, err := b.store.Claim(ctx, "envelope:"+c.e.id, dedupTTL)
 	if err != nil {
-		c.log.Warn("de-duplication unavailable; handling anyway", zap.Error(err))
+		c.log.Warn("de-duplication unavailable; handling anyway", zapErr(err))
 		return true
 	}
 	if !ok {
@@ -260,7 +260,7 @@ func (b *Bot) finish(ctx context.Context, c *call, req *handlers.Request, reply 
 		msg, known := handlers.Explain(err, c.pd, req.Incident)
 		if !known {
 			ref := newRef()
-			c.log.Error("request failed", zap.String("ref", ref), zap.Error(err))
+			c.log.Error("request failed", zap.String("ref", ref), zapErr(err))
 			msg = fmt.Sprintf("Something went wrong (ref `%s`). Nothing more is known here; an operator can find the details in pdbot's log under that ref.", ref)
 			result = "error ref " + ref
 		} else {
@@ -274,7 +274,7 @@ func (b *Bot) finish(ctx context.Context, c *call, req *handlers.Request, reply 
 	class, _, _ := strings.Cut(result, " ")
 	b.metrics.actions.WithLabelValues(c.route.Kind.String()+":"+c.route.ID, class).Inc()
 	if derr := b.deliver(ctx, c, req, reply); derr != nil {
-		c.log.Warn("reply not delivered", zap.Error(derr))
+		c.log.Warn("reply not delivered", zapErr(derr))
 	}
 	if err == nil && reply.NoAudit {
 		return
@@ -289,7 +289,7 @@ func (b *Bot) finish(ctx context.Context, c *call, req *handlers.Request, reply 
 	entry := store.AuditEntry{Time: b.now(), Team: c.team, Channel: c.channel, User: c.user, Incident: incident,
 		Action: c.route.Kind.String() + ":" + c.route.ID, Result: result}
 	if aerr := b.store.AppendAudit(ctx, entry); aerr != nil {
-		c.log.Warn("audit not written", zap.Error(aerr))
+		c.log.Warn("audit not written", zapErr(aerr))
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
-	"go.uber.org/zap"
 
 	"github.com/pdbot/pdbot/handlers"
 	"github.com/pdbot/pdbot/store"
@@ -71,7 +70,7 @@ func (b *Bot) actorFor(ctx context.Context, team, user string, pd *handlers.PD) 
 	}
 	a := handlers.Actor{ID: pu.ID, Email: pu.Email, Name: pu.Name}
 	if err := b.store.SetMapping(ctx, team, cacheKey, store.Mapping{PDUserID: a.ID, Email: a.Email, Name: a.Name, UpdatedAt: b.now()}); err != nil {
-		b.log.Warn("cache mapping failed", zap.Error(err))
+		b.log.Warn("cache mapping failed", zapErr(err))
 	}
 	return a, nil
 }

@@ -159,7 +159,7 @@ func (b *Bot) onSuggestion(ctx context.Context, e *envelope, team string, ic sla
 		reply, err = b.handle(vctx, c, req)
 	}
 	if err != nil {
-		c.log.Info("suggestion failed", zap.Error(err))
+		c.log.Info("suggestion failed", zapErr(err))
 		e.ack(map[string]any{"options": []any{}})
 		return
 	}

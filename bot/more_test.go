@@ -226,7 +226,7 @@ func TestAnswersInDMWhenTheChannelIsClosedToTheBot(t *testing.T) {
 // replies, logs and audit rows for the canary).
 func TestPastedKeysAreNeverRepeated(t *testing.T) {
 	h := newHarness(t)
-	const pasted = "u+pastedKeyCANARY99"
+	const pasted = "u+pastedKeyCANARY990" // 20 characters, like a PagerDuty key
 	for _, line := range []string{
 		"/pd " + pasted,
 		"/pd get " + pasted,
@@ -234,6 +234,8 @@ func TestPastedKeysAreNeverRepeated(t *testing.T) {
 		"/pd key " + pasted,
 		"/pd map @bob " + pasted,
 		"/pd update status=acknowledged " + pasted,
+		"/pd escalate " + pasted,
+		"/pd responders policy=" + pasted + " please join",
 	} {
 		got := h.slash(alice, incCh, line)
 		if !got.Ephemeral || strings.Contains(got.Text, pasted) {
@@ -243,6 +245,16 @@ func TestPastedKeysAreNeverRepeated(t *testing.T) {
 	if len(h.writes()) != 0 {
 		t.Errorf("writes: %v", paths(h.writes()))
 	}
+	for _, r := range h.pd.Requests() {
+		if strings.Contains(r.RawQuery+r.Path, "CANARY") {
+			t.Errorf("a pasted key went to PagerDuty: %s %s?%s", r.Method, r.Path, r.RawQuery)
+		}
+	}
+	// Nor does type-ahead send one on.
+	v := h.openModal(alice, incCh, "/pd escalate", "escalate_submit")
+	h.pd.ResetRequests()
+	h.ack(must(h.sf.Suggest(alice, v.ID, "policy_search", pasted)))
+	h.requireNoPD()
 }
 
 // TestRedeliveredEnvelopeIsCarriedOutOnce: Slack may deliver an envelope

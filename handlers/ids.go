@@ -139,3 +139,15 @@ func clip(s string, n int) string {
 	}
 	return string(r[:n-1]) + "…"
 }
+
+// secretShape is what API keys and tokens look like: one long word of
+// letters, digits and a few symbols.
+var secretShape = regexp.MustCompile(`^[A-Za-z0-9_+\-]{20,128}$`)
+
+// LooksLikeSecret reports whether s is shaped like an API key or token (and
+// not like a name): pdbot then neither looks it up nor repeats it.
+func LooksLikeSecret(s string) bool {
+	return secretShape.MatchString(s) && strings.ContainsAny(s, "0123456789") &&
+		strings.IndexFunc(s, func(r rune) bool { return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' }) >= 0 ||
+		strings.HasPrefix(s, "xox") || strings.HasPrefix(s, "xapp-")
+}

@@ -62,6 +62,9 @@ func resolvePolicy(ctx context.Context, r *Request, spec string) (id, name strin
 	if spec == "" || len(spec) > 200 {
 		return "", "", Userf("Name an escalation policy (its name or ID).")
 	}
+	if LooksLikeSecret(spec) {
+		return "", "", Userf("That looks like an API key, not a policy name, so pdbot did not look it up. If it is a real key, regenerate it in PagerDuty, then set the new one with `/pd key`.")
+	}
 	ps, _, err := r.PD.SearchPolicies(ctx, spec, maxOptions)
 	if err != nil {
 		return "", "", err
@@ -75,7 +78,7 @@ func resolvePolicy(ctx context.Context, r *Request, spec string) (id, name strin
 	}
 	switch len(partial) {
 	case 0:
-		return "", "", Userf("No escalation policy matches “%s”.", Escape(spec))
+		return "", "", Userf("No escalation policy has that name. Check the spelling, or run `/pd escalate` alone to pick one from a list.")
 	case 1:
 		return partial[0].ID, partial[0].Name, nil
 	}
@@ -87,7 +90,7 @@ func resolvePolicy(ctx context.Context, r *Request, spec string) (id, name strin
 		}
 		names = append(names, "“"+Escape(p.Name)+"” ("+p.ID+")")
 	}
-	return "", "", Userf("Several escalation policies match “%s”: %s. Give the exact name or the ID.", Escape(spec), strings.Join(names, ", "))
+	return "", "", Userf("Several escalation policies match: %s. Give the exact name or the ID.", strings.Join(names, ", "))
 }
 
 // splitList splits "a,b, c" into its items.

@@ -122,6 +122,9 @@ func suggest(ctx context.Context, r *Request, cache *suggestCache, kind string, 
 	if r := []rune(q); len(r) > 100 {
 		q = string(r[:100])
 	}
+	if LooksLikeSecret(strings.TrimSpace(r.Query)) {
+		return Reply{Options: []*slack.OptionBlockObject{}, NoAudit: true}, nil // never sent on as a query
+	}
 	items, ok := cache.lookup(r.PD.KeyID(), kind, q, r.Now())
 	if !ok {
 		var complete bool
