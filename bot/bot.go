@@ -341,7 +341,14 @@ func (e *envelope) ack(payload any) {
 	e.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), ackBudget)
 		defer cancel()
-		if err := e.b.sm.AckCtx(ctx, e.id, payload); err != nil {
+		err := e.b.sm.AckCtx(ctx, e.id, payload)
+		if err != nil && payload != nil {
+			// Too large or not encodable: a bare ack still stops Slack's
+			// timeout, and the requester hears about it from the handler.
+			e.b.log.Warn("ack with payload failed; acking bare", zap.String("request_id", e.id), zapErr(err))
+			err = e.b.sm.AckCtx(ctx, e.id, nil)
+		}
+		if err != nil {
 			e.b.log.Warn("ack failed", zap.String("request_id", e.id), zapErr(err))
 		}
 		e.b.metrics.ackSeconds.WithLabelValues(e.typ).Observe(e.b.now().Sub(e.received).Seconds())

@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -545,5 +546,23 @@ func TestFormsSurviveAMasterKeyRotation(t *testing.T) {
 				t.Fatal("no form was ever rejected, though the replicas share no key")
 			}
 		})
+	}
+}
+
+// TestTypeAheadAnswerFitsInAnAck: 100 long non-ASCII names would overflow
+// Slack's 20 KiB frame; the answer is cut to fit instead of being dropped.
+func TestTypeAheadAnswerFitsInAnAck(t *testing.T) {
+	h := newHarness(t)
+	for i := 0; i < 120; i++ {
+		h.pd.AddUser(pdfake.User{ID: fmt.Sprintf("PJ%05d", i), Name: strings.Repeat("山田太郎", 18), Email: fmt.Sprintf("yamada%d@example.com", i)})
+	}
+	v := h.openModal(alice, incCh, "/pd responders", "responders_submit")
+	a := h.ack(must(h.sf.Suggest(alice, v.ID, "user_search", "")))
+	if len(a.Payload) >= 20<<10 {
+		t.Fatalf("ack payload is %d bytes", len(a.Payload))
+	}
+	var resp struct{ Options []json.RawMessage }
+	if err := json.Unmarshal(a.Payload, &resp); err != nil || len(resp.Options) < 20 {
+		t.Fatalf("got %d options (%v), want as many as fit", len(resp.Options), err)
 	}
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +20,11 @@ const (
 // person typing a name causes one PagerDuty request, short enough that a new
 // user shows up within the minute.
 const suggestTTL = 30 * time.Second
+
+// suggestBytes bounds a type-ahead answer, which rides on the ack: Slack
+// drops Socket Mode frames of 20 KiB or more (slack-go refuses to send
+// them), so the options stop well short of that.
+const suggestBytes = 16 << 10
 
 // maxSuggestEntries bounds the cache's memory.
 const maxSuggestEntries = 1000
@@ -136,11 +142,15 @@ func suggest(ctx context.Context, r *Request, cache *suggestCache, kind string, 
 		cache.store(r.PD.KeyID(), kind, q, items, complete, r.Now())
 	}
 	opts := make([]*slack.OptionBlockObject, 0, min(len(items), maxOptions))
+	size := 0
 	for _, it := range items {
-		if len(opts) == maxOptions {
+		o := option(it.ID, it.Label)
+		b, _ := json.Marshal(o)
+		if len(opts) == maxOptions || size+len(b)+1 > suggestBytes {
 			break
 		}
-		opts = append(opts, option(it.ID, it.Label))
+		size += len(b) + 1
+		opts = append(opts, o)
 	}
 	return Reply{Options: opts, NoAudit: true}, nil
 }
