@@ -89,6 +89,7 @@ type Bot struct {
 	limits  map[string]*rate.Limiter // per PagerDuty key fingerprint
 	wg      sync.WaitGroup
 	ready   atomic.Bool
+	team    atomic.Value // string: the workspace the bot is installed in
 }
 
 // New checks the configuration and builds the bot; it connects nothing yet.
@@ -178,6 +179,15 @@ func (b *Bot) Ready() bool { return b.ready.Load() }
 func (b *Bot) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Learn which workspace this is, so people of other organisations (in
+	// shared channels) are told apart by more than what their payload says.
+	if at, err := b.api.AuthTestContext(ctx); err == nil {
+		b.team.Store(at.TeamID)
+	} else if isFatalAuth(err) {
+		return fmt.Errorf("slack refused the bot token: %w", err)
+	} else {
+		b.log.Warn("auth.test failed; using each payload's team", zapErr(err))
+	}
 	runErr := make(chan error, 1)
 	go func() {
 		runErr <- b.runSocket(ctx)

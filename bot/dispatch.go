@@ -177,7 +177,7 @@ func (b *Bot) prepare(ctx context.Context, c *call, req *handlers.Request) error
 		if err != nil {
 			return err
 		}
-		if u.IsRestricted || u.IsUltraRestricted || u.IsBot || u.Deleted || (u.TeamID != "" && u.TeamID != c.team) {
+		if u.IsRestricted || u.IsUltraRestricted || u.IsBot || u.Deleted || u.IsStranger || b.foreign(c.team, u.TeamID) {
 			return handlers.Userf("Guests cannot change which incident this channel is about; ask a member of the workspace.")
 		}
 	}

@@ -31,23 +31,30 @@ func (b *Bot) actor(ctx context.Context, team, user string, pd *handlers.PD) (ha
 // key, so a mapping learnt with one PagerDuty account is never used with
 // another's key.
 func (b *Bot) actorFor(ctx context.Context, team, user string, pd *handlers.PD) (handlers.Actor, error) {
-	u, err := b.users.get(ctx, user)
-	var se slack.SlackErrorResponse
-	if errors.As(err, &se) && se.Err == "user_not_found" {
-		return handlers.Actor{}, handlers.Userf("pdbot cannot read that Slack profile (a user of another organisation?), so it cannot tell who it is in PagerDuty. Ask a workspace admin to run `/pd map @user their-pagerduty-email`.")
-	}
-	if err != nil {
-		return handlers.Actor{}, err
-	}
-	if u.Deleted || u.IsBot {
-		return handlers.Actor{}, handlers.Userf("Only people can act in PagerDuty through pdbot.")
-	}
-	email := u.Profile.Email
 	override, err := b.store.Mapping(ctx, team, user)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return handlers.Actor{}, fmt.Errorf("read mapping: %w", err)
 	}
+	// An admin's mapping vouches for people pdbot cannot vouch for itself:
+	// those whose profile it cannot read or who belong to another
+	// organisation (whose email that organisation controls).
 	overridden := err == nil && override.Override && override.Email != ""
+	var email string
+	u, err := b.users.get(ctx, user)
+	var se slack.SlackErrorResponse
+	switch {
+	case errors.As(err, &se) && se.Err == "user_not_found" && !overridden:
+		return handlers.Actor{}, handlers.Userf("pdbot cannot read that Slack profile (a user of another organisation?), so it cannot tell who it is in PagerDuty. A workspace admin can vouch for them with `/pd map @user their-pagerduty-email`.")
+	case errors.As(err, &se) && se.Err == "user_not_found":
+	case err != nil:
+		return handlers.Actor{}, err
+	case u.Deleted || u.IsBot:
+		return handlers.Actor{}, handlers.Userf("Only people can act in PagerDuty through pdbot.")
+	case (u.IsStranger || b.foreign(team, u.TeamID)) && !overridden:
+		return handlers.Actor{}, handlers.Userf("pdbot acts in PagerDuty only for members of this workspace; people from other organisations need a workspace admin to vouch for them with `/pd map @user their-pagerduty-email`.")
+	default:
+		email = u.Profile.Email
+	}
 	if overridden {
 		email = override.Email
 	}

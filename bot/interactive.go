@@ -12,7 +12,7 @@ import (
 func (b *Bot) onInteraction(ctx context.Context, e *envelope, ic slack.InteractionCallback) {
 	team := ic.Team.ID
 	if team == "" {
-		team = ic.User.TeamID
+		team = b.homeTeam()
 	}
 	switch ic.Type {
 	case slack.InteractionTypeBlockActions:

@@ -566,3 +566,20 @@ func TestTypeAheadAnswerFitsInAnAck(t *testing.T) {
 		t.Fatalf("got %d options (%v), want as many as fit", len(resp.Options), err)
 	}
 }
+
+// TestPeopleFromAnotherOrganisation: in a shared channel, a user of another
+// workspace is never an admin here and acts in PagerDuty only once a
+// workspace admin vouches for them with /pd map.
+func TestPeopleFromAnotherOrganisation(t *testing.T) {
+	h := newHarness(t)
+	h.sf.AddUser(slackfake.User{ID: "U0ZED0001", Name: "zed", RealName: "Zed Outside", Email: "alice@example.com", TeamID: "T0OTHER01", IsAdmin: true, IsOwner: true})
+	contains(t, h.slash("U0ZED0001", incCh, "/pd key status").Text, "Only workspace admins")
+	got := h.slash("U0ZED0001", incCh, "/pd note hello")
+	contains(t, got.Text, "only for members of this workspace")
+	if len(h.pd.Requests()) != 0 || len(h.writes()) != 0 {
+		t.Fatalf("requests: %v", paths(h.pd.Requests()))
+	}
+	contains(t, h.slash(alice, incCh, "/pd map @zed carol@example.com").Text, "Carol White")
+	contains(t, h.slash("U0ZED0001", incCh, "/pd note hello").Text, "Carol White added a note")
+	h.writesOnly(demoworld.CarolEmail, "POST /incidents/"+inc42+"/notes")
+}

@@ -57,7 +57,7 @@ func (b *Bot) isAdmin(ctx context.Context, team, user string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if u.Deleted || u.IsBot || u.IsRestricted || u.IsUltraRestricted || (u.TeamID != "" && u.TeamID != team) {
+	if u.Deleted || u.IsBot || u.IsRestricted || u.IsUltraRestricted || u.IsStranger || b.foreign(team, u.TeamID) {
 		return false, nil
 	}
 	return u.IsAdmin || u.IsOwner || b.admins[user], nil
@@ -88,4 +88,22 @@ func displayName(u *slack.User) string {
 
 func (s slackLookup) Actor(ctx context.Context, id string, pd *handlers.PD) (handlers.Actor, error) {
 	return s.b.actorFor(ctx, s.team, id, pd)
+}
+
+// foreign reports whether a user's team is not the workspace pdbot is
+// installed in (learnt from auth.test at start-up; the payload's team until
+// then).
+func (b *Bot) foreign(payloadTeam, userTeam string) bool {
+	home := b.homeTeam()
+	if home == "" {
+		home = payloadTeam
+	}
+	return userTeam != "" && userTeam != home
+}
+
+func (b *Bot) homeTeam() string {
+	if t, ok := b.team.Load().(string); ok {
+		return t
+	}
+	return ""
 }
