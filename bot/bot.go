@@ -2,7 +2,9 @@ package bot
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -81,15 +83,17 @@ type Bot struct {
 	table   *Table
 	admins  map[string]bool
 	metaKey []byte
-	users   *userCache
-	now     func() time.Time
-	metrics *metrics
-	sem     chan struct{}
-	limMu   sync.Mutex
-	limits  map[string]*rate.Limiter // per PagerDuty key fingerprint
-	wg      sync.WaitGroup
-	ready   atomic.Bool
-	team    atomic.Value // string: the workspace the bot is installed in
+	// keyIDSecret keys API key fingerprints (mapping cache rows hold them).
+	keyIDSecret []byte
+	users       *userCache
+	now         func() time.Time
+	metrics     *metrics
+	sem         chan struct{}
+	limMu       sync.Mutex
+	limits      map[string]*rate.Limiter // per PagerDuty key fingerprint
+	wg          sync.WaitGroup
+	ready       atomic.Bool
+	team        atomic.Value // string: the workspace the bot is installed in
 }
 
 // New checks the configuration and builds the bot; it connects nothing yet.
@@ -160,6 +164,9 @@ func New(cfg Config) (*Bot, error) {
 		limits:  map[string]*rate.Limiter{},
 	}
 	b.users = newUserCache(api, b.now)
+	fp := hmac.New(sha256.New, key)
+	fp.Write([]byte("pdbot api key fingerprint v1"))
+	b.keyIDSecret = fp.Sum(nil)
 	for _, a := range cfg.Admins {
 		if a = strings.TrimSpace(a); a != "" {
 			b.admins[a] = true

@@ -244,11 +244,18 @@ func (b *Bot) pdFor(ctx context.Context, team, channel string) (*handlers.PD, er
 	if err != nil {
 		return nil, fmt.Errorf("open api key: %w", err)
 	}
-	return b.newPD(key), nil
+	return b.newPD(key, true), nil
 }
 
-func (b *Bot) newPD(key store.Secret) *handlers.PD {
-	return handlers.NewPD(b.cfg.PagerDutyAPIURL, key.Reveal(), handlers.PDOptions{Transport: b.cfg.PDTransport, Limiter: b.limiter})
+// newPD builds a client for a key; limited clients share the key's
+// client-side rate limiter (keys being checked in the key form do not get
+// one, so trying keys cannot grow the limiter table).
+func (b *Bot) newPD(key store.Secret, limited bool) *handlers.PD {
+	o := handlers.PDOptions{Transport: b.cfg.PDTransport, KeyIDSecret: b.keyIDSecret}
+	if limited {
+		o.Limiter = b.limiter
+	}
+	return handlers.NewPD(b.cfg.PagerDutyAPIURL, key.Reveal(), o)
 }
 
 // finish sends the reply (or the advice for an error) and writes the audit row.

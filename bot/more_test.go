@@ -405,6 +405,8 @@ func TestSlashArgumentEdges(t *testing.T) {
 	contains(t, h.slash(alice, incCh, "/pd escalate "+demoworld.PolicyWebID).Text, "*Web On-Call*")
 	contains(t, h.slash(alice, incCh, `/pd escalate "Database On-Call"`).Text, "*Database On-Call*")
 	contains(t, h.slash(alice, incCh, "/pd ack now please").Text, "takes nothing but the incident")
+	// A capitalised word is text, not an incident ID (IDs hold a digit).
+	contains(t, h.slash(alice, incCh, "/pd note PENDING restart of the replica").Text, "added a note to `"+inc42+"`")
 	contains(t, h.slash(alice, opsCh, "/pd").Text, "e.g. `/pd get INC`")
 	// Guests may look, but not re-point the channel for everyone.
 	got := h.slash(demoworld.DaveID, incCh, "/pd link "+demoworld.Incident43ID)

@@ -63,7 +63,7 @@ func (s *storeOps) DeleteKey(ctx context.Context, channel string) (bool, error) 
 func (s *storeOps) CheckKey(ctx context.Context, key string) error {
 	ctx, cancel := context.WithTimeout(ctx, keyCheckTimeout)
 	defer cancel()
-	err := s.b.newPD(store.Secret(key)).Ping(ctx)
+	err := s.b.newPD(store.Secret(key), false).Ping(ctx)
 	var ae pagerduty.APIError
 	if errors.As(err, &ae) && (ae.StatusCode == 401 || ae.StatusCode == 403) {
 		return handlers.ErrKeyRejected

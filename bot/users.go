@@ -14,6 +14,9 @@ import (
 // userTTL bounds how long Slack user facts (admin flag, email) are trusted.
 const userTTL = time.Minute
 
+// maxCachedUsers is when the user cache sweeps out expired entries.
+const maxCachedUsers = 10000
+
 // userCache caches users.info answers briefly so one request does not ask
 // Slack twice and a revoked admin loses access within a minute.
 type userCache struct {
@@ -44,7 +47,15 @@ func (c *userCache) get(ctx context.Context, id string) (*slack.User, error) {
 		return nil, fmt.Errorf("users.info: %w", err)
 	}
 	c.mu.Lock()
-	c.m[id] = cachedUser{u: u, exp: c.now().Add(userTTL)}
+	now := c.now()
+	if len(c.m) >= maxCachedUsers {
+		for k, cu := range c.m {
+			if !now.Before(cu.exp) {
+				delete(c.m, k)
+			}
+		}
+	}
+	c.m[id] = cachedUser{u: u, exp: now.Add(userTTL)}
 	c.mu.Unlock()
 	return u, nil
 }

@@ -84,7 +84,7 @@ func Card(inc *pagerduty.Incident, now time.Time) []slack.Block {
 	details := slack.NewSectionBlock(nil, fields, nil)
 	details.BlockID = "card_details"
 
-	ctxText := "`" + inc.ID + "`"
+	ctxText := "`" + Escape(inc.ID) + "`"
 	if link := safeURL(inc.HTMLURL); link != "" {
 		ctxText += " · <" + link + "|Open in PagerDuty>"
 	}
@@ -99,6 +99,7 @@ func Card(inc *pagerduty.Incident, now time.Time) []slack.Block {
 
 // CardButtons is the actions block of a card.
 func CardButtons(id, status string) *slack.ActionBlock {
+	id = Escape(id)
 	btn := func(actionID, label string, style slack.Style) *slack.ButtonBlockElement {
 		b := slack.NewButtonBlockElement(actionID, id, slack.NewTextBlockObject(slack.PlainTextType, label, false, false))
 		if style != "" {

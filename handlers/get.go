@@ -22,7 +22,7 @@ func getRoutes() []Route {
 
 func cardReply(r *Request, inc *pagerduty.Incident) Reply {
 	return Reply{
-		Text:    "Incident " + IncidentLabel(inc) + " (" + inc.Status + ")",
+		Text:    "Incident " + IncidentLabel(inc) + " (" + Escape(inc.Status) + ")",
 		Blocks:  Card(inc, r.Now()),
 		NoAudit: true,
 	}

@@ -98,10 +98,16 @@ func ParseRef(s string) (Ref, error) {
 }
 
 // LooksLikeRef reports whether a word is meant as an incident reference (so
-// "/pd note Q1ABC… text" takes it as the incident rather than as text).
+// "/pd note Q1ABC… text" takes it as the incident rather than as text). A
+// bare classic ID must hold a digit, so a note starting "PENDING restart"
+// stays text.
 func LooksLikeRef(s string) bool {
-	_, err := ParseRef(s)
-	return err == nil
+	ref, err := ParseRef(s)
+	if err != nil {
+		return false
+	}
+	bareClassic := len(s) == 7 && s == ref.ID
+	return !bareClassic || strings.ContainsAny(s, "0123456789")
 }
 
 // FindRefInText finds an incident URL or ID in free text such as a channel

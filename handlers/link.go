@@ -15,6 +15,9 @@ func linkRoutes() []Route {
 				if err != nil {
 					return Reply{}, err
 				}
+				if !ValidIncidentID(inc.ID) {
+					return Reply{}, fmt.Errorf("link: PagerDuty answered with a malformed incident id")
+				}
 				if err := r.Store.SetLink(ctx, r.Channel, inc.ID); err != nil {
 					return Reply{}, fmt.Errorf("save link: %w", err)
 				}

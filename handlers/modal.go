@@ -52,7 +52,7 @@ func externalSelect(blockID, actionID, label, placeholder string, multi, optiona
 }
 
 func incidentContext(id string) *slack.ContextBlock {
-	return slack.NewContextBlock("incident", slack.NewTextBlockObject(slack.MarkdownType, "Incident `"+id+"`", false, false))
+	return slack.NewContextBlock("incident", slack.NewTextBlockObject(slack.MarkdownType, "Incident `"+Escape(id)+"`", false, false))
 }
 
 // value reads a text input from view state.

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -52,6 +53,10 @@ type PDOptions struct {
 	Transport http.RoundTripper
 	// Sleep replaces time.Sleep in tests.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// KeyIDSecret keys the fingerprint KeyID returns (HMAC-SHA256), so a
+	// fingerprint that ends up stored cannot be used to test guessed keys.
+	// Empty means a plain SHA-256.
+	KeyIDSecret []byte
 	// Limiter returns the client-side limiter shared by every client of one
 	// key (by KeyID), so pdbot stays under PagerDuty's per-key limit instead
 	// of running into 429s. Nil means no client-side limit.
@@ -69,8 +74,7 @@ func NewPD(baseURL, key string, o PDOptions) *PD {
 	if sleep == nil {
 		sleep = sleepCtx
 	}
-	sum := sha256.Sum256([]byte(key))
-	keyID := hex.EncodeToString(sum[:8])
+	keyID := fingerprint(o.KeyIDSecret, key)
 	var limiter *rate.Limiter
 	if o.Limiter != nil {
 		limiter = o.Limiter(keyID)
@@ -86,6 +90,16 @@ func NewPD(baseURL, key string, o PDOptions) *PD {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	return &PD{c: c, rate: rs, keyID: keyID}
+}
+
+func fingerprint(secret []byte, key string) string {
+	if len(secret) == 0 {
+		sum := sha256.Sum256([]byte(key))
+		return hex.EncodeToString(sum[:8])
+	}
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(key))
+	return hex.EncodeToString(m.Sum(nil)[:8])
 }
 
 // KeyID is a fingerprint of the client's key: equal keys, equal IDs. Caches

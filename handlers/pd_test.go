@@ -665,3 +665,15 @@ func TestClientSideLimiter(t *testing.T) {
 		t.Errorf("limiter asked for %v, want the key's ID", asked)
 	}
 }
+
+// TestKeyIDWithSecret: a keyed fingerprint depends on the secret, so a
+// stored fingerprint cannot be checked against guessed keys without it.
+func TestKeyIDWithSecret(t *testing.T) {
+	plain := handlers.NewPD("http://127.0.0.1:1", canaryKey, handlers.PDOptions{})
+	a := handlers.NewPD("http://127.0.0.1:1", canaryKey, handlers.PDOptions{KeyIDSecret: []byte("secret one")})
+	a2 := handlers.NewPD("http://127.0.0.1:1", canaryKey, handlers.PDOptions{KeyIDSecret: []byte("secret one")})
+	b := handlers.NewPD("http://127.0.0.1:1", canaryKey, handlers.PDOptions{KeyIDSecret: []byte("secret two")})
+	if a.KeyID() != a2.KeyID() || a.KeyID() == b.KeyID() || a.KeyID() == plain.KeyID() {
+		t.Errorf("fingerprints: plain %s, one %s/%s, two %s", plain.KeyID(), a.KeyID(), a2.KeyID(), b.KeyID())
+	}
+}
