@@ -56,7 +56,7 @@ func TestNoteAsRequesterFromTopic(t *testing.T) {
 func TestAckThenResolveWithMessage(t *testing.T) {
 	h := newHarness(t)
 	got := h.slash(bob, incCh, "/pd ack")
-	contains(t, got.Text, "Bob Jones acknowledged `"+inc42+"` via Slack")
+	contains(t, got.Text, "Bob Jones acknowledged `"+inc42+"` #42 Orders DB latency &gt; 2s via Slack")
 	ws := h.writesOnly(demoworld.BobEmail, "PUT /incidents")
 	contains(t, string(ws[0].Body), `"id":"`+inc42+`"`, `"status":"acknowledged"`)
 	inc, _ := h.pd.Incident(inc42)
@@ -65,7 +65,7 @@ func TestAckThenResolveWithMessage(t *testing.T) {
 	}
 	h.pd.ResetRequests()
 	got = h.slash(alice, incCh, "/pd resolve Root cause fixed")
-	contains(t, got.Text, "Alice Smith resolved `"+inc42+"` via Slack", "Root cause fixed")
+	contains(t, got.Text, "Alice Smith resolved `"+inc42+"` #42 Orders DB latency &gt; 2s via Slack", "Root cause fixed")
 	ws = h.writesOnly(demoworld.AliceEmail, "PUT /incidents", "POST /incidents/"+inc42+"/notes")
 	contains(t, string(ws[0].Body), `"status":"resolved"`)
 	contains(t, string(ws[1].Body), `"content":"Root cause fixed"`)

@@ -90,11 +90,7 @@ func Card(inc *pagerduty.Incident, now time.Time) []slack.Block {
 	}
 	ctxBlock := slack.NewContextBlock("card_context", slack.NewTextBlockObject(slack.MarkdownType, ctxText, false, false))
 
-	blocks := []slack.Block{header, details, ctxBlock}
-	if status != "resolved" {
-		blocks = append(blocks, CardButtons(inc.ID, status))
-	}
-	return blocks
+	return []slack.Block{header, details, ctxBlock, CardButtons(inc.ID, status)}
 }
 
 // CardButtons is the actions block of a card.
@@ -106,6 +102,10 @@ func CardButtons(id, status string) *slack.ActionBlock {
 			b.Style = style
 		}
 		return b
+	}
+	if status == "resolved" {
+		// Notes can still be added (a post-mortem pointer); nothing else.
+		return slack.NewActionBlock("card_actions", btn(ActionNote, "Add note", ""))
 	}
 	var els []slack.BlockElement
 	if status == "triggered" {

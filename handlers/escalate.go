@@ -70,7 +70,7 @@ func escalate(ctx context.Context, r *Request, id, policyID, policyName string) 
 		return Reply{}, err
 	}
 	if cur.Status == "resolved" {
-		return Reply{}, Userf("%s is already resolved; pdbot did not change its escalation policy.", IncidentLabel(cur))
+		return Reply{}, alreadyResolved(cur, "changing its escalation policy would page people for nothing")
 	}
 	if cur.EscalationPolicy.ID == policyID {
 		return Reply{Text: fmt.Sprintf("%s already uses %s; nothing changed.", IncidentLabel(cur), Escape(policyName)), NoAudit: true}, nil

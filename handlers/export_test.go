@@ -6,7 +6,7 @@ import "github.com/slack-go/slack"
 // package handlers_test. It holds no logic of its own.
 
 // KeyModal builds the API key form for a scope ("" or "default").
-func KeyModal(scope, label string) *slack.ModalViewRequest { return keyModal(scope, label) }
+func KeyModal(scope string) *slack.ModalViewRequest { return keyModal(scope) }
 
 // KVArgs is kvArgs.
 func KVArgs(s string, keys map[string]bool, textKey string) (map[string][]string, string, error) {

@@ -73,8 +73,8 @@ func goldenPayloads() []payload {
 		{name: "note_modal", modal: handlers.NoteModal(inc.ID, "")},
 		{name: "note_modal_prefill", modal: handlers.NoteModal(inc.ID, "Bob wrote in Slack (https://acme.slack.com/archives/C1/p1):\nDB <down> & \"slow\" again")},
 		{name: "picker_modal", modal: handlers.PickerModal()},
-		{name: "key_modal_channel", modal: handlers.KeyModal("", "this channel")},
-		{name: "key_modal_default", modal: handlers.KeyModal("default", "the workspace default")},
+		{name: "key_modal_channel", modal: handlers.KeyModal("")},
+		{name: "key_modal_default", modal: handlers.KeyModal("default")},
 	}
 }
 

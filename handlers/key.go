@@ -51,9 +51,9 @@ func keySlash(ctx context.Context, r *Request) (Reply, error) {
 	arg, rest := SplitFirst(r.Text)
 	switch strings.ToLower(arg) {
 	case "":
-		return Reply{Modal: keyModal("", "this channel"), NoAudit: true}, nil
+		return Reply{Modal: keyModal(""), NoAudit: true}, nil
 	case "default":
-		return Reply{Modal: keyModal("default", "the workspace default"), NoAudit: true}, nil
+		return Reply{Modal: keyModal("default"), NoAudit: true}, nil
 	case "status":
 		return keyStatus(ctx, r)
 	case "delete":
@@ -101,11 +101,17 @@ func keyStatus(ctx context.Context, r *Request) (Reply, error) {
 	return Reply{Text: a + "\n" + b + "\nThe channel's own key is used first, then the workspace default.", NoAudit: true}, nil
 }
 
-func keyModal(scope, label string) *slack.ModalViewRequest {
+// keyModal is the private form for a key: scope "" is the channel's key,
+// "default" the workspace default.
+func keyModal(scope string) *slack.ModalViewRequest {
+	intro := "Set the PagerDuty API key for *this channel*. Every action taken here uses it, acting as the person who asked."
+	if scope == "default" {
+		intro = "Set the workspace's *default* PagerDuty API key. Channels without a key of their own use it, acting as the person who asked."
+	}
 	input := slack.NewPlainTextInputBlockElement(slack.NewTextBlockObject(slack.PlainTextType, "u+XXXXXXXXXXXXXXXXXX", false, false), keyInput)
 	block := slack.NewInputBlock(keyBlock, slack.NewTextBlockObject(slack.PlainTextType, "PagerDuty REST API key", false, false),
 		slack.NewTextBlockObject(slack.PlainTextType, "Checked against PagerDuty, then stored encrypted. Only its last four characters are ever shown.", false, false), input)
-	intro := TextSection("key_intro", "Set the PagerDuty API key for *"+label+"*. Every action taken from "+label+" uses it, acting as the person who asked.")
+	introBlock := TextSection("key_intro", intro)
 	return &slack.ModalViewRequest{
 		Type:            slack.VTModal,
 		CallbackID:      KeyCallback,
@@ -113,7 +119,7 @@ func keyModal(scope, label string) *slack.ModalViewRequest {
 		Submit:          slack.NewTextBlockObject(slack.PlainTextType, "Save", false, false),
 		Close:           slack.NewTextBlockObject(slack.PlainTextType, "Cancel", false, false),
 		PrivateMetadata: scope,
-		Blocks:          slack.Blocks{BlockSet: []slack.Block{intro, block}},
+		Blocks:          slack.Blocks{BlockSet: []slack.Block{introBlock, block}},
 	}
 }
 

@@ -23,8 +23,8 @@ func builtModals() map[string][]*slack.ModalViewRequest {
 		handlers.EscalateModal(inc),
 		handlers.RespondersModal(inc),
 		handlers.PickerModal(),
-		handlers.KeyModal("", "this channel"),
-		handlers.KeyModal("default", "the workspace default"),
+		handlers.KeyModal(""),
+		handlers.KeyModal("default"),
 	} {
 		out[m.CallbackID] = append(out[m.CallbackID], m)
 	}

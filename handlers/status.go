@@ -80,7 +80,7 @@ func setStatus(ctx context.Context, r *Request, id, status, message string) (Rep
 		if status == "resolved" {
 			return Reply{Text: fmt.Sprintf("%s is already resolved; nothing changed.", IncidentLabel(cur)), AuditIncident: id, NoAudit: true}, nil
 		}
-		return Reply{}, Userf("%s is already resolved. Acknowledging it now would reopen it, so pdbot did nothing; reopen it in PagerDuty if that is what you want.", IncidentLabel(cur))
+		return Reply{}, alreadyResolved(cur, "acknowledging it would reopen it")
 	}
 	inc, err := r.PD.UpdateIncident(ctx, id, pagerduty.ManageIncidentsOptions{Status: status})
 	if err != nil {
@@ -90,8 +90,7 @@ func setStatus(ctx context.Context, r *Request, id, status, message string) (Rep
 		inc.Title = cur.Title
 		inc.IncidentNumber = cur.IncidentNumber
 	}
-	text := fmt.Sprintf("%s %s %s `%s` via Slack.", statusEmoji[status], Escape(r.Actor.Name), statusVerb[status], id)
-	text += " " + IncidentLabel(inc)
+	text := fmt.Sprintf("%s %s %s `%s` %s via Slack.", statusEmoji[status], Escape(r.Actor.Name), statusVerb[status], id, IncidentLabel(inc))
 	reply := Reply{InChannel: true, Text: text, AuditIncident: id}
 	if message != "" {
 		if _, err := r.PD.AddNote(ctx, id, message); err != nil {
@@ -102,4 +101,10 @@ func setStatus(ctx context.Context, r *Request, id, status, message string) (Rep
 		reply.Text += "\n>" + strings.ReplaceAll(Escape(clip(message, noteQuoteLimit)), "\n", "\n>")
 	}
 	return reply, nil
+}
+
+// alreadyResolved is the one way pdbot says it left a resolved incident
+// alone, and why.
+func alreadyResolved(inc *pagerduty.Incident, why string) error {
+	return Userf("%s is already resolved, so pdbot changed nothing (%s). Reopen it in PagerDuty if that is what you want.", IncidentLabel(inc), why)
 }

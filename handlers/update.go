@@ -41,7 +41,7 @@ func updateRoutes() []Route {
 				if v := args["status"]; len(v) > 0 {
 					s, ok := parseStatus(v[len(v)-1])
 					if !ok {
-						return Reply{}, Userf("status must be acknowledged or resolved.")
+						return Reply{}, Userf("The status can be acknowledged or resolved: `/pd update [INC] status=acknowledged`.")
 					}
 					u.status = s
 				}
@@ -141,7 +141,7 @@ func (u incidentUpdate) apply(ctx context.Context, r *Request, id string) (Reply
 		return Reply{}, err
 	}
 	if cur.Status == "resolved" {
-		return Reply{}, Userf("%s is already resolved, so pdbot changed nothing (acknowledging or reassigning it would reopen it).", IncidentLabel(cur))
+		return Reply{}, alreadyResolved(cur, "acknowledging or reassigning it would reopen it")
 	}
 	o := pagerduty.ManageIncidentsOptions{Status: u.status, Resolution: u.resolution}
 	for _, p := range people {
@@ -191,7 +191,7 @@ func formForOpenIncident(ctx context.Context, r *Request, whyNot string, form fu
 		return Reply{}, err
 	}
 	if cur.Status == "resolved" {
-		return Reply{}, Userf("%s is already resolved; %s.", IncidentLabel(cur), whyNot)
+		return Reply{}, alreadyResolved(cur, whyNot)
 	}
 	return Reply{Modal: form(cur), NoAudit: true}, nil
 }
@@ -202,7 +202,7 @@ func UpdateModal(inc *pagerduty.Incident, reassign bool) *slack.ModalViewRequest
 		option("acknowledged", "Acknowledged"), option("resolved", "Resolved"))
 	status := slack.NewInputBlock(updStatusBlock, plain("Status"), nil, statusSel)
 	status.Optional = true
-	res := textInput(updResBlock, updResAction, "Resolution (with Resolved)", "What fixed it?", "", true, true, maxResolutionLen)
+	res := textInput(updResBlock, updResAction, "Resolution (when resolving)", "What fixed it?", "", true, true, maxResolutionLen)
 	assign := externalSelect(updAssignBlock, UserSearch, "Assign to", "Type a name or email", true, true)
 	title := "Update incident"
 	blocks := []slack.Block{TextSection("summary", "*"+IncidentLabel(inc)+"*\nNow: "+Escape(inc.Status)+". Assigning replaces the current assignees.")}
