@@ -29,7 +29,7 @@ func keyRoutes() []Route {
 			Kind: Slash, ID: "key", Usage: "key [default|status|delete [default]]",
 			Help:      "(admins) Set this channel's PagerDuty API key in a private form, or the workspace default; show its status; delete it.",
 			AdminOnly: true, Modal: true, Title: "PagerDuty API key",
-			Handle:    keySlash,
+			Handle: keySlash,
 		},
 		{
 			Kind: Submission, ID: KeyCallback, Help: "The API key form.",
