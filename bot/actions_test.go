@@ -90,6 +90,13 @@ func TestUpdateFromSlashLine(t *testing.T) {
 	ws = h.writesOnly(demoworld.AliceEmail, "PUT /incidents")
 	contains(t, string(ws[0].Body), `"resolution":"Rolled back the bad deploy"`)
 
+	// Assignees by PagerDuty user ID, on another incident.
+	h.pd.ResetRequests()
+	got = h.slash(alice, incCh, "/pd update "+demoworld.Incident43ID+" assignees="+demoworld.PDBobID)
+	contains(t, got.Text, "updated `"+demoworld.Incident43ID+"`", "Bob Jones")
+	ws = h.writesOnly(demoworld.AliceEmail, "PUT /incidents")
+	contains(t, string(ws[0].Body), `"id":"`+demoworld.Incident43ID+`"`, `"assignments":[{"assignee":{"id":"`+demoworld.PDBobID+`","type":"user_reference"}}]`)
+
 	h.pd.ResetRequests()
 	for _, line := range []string{"/pd update " + demoworld.Incident43ID + " resolution=oops", "/pd update " + demoworld.Incident43ID + " status=sleeping", "/pd update " + demoworld.Incident43ID + " frob"} {
 		got = h.slash(alice, incCh, line)
@@ -209,7 +216,8 @@ func TestRespondersFromSlashAndModal(t *testing.T) {
 	})
 	got = h.next(bob, incCh, before, "the responder request")
 	contains(t, got.Text, "Bob Jones asked Carol White to join", "Need eyes on the replica")
-	h.writesOnly(demoworld.BobEmail, "POST /incidents/"+inc42+"/responder_requests")
+	ws = h.writesOnly(demoworld.BobEmail, "POST /incidents/"+inc42+"/responder_requests")
+	contains(t, string(ws[0].Body), `"requester_id":"`+demoworld.PDBobID+`"`, `"responder_request_target":{"id":"`+demoworld.PDCarolID+`","type":"user_reference"}`)
 
 	// Without the ability PagerDuty answers 402; the advice says so.
 	h.pd.SetAbilities("teams")
@@ -301,13 +309,32 @@ func TestCardButtons(t *testing.T) {
 	contains(t, got.Text, "Bob Jones added a note")
 	h.writesOnly(demoworld.BobEmail, "POST /incidents/"+inc42+"/notes")
 
-	// Reassign, escalate, add responders open their forms.
-	for action, callback := range map[string]string{"card_reassign": "update_submit", "card_escalate": "escalate_submit", "card_responders": "responders_submit"} {
-		h.click(bob, incCh, card, action)
-		h.topView(bob, func(v slackfake.View) bool { return v.CallbackID == callback })
-		for _, v := range h.sf.Views(bob) {
-			h.sf.CloseView(bob, v.ID)
-		}
+	// Reassign, escalate and add responders open their forms, and each
+	// form's submission makes its one write as the clicker.
+	forms := []struct {
+		action, callback string
+		values           map[string]map[string]slackfake.Value
+		write            string
+		body             string
+	}{
+		{"card_reassign", "update_submit", map[string]map[string]slackfake.Value{"assignees": {"user_search": {SelectedOptions: []string{demoworld.PDCarolID}}}},
+			"PUT /incidents", `"assignments":[{"assignee":{"id":"` + demoworld.PDCarolID},
+		{"card_escalate", "escalate_submit", map[string]map[string]slackfake.Value{"policy": {"policy_search": {SelectedOption: demoworld.PolicyWebID}}},
+			"PUT /incidents", `"escalation_policy":{"id":"` + demoworld.PolicyWebID},
+		{"card_responders", "responders_submit", map[string]map[string]slackfake.Value{
+			"policies": {"policy_search": {SelectedOptions: []string{demoworld.PolicyDBID}}},
+			"message":  {"message_input": {Value: "DBA please"}}},
+			"POST /incidents/" + inc42 + "/responder_requests", `"requester_id":"` + demoworld.PDBobID},
+	}
+	for _, f := range forms {
+		h.pd.ResetRequests()
+		h.click(bob, incCh, card, f.action)
+		v := h.topView(bob, func(v slackfake.View) bool { return v.CallbackID == f.callback })
+		before := h.snapshot(bob, incCh)
+		h.submit(bob, v, f.values)
+		h.next(bob, incCh, before, f.action)
+		ws := h.writesOnly(demoworld.BobEmail, f.write)
+		contains(t, string(ws[0].Body), f.body)
 	}
 
 	// Acknowledge, then resolve (after Slack's confirm dialog).

@@ -585,3 +585,33 @@ func TestPeopleFromAnotherOrganisation(t *testing.T) {
 	contains(t, h.slash("U0ZED0001", incCh, "/pd note hello").Text, "Carol White added a note")
 	h.writesOnly(demoworld.CarolEmail, "POST /incidents/"+inc42+"/notes")
 }
+
+// TestMoreKeyAndAdminPaths: the workspace default is set through its own
+// form and deleted by name; deleted users are never admins.
+func TestMoreKeyAndAdminPaths(t *testing.T) {
+	h := newHarness(t)
+	const newDefault = "u+newDefaultCANARY-42"
+	h.pd.AddKey(newDefault, pdfake.AccountKey)
+	h.ack(must(h.sf.Slash(alice, opsCh, "/pd key default")))
+	v := h.topView(alice, func(v slackfake.View) bool { return v.CallbackID == "key_submit" })
+	contains(t, v.PlainText(), "default")
+	before := h.snapshot(alice, opsCh)
+	h.submit(alice, v, map[string]map[string]slackfake.Value{"key": {"key_input": {Value: newDefault}}})
+	contains(t, h.next(alice, opsCh, before, "saved").Text, "The workspace default now uses the PagerDuty key ending in `Y-42`")
+	if _, err := h.st.APIKeyInfo(context.Background(), demoworld.TeamID, opsCh); err == nil {
+		t.Error("the default key was stored as #ops's key")
+	}
+	h.pd.ResetRequests()
+	h.slash(alice, incCh, "/pd get")
+	for _, r := range h.pd.Requests() {
+		if r.Key != newDefault {
+			t.Errorf("%s used another key than the new default", r.Path)
+		}
+	}
+	contains(t, h.slash(bob, opsCh, "/pd key delete default").Text, "Only workspace admins")
+	contains(t, h.slash(alice, opsCh, "/pd key delete default").Text, "Deleted. The workspace default")
+	contains(t, h.slash(alice, incCh, "/pd get").Text, "no PagerDuty API key")
+
+	h.sf.AddUser(slackfake.User{ID: "U0GONE001", Name: "gone", RealName: "Gone Admin", Email: "gone@example.com", TeamID: demoworld.TeamID, IsAdmin: true, Deleted: true})
+	contains(t, h.slash("U0GONE001", opsCh, "/pd key status").Text, "Only workspace admins")
+}
