@@ -529,17 +529,27 @@ func (f *Fake) openViewLocked(user, viewID string) (*viewState, error) {
 	return v, nil
 }
 
-// ClickViewButton clicks the button with actionID in an open modal.
-func (f *Fake) ClickViewButton(user, viewID, actionID string) (*Delivery, error) {
+// lockUserView locks f.mu and returns the user and their open view; on an
+// error it unlocks and returns the error.
+func (f *Fake) lockUserView(user, viewID string) (User, *viewState, error) {
 	f.mu.Lock()
 	u, err := f.userLocked(user)
 	if err != nil {
 		f.mu.Unlock()
-		return nil, err
+		return User{}, nil, err
 	}
 	v, err := f.openViewLocked(user, viewID)
 	if err != nil {
 		f.mu.Unlock()
+		return User{}, nil, err
+	}
+	return u, v, nil
+}
+
+// ClickViewButton clicks the button with actionID in an open modal.
+func (f *Fake) ClickViewButton(user, viewID, actionID string) (*Delivery, error) {
+	u, v, err := f.lockUserView(user, viewID)
+	if err != nil {
 		return nil, err
 	}
 	blockID, el := findElement(v.blocks(), actionID)
@@ -574,15 +584,8 @@ type Value struct {
 // stay empty). A required input left empty makes SubmitView fail, as Slack
 // would not send the submission.
 func (f *Fake) SubmitView(user, viewID string, values map[string]map[string]Value) (*Delivery, error) {
-	f.mu.Lock()
-	u, err := f.userLocked(user)
+	u, v, err := f.lockUserView(user, viewID)
 	if err != nil {
-		f.mu.Unlock()
-		return nil, err
-	}
-	v, err := f.openViewLocked(user, viewID)
-	if err != nil {
-		f.mu.Unlock()
 		return nil, err
 	}
 	if st := f.stacks[user]; st[len(st)-1] != viewID {
@@ -810,15 +813,8 @@ func findOption(el map[string]any, value string) map[string]any {
 // pressing Close. Slack sends view_closed only when the view asked with
 // notify_on_close; otherwise CloseView returns a nil Delivery and no error.
 func (f *Fake) CloseView(user, viewID string) (*Delivery, error) {
-	f.mu.Lock()
-	u, err := f.userLocked(user)
+	u, v, err := f.lockUserView(user, viewID)
 	if err != nil {
-		f.mu.Unlock()
-		return nil, err
-	}
-	v, err := f.openViewLocked(user, viewID)
-	if err != nil {
-		f.mu.Unlock()
 		return nil, err
 	}
 	obj := f.viewObjectLocked(v, nil)
@@ -839,15 +835,8 @@ func (f *Fake) CloseView(user, viewID string) (*Delivery, error) {
 // modal, sending block_suggestion. Slack sends nothing for a query shorter
 // than the element's min_query_length (default 3); Suggest then fails.
 func (f *Fake) Suggest(user, viewID, actionID, query string) (*Delivery, error) {
-	f.mu.Lock()
-	u, err := f.userLocked(user)
+	u, v, err := f.lockUserView(user, viewID)
 	if err != nil {
-		f.mu.Unlock()
-		return nil, err
-	}
-	v, err := f.openViewLocked(user, viewID)
-	if err != nil {
-		f.mu.Unlock()
 		return nil, err
 	}
 	blockID, el := findElement(v.blocks(), actionID)

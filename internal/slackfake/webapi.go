@@ -423,16 +423,9 @@ func (f *Fake) chatUpdate(req *request) (map[string]any, *apiError) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	ch, ok := f.resolveChannelLocked(req.str("channel"))
-	if !ok {
-		return nil, fail("channel_not_found")
-	}
-	m := f.findMessageLocked(ch, req.str("ts"))
-	if m == nil || m.Deleted {
-		return nil, fail("message_not_found")
-	}
-	if m.User != f.opts.BotUserID {
-		return nil, fail("cant_update_message")
+	ch, m, e := f.ownMessageLocked(req, "cant_update_message")
+	if e != nil {
+		return nil, e
 	}
 	m.Text, m.Blocks, m.Replaced = text, blocks, true
 	return map[string]any{"ok": true, "channel": ch, "ts": m.TS, "text": text, "message": f.messageObject(m)}, nil
@@ -441,19 +434,29 @@ func (f *Fake) chatUpdate(req *request) (map[string]any, *apiError) {
 func (f *Fake) chatDelete(req *request) (map[string]any, *apiError) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	ch, ok := f.resolveChannelLocked(req.str("channel"))
-	if !ok {
-		return nil, fail("channel_not_found")
-	}
-	m := f.findMessageLocked(ch, req.str("ts"))
-	if m == nil || m.Deleted {
-		return nil, fail("message_not_found")
-	}
-	if m.User != f.opts.BotUserID {
-		return nil, fail("cant_delete_message")
+	ch, m, e := f.ownMessageLocked(req, "cant_delete_message")
+	if e != nil {
+		return nil, e
 	}
 	m.Deleted = true
 	return map[string]any{"ok": true, "channel": ch, "ts": m.TS}, nil
+}
+
+// ownMessageLocked finds the bot's own message named by the request's
+// channel and ts, the only kind chat.update and chat.delete may change.
+func (f *Fake) ownMessageLocked(req *request, notOwn string) (string, *Message, *apiError) {
+	ch, ok := f.resolveChannelLocked(req.str("channel"))
+	if !ok {
+		return "", nil, fail("channel_not_found")
+	}
+	m := f.findMessageLocked(ch, req.str("ts"))
+	if m == nil || m.Deleted {
+		return "", nil, fail("message_not_found")
+	}
+	if m.User != f.opts.BotUserID {
+		return "", nil, fail(notOwn)
+	}
+	return ch, m, nil
 }
 
 func (f *Fake) chatGetPermalink(req *request) (map[string]any, *apiError) {
