@@ -21,10 +21,14 @@ import (
 
 // PagerDuty limits that shape the client (https://developer.pagerduty.com/docs/rest-api-rate-limits).
 const (
-	// PerKeyRate is PagerDuty's limit per account key: 960 requests a minute.
-	PerKeyRate = rate.Limit(960.0 / 60)
-	// PerKeyBurst lets a burst of look-ups through without queueing.
-	PerKeyBurst = 16
+	// PerKeyRate and PerKeyBurst pace one replica's requests with one key
+	// under PagerDuty's limit of 960 requests a minute per key. A token
+	// bucket lets at most burst + rate×60 s through in any minute, so
+	// 240 + 12/s × 60 s = 960: the burst of a busy incident goes through at
+	// once, and only a sustained flood waits (several replicas together can
+	// still meet a 429, which the retry transport handles).
+	PerKeyRate  = rate.Limit(12)
+	PerKeyBurst = 240
 	// pdPageLimit is the largest page PagerDuty serves (classic pagination).
 	pdPageLimit = 100
 	// pdRequestTimeout bounds one HTTP exchange; go-pagerduty's default
