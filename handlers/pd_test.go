@@ -677,3 +677,20 @@ func TestKeyIDWithSecret(t *testing.T) {
 		t.Errorf("fingerprints: plain %s, one %s/%s, two %s", plain.KeyID(), a.KeyID(), a2.KeyID(), b.KeyID())
 	}
 }
+
+// TestPacingStaysUnderPagerDutysLimit: a token bucket lets through at most
+// burst + rate×60 s in any minute; that must not exceed PagerDuty's 960 per
+// key, and a busy incident's burst must not wait.
+func TestPacingStaysUnderPagerDutysLimit(t *testing.T) {
+	perMinute := float64(handlers.PerKeyBurst) + float64(handlers.PerKeyRate)*60
+	if perMinute > 960 {
+		t.Errorf("up to %.0f requests a minute, PagerDuty allows 960", perMinute)
+	}
+	l := rate.NewLimiter(handlers.PerKeyRate, handlers.PerKeyBurst)
+	now := time.Now()
+	for i := 0; i < 100; i++ {
+		if !l.AllowN(now, 1) {
+			t.Fatalf("request %d of a burst of 100 would wait", i+1)
+		}
+	}
+}
