@@ -17,20 +17,14 @@ import (
 // never expires.
 const mappingTTL = 24 * time.Hour
 
-// actor finds the PagerDuty user a Slack user acts as: an admin override,
-// else the Slack profile email matched exactly against PagerDuty users,
-// cached in the store. A user who maps to nobody gets advice and nothing is
-// sent to PagerDuty on their behalf.
+// actor maps a Slack user (the requester, or someone mentioned) to the
+// PagerDuty user of the account behind pd's key they act as. An admin
+// override names the email; otherwise it is the Slack profile email, matched
+// exactly (case-insensitively) against PagerDuty users. The match is cached
+// in the store per key, so a mapping learnt with one PagerDuty account is
+// never used with another's key. A user who maps to nobody gets advice and
+// nothing is sent to PagerDuty on their behalf.
 func (b *Bot) actor(ctx context.Context, team, user string, pd *handlers.PD) (handlers.Actor, error) {
-	return b.actorFor(ctx, team, user, pd)
-}
-
-// actorFor maps any Slack user (the requester, or someone mentioned) to a
-// PagerDuty user of the account behind pd's key. An admin override names the
-// email; otherwise it is the Slack profile email. The match is cached per
-// key, so a mapping learnt with one PagerDuty account is never used with
-// another's key.
-func (b *Bot) actorFor(ctx context.Context, team, user string, pd *handlers.PD) (handlers.Actor, error) {
 	override, err := b.store.Mapping(ctx, team, user)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return handlers.Actor{}, fmt.Errorf("read mapping: %w", err)

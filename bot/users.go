@@ -98,7 +98,7 @@ func displayName(u *slack.User) string {
 }
 
 func (s slackLookup) Actor(ctx context.Context, id string, pd *handlers.PD) (handlers.Actor, error) {
-	return s.b.actorFor(ctx, s.team, id, pd)
+	return s.b.actor(ctx, s.team, id, pd)
 }
 
 // foreign reports whether a user's team is not the workspace pdbot is
