@@ -75,10 +75,14 @@ func (b *Bot) deliver(ctx context.Context, c *call, req *handlers.Request, r han
 		}
 		return fmt.Errorf("open modal: %w", err)
 	}
-	if c.loadingView != "" && !r.InChannel {
+	if c.loadingView != "" {
+		// The loading modal never stays "Loading…": it shows the answer
+		// (which, when it is for the channel, is posted there too).
 		v := messageView(c.route.Title, r.Text)
 		_, err := b.api.UpdateViewContext(ctx, v, "", "", c.loadingView)
-		return err
+		if err != nil || !r.InChannel {
+			return err
+		}
 	}
 	opts := msgOptions(r.Text, r.Blocks)
 	if c.responseURL != "" {
