@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/PagerDuty/go-pagerduty"
 	"github.com/slack-go/slack"
 	"go.uber.org/zap"
 
@@ -189,7 +190,6 @@ func (b *Bot) prepare(ctx context.Context, c *call, req *handlers.Request) error
 		if !ok {
 			return handlers.Userf("Only workspace admins and owners (and people listed in PDBOT_ADMINS) can manage pdbot's keys and user mappings.")
 		}
-		req.IsAdmin = true
 	}
 	if c.route.Kind != handlers.Suggestion {
 		if u, err := b.users.get(ctx, c.user); err == nil {
@@ -271,6 +271,7 @@ func (b *Bot) finish(ctx context.Context, c *call, req *handlers.Request, reply 
 			msg = fmt.Sprintf("Something went wrong (ref `%s`). Nothing more is known here; an operator can find the details in pdbot's log under that ref.", ref)
 			result = "error ref " + ref
 		} else {
+			msg += sourceHint(err, req.IncidentSource)
 			// The advice is not logged or audited: it may quote what the
 			// requester typed, and that could be anything.
 			c.log.Info("request refused")
@@ -312,4 +313,20 @@ func clipRunes(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// sourceHint says where an incident PagerDuty does not know came from when
+// the requester did not name it: a stale link or topic is the usual cause.
+func sourceHint(err error, source string) string {
+	var ae pagerduty.APIError
+	if !errors.As(err, &ae) || !ae.NotFound() {
+		return ""
+	}
+	switch source {
+	case "link":
+		return " pdbot took it from this channel's link: `/pd unlink`, or `/pd link` the right one."
+	case "topic", "purpose":
+		return " pdbot took it from this channel's " + source + "; name the incident, or `/pd link` the right one."
+	}
+	return ""
 }

@@ -64,7 +64,6 @@ func (b *Bot) onBlockAction(ctx context.Context, e *envelope, team string, ic sl
 	req.Action = action
 	req.Values = ic.BlockActionState.Values
 	if ic.View.ID != "" {
-		req.ViewID = ic.View.ID
 		req.Values = ic.View.State.Values
 		req.PrivateMetadata = meta.Data
 	}
@@ -105,7 +104,6 @@ func (b *Bot) onSubmission(ctx context.Context, e *envelope, team string, ic sla
 	req := b.newRequest(c)
 	req.Values = ic.View.State.Values
 	req.PrivateMetadata = meta.Data
-	req.ViewID = ic.View.ID
 	if route.Incident == handlers.FromValue {
 		req.Incident, req.IncidentSource = meta.Incident, "form"
 	}
@@ -121,7 +119,6 @@ func (b *Bot) onSubmission(ctx context.Context, e *envelope, team string, ic sla
 			b.finish(ctx, c, req, handlers.Reply{}, handlers.Userf("Only workspace admins and owners (and people listed in PDBOT_ADMINS) can manage pdbot's keys; nothing was saved."))
 			return
 		}
-		req.IsAdmin = true
 	}
 	if route.Validate != nil {
 		if errs := route.Validate(vctx, req); len(errs) > 0 {

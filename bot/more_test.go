@@ -615,3 +615,15 @@ func TestMoreKeyAndAdminPaths(t *testing.T) {
 	h.sf.AddUser(slackfake.User{ID: "U0GONE001", Name: "gone", RealName: "Gone Admin", Email: "gone@example.com", TeamID: demoworld.TeamID, IsAdmin: true, Deleted: true})
 	contains(t, h.slash("U0GONE001", opsCh, "/pd key status").Text, "Only workspace admins")
 }
+
+// TestStaleTopicIncidentIsExplained: when the incident came from the
+// channel's topic and PagerDuty does not know it, the advice says so.
+func TestStaleTopicIncidentIsExplained(t *testing.T) {
+	h := newHarness(t)
+	h.sf.SetTopic(opsCh, "war room for https://acme.pagerduty.com/incidents/Q9STALE0000000")
+	got := h.slash(alice, opsCh, "/pd get")
+	contains(t, got.Text, "PagerDuty has no incident Q9STALE0000000", "took it from this channel's topic")
+	if len(h.writes()) != 0 {
+		t.Errorf("writes: %v", paths(h.writes()))
+	}
+}

@@ -91,9 +91,6 @@ func (b *Bot) deliver(ctx context.Context, c *call, req *handlers.Request, r han
 			typ = slack.ResponseTypeInChannel
 		}
 		opts = append(opts, slack.MsgOptionResponseURL(c.responseURL, typ))
-		if r.ReplaceOriginal {
-			opts = append(opts, slack.MsgOptionReplaceOriginal(c.responseURL))
-		}
 		_, _, err := b.api.PostMessageContext(ctx, c.channel, opts...)
 		return err
 	}

@@ -80,14 +80,6 @@ type slackLookup struct {
 	team string
 }
 
-func (s slackLookup) UserEmail(ctx context.Context, id string) (string, string, error) {
-	u, err := s.b.users.get(ctx, id)
-	if err != nil {
-		return "", "", err
-	}
-	return u.Profile.Email, displayName(u), nil
-}
-
 func displayName(u *slack.User) string {
 	for _, n := range []string{u.Profile.RealName, u.RealName, u.Profile.DisplayName, u.Name} {
 		if n != "" {

@@ -92,12 +92,11 @@ type Request struct {
 	// Incident is the resolved incident ID ("" when the route needs none).
 	Incident string
 	// IncidentSource says where Incident came from ("argument", "link",
-	// "topic", "purpose", "button"), for messages.
+	// "topic", "purpose", "button", "form", "message"), for messages.
 	IncidentSource string
 
-	PD      *PD   // nil unless the route needs a key
-	Actor   Actor // zero unless the route needs an actor
-	IsAdmin bool
+	PD    *PD   // nil unless the route needs a key
+	Actor Actor // zero unless the route needs an actor
 
 	// Interactive surfaces.
 	Values          map[string]map[string]slack.BlockAction // view state
@@ -107,7 +106,6 @@ type Request struct {
 	Permalink       string         // message shortcuts
 	AuthorName      string         // message shortcuts
 	Query           string         // suggestions
-	ViewID          string
 
 	Now func() time.Time
 	// Lookup gives handlers a way to resolve Slack users named in text.
@@ -118,8 +116,6 @@ type Request struct {
 
 // SlackLookup is the slice of Slack that handlers may use.
 type SlackLookup interface {
-	// UserEmail returns the profile email and display name of a Slack user.
-	UserEmail(ctx context.Context, userID string) (email, name string, err error)
 	// Actor maps a Slack user to their PagerDuty user, the way the requester
 	// is mapped (admin override, else exact email match).
 	Actor(ctx context.Context, userID string, pd *PD) (Actor, error)
@@ -148,12 +144,8 @@ type Reply struct {
 	// InChannel makes the reply visible to the channel (confirmations);
 	// otherwise only the requester sees it.
 	InChannel bool
-	// ReplaceOriginal replaces the message a button was clicked in.
-	ReplaceOriginal bool
 	// Modal opens (or, after a loading modal, fills) a modal.
 	Modal *slack.ModalViewRequest
-	// PushModal pushes a modal on top of the current one (view submissions).
-	PushModal bool
 	// Errors are field errors for a submission, keyed by input block_id.
 	Errors map[string]string
 	// Options answer a suggestion.
