@@ -1,11 +1,3 @@
-// Package storetest is the conformance suite every store.Store backend runs,
-// so that bbolt and PostgreSQL behave the same to the rest of pdbot.
-//
-// A backend test calls Run with a function that opens a new, empty store
-// owned by the test, and one that reopens the same storage under another
-// master key ring (for the key-rotation case):
-//
-//	storetest.Run(t, openFresh, reopen)
 package storetest
 
 import (
