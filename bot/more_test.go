@@ -627,3 +627,18 @@ func TestStaleTopicIncidentIsExplained(t *testing.T) {
 		t.Errorf("writes: %v", paths(h.writes()))
 	}
 }
+
+// TestNoteIsNotRetriedAfterA5xx: the note landed but PagerDuty answered 502;
+// pdbot must not send it again, and says it may have been recorded.
+func TestNoteIsNotRetriedAfterA5xx(t *testing.T) {
+	h := newHarness(t)
+	h.slash(alice, incCh, "/pd whoami")
+	h.pd.FailNext(1, pdfake.Fault{Method: "POST", PathPrefix: "/incidents/" + inc42 + "/notes", Kind: pdfake.Fault5xxText, Landed: true})
+	got := h.slash(alice, incCh, "/pd note failover done")
+	contains(t, got.Text, "may still have been recorded", "/pd get")
+	h.writesOnly(demoworld.AliceEmail, "POST /incidents/"+inc42+"/notes")
+	inc, _ := h.pd.Incident(inc42)
+	if n := inc.Notes[len(inc.Notes)-1]; n.Content != "failover done" || len(inc.Notes) != 1 {
+		t.Errorf("notes = %+v", inc.Notes)
+	}
+}
