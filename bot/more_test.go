@@ -642,3 +642,17 @@ func TestNoteIsNotRetriedAfterA5xx(t *testing.T) {
 		t.Errorf("notes = %+v", inc.Notes)
 	}
 }
+
+// TestSlackRefusalsBecomeAdvice: Slack refusing a look-up on the way to
+// PagerDuty is explained, and nothing reaches PagerDuty.
+func TestSlackRefusalsBecomeAdvice(t *testing.T) {
+	h := newHarness(t)
+	h.allowSlackErrors = true
+	h.sf.RateLimitMethod("users.info", 30, 2)
+	contains(t, h.slash(alice, incCh, "/pd ack").Text, "Slack is rate-limiting pdbot", "Try again in 30s")
+	h.sf.FailMethod("users.info", "missing_scope", 2)
+	contains(t, h.slash(bob, incCh, "/pd ack").Text, "missing a permission")
+	if len(h.writes()) != 0 {
+		t.Errorf("writes: %v", paths(h.writes()))
+	}
+}

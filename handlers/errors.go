@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/PagerDuty/go-pagerduty"
+	"github.com/slack-go/slack"
 )
 
 func sprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) }
@@ -69,6 +70,9 @@ func Explain(err error, p *PD, incident string) (msg string, known bool) {
 		}
 		return "", false
 	}
+	if msg, ok := explainSlack(err); ok {
+		return msg, true
+	}
 	if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
 		return "PagerDuty did not answer in time. The change may still land: check with `/pd get` before retrying.", true
 	}
@@ -77,6 +81,31 @@ func Explain(err error, p *PD, incident string) (msg string, known bool) {
 			// The client-side limiter held the request back: nothing was sent.
 			return "pdbot is pacing requests with this channel's PagerDuty key to stay under PagerDuty's limit, and this one could not wait. Nothing was sent; try again at " + t.UTC().Format("15:04:05") + " UTC.", true
 		}
+	}
+	return "", false
+}
+
+// explainSlack turns Slack's own refusals (looking up a user or a channel
+// on the way to PagerDuty) into advice.
+func explainSlack(err error) (string, bool) {
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		return fmt.Sprintf("Slack is rate-limiting pdbot; nothing was sent to PagerDuty. Try again in %s.", rl.RetryAfter.Round(time.Second)), true
+	}
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		switch se.Err {
+		case "missing_scope":
+			return "pdbot's Slack app is missing a permission it needs (" + Escape(se.Needed) + "); nothing was sent to PagerDuty. A Slack admin should update the app from pdbot's manifest.yaml and reinstall it.", true
+		case "not_in_channel", "channel_not_found":
+			return "pdbot cannot see this channel. Invite it with `/invite @pdbot`, then try again.", true
+		case "invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive":
+			return "Slack no longer accepts pdbot's token; nothing was sent to PagerDuty. An operator must install a new bot token (SLACK_BOT_TOKEN).", true
+		}
+	}
+	var sc slack.StatusCodeError
+	if errors.As(err, &sc) && sc.Code >= 500 {
+		return "Slack had a problem answering pdbot; nothing was sent to PagerDuty. Try again in a moment.", true
 	}
 	return "", false
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/PagerDuty/go-pagerduty"
+	"github.com/slack-go/slack"
 
 	"github.com/pdbot/pdbot/handlers"
 )
@@ -191,5 +192,30 @@ func TestExplain2001NotAboutTheRequester(t *testing.T) {
 	msg, known := handlers.Explain(apiError(400, 2001, "Invalid Input Provided", detail), nil, "Q1ABCDEFGHIJKL")
 	if !known || !strings.Contains(msg, detail) {
 		t.Errorf("Explain = %q, %v; want PagerDuty's own detail, not advice about the requester's email", msg, known)
+	}
+}
+
+// TestExplainSlackErrors: Slack's refusals on the way to PagerDuty become
+// advice, not "Something went wrong".
+func TestExplainSlackErrors(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("users.info: %w", &slack.RateLimitedError{RetryAfter: 30 * time.Second}), "Try again in 30s"},
+		{fmt.Errorf("users.info: %w", slack.SlackErrorResponse{Err: "missing_scope", Needed: "users:read.email"}), "users:read.email"},
+		{fmt.Errorf("post: %w", slack.SlackErrorResponse{Err: "not_in_channel"}), "/invite @pdbot"},
+		{fmt.Errorf("users.info: %w", slack.SlackErrorResponse{Err: "token_revoked"}), "SLACK_BOT_TOKEN"},
+		{fmt.Errorf("users.info: %w", slack.StatusCodeError{Code: 503, Status: "503 Service Unavailable"}), "Slack had a problem"},
+	}
+	for _, tt := range tests {
+		msg, known := handlers.Explain(tt.err, nil, "")
+		if !known || !strings.Contains(msg, tt.want) {
+			t.Errorf("Explain(%v) = %q, %v; want %q", tt.err, msg, known, tt.want)
+		}
+		checkUserSafe(t, msg)
+	}
+	if _, known := handlers.Explain(slack.SlackErrorResponse{Err: "something_new"}, nil, ""); known {
+		t.Error("an unknown Slack error was explained")
 	}
 }
