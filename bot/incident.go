@@ -52,7 +52,7 @@ func (b *Bot) resolveIncident(ctx context.Context, c *call, req *handlers.Reques
 		if !handlers.ValidIncidentID(inc.ID) {
 			return fmt.Errorf("PagerDuty answered %s with a malformed id", ref)
 		}
-		req.Incident = inc.ID
+		req.Incident, req.Fetched = inc.ID, inc
 	}
 	if !handlers.ValidIncidentID(req.Incident) {
 		return handlers.Userf("That is not an incident ID. Run `/pd get` for a fresh card.")

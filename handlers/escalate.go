@@ -65,7 +65,7 @@ func escalateRoutes() []Route {
 // escalate moves the incident to a policy. It reads the incident first: a
 // resolved incident is not reassigned by a stale card.
 func escalate(ctx context.Context, r *Request, id, policyID, policyName string) (Reply, error) {
-	cur, err := r.PD.GetIncident(ctx, Ref{ID: id})
+	cur, err := r.Current(ctx, id)
 	if err != nil {
 		return Reply{}, err
 	}

@@ -11,7 +11,7 @@ func getRoutes() []Route {
 		Kind: Slash, ID: "get", Usage: "get [INC]", Help: "Show the incident card with buttons for the other actions.",
 		Incident: OnlyRef, NeedsKey: true,
 		Handle: func(ctx context.Context, r *Request) (Reply, error) {
-			inc, err := r.PD.GetIncident(ctx, Ref{ID: r.Incident})
+			inc, err := r.Current(ctx, r.Incident)
 			if err != nil {
 				return Reply{}, err
 			}

@@ -11,7 +11,7 @@ func linkRoutes() []Route {
 			Kind: Slash, ID: "link", Usage: "link INC", Help: "Make this channel about that incident, so INC can be left out.",
 			Incident: RequiredRef, NeedsKey: true, NoGuests: true,
 			Handle: func(ctx context.Context, r *Request) (Reply, error) {
-				inc, err := r.PD.GetIncident(ctx, Ref{ID: r.Incident})
+				inc, err := r.Current(ctx, r.Incident)
 				if err != nil {
 					return Reply{}, err
 				}

@@ -59,7 +59,7 @@ func pickerRoutes() []Route {
 }
 
 func showCard(ctx context.Context, r *Request) (Reply, error) {
-	inc, err := r.PD.GetIncident(ctx, Ref{ID: r.Incident})
+	inc, err := r.Current(ctx, r.Incident)
 	if err != nil {
 		return Reply{}, err
 	}

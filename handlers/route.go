@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/PagerDuty/go-pagerduty"
 	"github.com/slack-go/slack"
 )
 
@@ -91,6 +92,9 @@ type Request struct {
 	Text string
 	// Incident is the resolved incident ID ("" when the route needs none).
 	Incident string
+	// Fetched is the incident as PagerDuty just returned it, when resolving
+	// a #NUMBER already fetched it; Current reuses it instead of asking again.
+	Fetched *pagerduty.Incident
 	// IncidentSource says where Incident came from ("argument", "link",
 	// "topic", "purpose", "button", "form", "message"), for messages.
 	IncidentSource string
@@ -164,4 +168,13 @@ func (e *UserError) Error() string { return e.Msg }
 // Userf builds a UserError.
 func Userf(format string, a ...any) error {
 	return &UserError{Msg: sprintf(format, a...)}
+}
+
+// Current returns the incident id as PagerDuty has it now: the one fetched
+// moments ago while resolving the request's #NUMBER, else a fresh GET.
+func (r *Request) Current(ctx context.Context, id string) (*pagerduty.Incident, error) {
+	if r.Fetched != nil && r.Fetched.ID == id {
+		return r.Fetched, nil
+	}
+	return r.PD.GetIncident(ctx, Ref{ID: id})
 }

@@ -72,7 +72,7 @@ func setStatus(ctx context.Context, r *Request, id, status, message string) (Rep
 	if len(message) > maxNoteLen {
 		return Reply{}, Userf("That message is %d characters; notes here are limited to %d.", len(message), maxNoteLen)
 	}
-	cur, err := r.PD.GetIncident(ctx, Ref{ID: id})
+	cur, err := r.Current(ctx, id)
 	if err != nil {
 		return Reply{}, err
 	}

@@ -136,7 +136,7 @@ func (u incidentUpdate) apply(ctx context.Context, r *Request, id string) (Reply
 	if len(people) > maxTargets {
 		return Reply{}, Userf("Assign at most %d people at once.", maxTargets)
 	}
-	cur, err := r.PD.GetIncident(ctx, Ref{ID: id})
+	cur, err := r.Current(ctx, id)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -186,7 +186,7 @@ func updateModalReply(ctx context.Context, r *Request, reassign bool) (Reply, er
 // formForOpenIncident reads the incident and answers with a form for it,
 // unless it is resolved already (a stale card must not lead anywhere).
 func formForOpenIncident(ctx context.Context, r *Request, whyNot string, form func(*pagerduty.Incident) *slack.ModalViewRequest) (Reply, error) {
-	cur, err := r.PD.GetIncident(ctx, Ref{ID: r.Incident})
+	cur, err := r.Current(ctx, r.Incident)
 	if err != nil {
 		return Reply{}, err
 	}
