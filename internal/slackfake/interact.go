@@ -344,15 +344,8 @@ func (f *Fake) Slash(user, channel, line string) (*Delivery, error) {
 		return nil, fmt.Errorf("slackfake: %q is not a slash command", line)
 	}
 	cmd, text, _ := strings.Cut(line, " ")
-	f.mu.Lock()
-	u, err := f.userLocked(user)
+	u, chName, err := f.lockUserChannel(user, channel)
 	if err != nil {
-		f.mu.Unlock()
-		return nil, err
-	}
-	chName, err := f.channelNameLocked(channel)
-	if err != nil {
-		f.mu.Unlock()
 		return nil, err
 	}
 	trig := f.newTriggerLocked(user, "")
@@ -395,15 +388,8 @@ func (f *Fake) Shortcut(user, callbackID string) (*Delivery, error) {
 
 // MessageShortcut runs a message shortcut on the message messageTS in channel.
 func (f *Fake) MessageShortcut(user, channel, messageTS, callbackID string) (*Delivery, error) {
-	f.mu.Lock()
-	u, err := f.userLocked(user)
+	u, chName, err := f.lockUserChannel(user, channel)
 	if err != nil {
-		f.mu.Unlock()
-		return nil, err
-	}
-	chName, err := f.channelNameLocked(channel)
-	if err != nil {
-		f.mu.Unlock()
 		return nil, err
 	}
 	m := f.findMessageLocked(channel, messageTS)
@@ -437,15 +423,8 @@ func (f *Fake) ClickButtonValue(user, channel, messageTS, actionID, value string
 }
 
 func (f *Fake) clickMessage(user, channel, ts, actionID string, forged *string) (*Delivery, error) {
-	f.mu.Lock()
-	u, err := f.userLocked(user)
+	u, chName, err := f.lockUserChannel(user, channel)
 	if err != nil {
-		f.mu.Unlock()
-		return nil, err
-	}
-	chName, err := f.channelNameLocked(channel)
-	if err != nil {
-		f.mu.Unlock()
 		return nil, err
 	}
 	m := f.findVisibleLocked(user, channel, ts)
@@ -527,6 +506,23 @@ func (f *Fake) openViewLocked(user, viewID string) (*viewState, error) {
 		return nil, fmt.Errorf("slackfake: user %s has no open view %s", user, viewID)
 	}
 	return v, nil
+}
+
+// lockUserChannel locks f.mu and returns the user and the channel's name;
+// on an error it unlocks and returns the error.
+func (f *Fake) lockUserChannel(user, channel string) (User, string, error) {
+	f.mu.Lock()
+	u, err := f.userLocked(user)
+	if err != nil {
+		f.mu.Unlock()
+		return User{}, "", err
+	}
+	name, err := f.channelNameLocked(channel)
+	if err != nil {
+		f.mu.Unlock()
+		return User{}, "", err
+	}
+	return u, name, nil
 }
 
 // lockUserView locks f.mu and returns the user and their open view; on an
