@@ -71,6 +71,11 @@ type Config struct {
 	// PingInterval overrides slack-go's 30 s server-ping watchdog.
 	PingInterval time.Duration
 	Now          func() time.Time
+	// Handled, when set, is called once for every envelope the bot took,
+	// after its work is finished (answer delivered, audit row written): a
+	// completion signal for the demo and tests, instead of waiting for
+	// quiet.
+	Handled func(envelopeID string)
 }
 
 // Bot is a running pdbot.
@@ -289,6 +294,9 @@ func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) {
 	go func() {
 		defer b.wg.Done()
 		e := &envelope{b: b, id: evt.Request.EnvelopeID, typ: string(evt.Type), received: received}
+		if b.cfg.Handled != nil {
+			defer b.cfg.Handled(e.id)
+		}
 		defer e.ackIfNot()
 		select {
 		case b.sem <- struct{}{}:
