@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 	"go.uber.org/zap"
 	"golang.org/x/time/rate"
@@ -195,7 +196,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	// shared channels) are told apart by more than what their payload says.
 	if at, err := b.api.AuthTestContext(ctx); err == nil {
 		b.team.Store(at.TeamID)
-	} else if isFatalAuth(err) {
+	} else if refusedTokens(err) {
 		return fmt.Errorf("slack refused the bot token: %w", err)
 	} else {
 		b.log.Warn("auth.test failed; using each payload's team", zapErr(err))
@@ -225,7 +226,7 @@ func (b *Bot) runSocket(ctx context.Context) error {
 			return ctx.Err()
 		}
 		var se slack.SlackErrorResponse
-		if errors.As(err, &se) || isFatalAuth(err) {
+		if errors.As(err, &se) || refusedTokens(err) {
 			return fmt.Errorf("slack refused the tokens: %w", err)
 		}
 		b.log.Warn("socket mode stopped; restarting", zapErr(err), zap.Duration("backoff", backoff))
@@ -238,17 +239,19 @@ func (b *Bot) runSocket(ctx context.Context) error {
 	}
 }
 
-func isFatalAuth(err error) bool {
-	if err == nil {
-		return false
-	}
-	s := err.Error()
-	for _, code := range []string{"invalid_auth", "not_authed", "account_inactive", "token_revoked"} {
-		if strings.Contains(s, code) {
+// refusedTokens reports whether Slack refused a token for good, by the
+// type of its answer: an API error code (auth.test, apps.connections.open)
+// or apps.connections.open's 404 for a missing app token.
+func refusedTokens(err error) bool {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		switch se.Err {
+		case "invalid_auth", "not_authed", "account_inactive", "token_revoked":
 			return true
 		}
 	}
-	return false
+	var sc slack.StatusCodeError
+	return errors.As(err, &sc) && sc.Code == http.StatusNotFound
 }
 
 func (b *Bot) eventLoop(ctx context.Context) {
@@ -285,59 +288,25 @@ func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) {
 	if evt.Request == nil || evt.Request.EnvelopeID == "" {
 		return
 	}
-	received := b.now()
-	b.metrics.envelopes.WithLabelValues(string(evt.Type)).Inc()
+	in := Interaction{ID: evt.Request.EnvelopeID, Received: b.now()}
+	switch d := evt.Data.(type) {
+	case slack.SlashCommand:
+		in.Command = &d
+	case slack.InteractionCallback:
+		in.Callback = &d
+	case slackevents.EventsAPIEvent:
+		in.Event = &d
+	}
+	id := in.ID
+	ack := func(ctx context.Context, payload any) error { return b.sm.AckCtx(ctx, id, payload) }
 	// The loop never waits: slack-go stops reading the socket (and misses
-	// Slack's pings) when its event buffer fills. Past maxInFlight, an
-	// envelope is acked at once with a "busy" answer instead.
+	// Slack's pings) when its event buffer fills. Dispatch answers "busy"
+	// at once past MaxInFlight instead.
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
-		e := &envelope{b: b, id: evt.Request.EnvelopeID, typ: string(evt.Type), received: received}
-		if b.cfg.Handled != nil {
-			defer b.cfg.Handled(e.id)
-		}
-		defer e.ackIfNot()
-		select {
-		case b.sem <- struct{}{}:
-			defer func() { <-b.sem }()
-		default:
-			b.log.Warn("too many requests in flight; answering busy", zap.String("request_id", e.id))
-			e.ack(busyPayload(evt))
-			return
-		}
-		defer b.recoverPanic(e)
-		switch evt.Type {
-		case socketmode.EventTypeSlashCommand:
-			cmd, ok := evt.Data.(slack.SlashCommand)
-			if !ok {
-				return
-			}
-			b.onSlash(ctx, e, cmd)
-		case socketmode.EventTypeInteractive:
-			ic, ok := evt.Data.(slack.InteractionCallback)
-			if !ok {
-				return
-			}
-			b.onInteraction(ctx, e, ic)
-		default:
-			// events_api and anything unknown: ack so Slack does not redeliver.
-			e.ack(nil)
-		}
+		b.Dispatch(ctx, in, ack)
 	}()
-}
-
-// busyPayload is the ack of an envelope pdbot has no room for.
-func busyPayload(evt socketmode.Event) any {
-	switch evt.Type {
-	case socketmode.EventTypeSlashCommand:
-		return map[string]any{"response_type": "ephemeral", "text": ":warning: pdbot is handling too many requests right now and did nothing. Try again in a few seconds."}
-	case socketmode.EventTypeInteractive:
-		if ic, ok := evt.Data.(slack.InteractionCallback); ok && ic.Type == slack.InteractionTypeBlockSuggestion {
-			return map[string]any{"options": []any{}}
-		}
-	}
-	return nil
 }
 
 // safeDetail keeps event details loggable: errors by message only.
@@ -347,40 +316,6 @@ func safeDetail(v any) any {
 	}
 	return fmt.Sprintf("%T", v)
 }
-
-func (b *Bot) recoverPanic(e *envelope) {
-	if p := recover(); p != nil {
-		b.log.Error("handler panic", zap.String("request_id", e.id), zap.String("panic", fmt.Sprintf("%T", p)), zap.Stack("stack"))
-	}
-}
-
-// envelope acks one Socket Mode envelope exactly once.
-type envelope struct {
-	b        *Bot
-	id, typ  string
-	received time.Time
-	once     sync.Once
-}
-
-func (e *envelope) ack(payload any) {
-	e.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), ackBudget)
-		defer cancel()
-		err := e.b.sm.AckCtx(ctx, e.id, payload)
-		if err != nil && payload != nil {
-			// Too large or not encodable: a bare ack still stops Slack's
-			// timeout, and the requester hears about it from the handler.
-			e.b.log.Warn("ack with payload failed; acking bare", zap.String("request_id", e.id), zapErr(err))
-			err = e.b.sm.AckCtx(ctx, e.id, nil)
-		}
-		if err != nil {
-			e.b.log.Warn("ack failed", zap.String("request_id", e.id), zapErr(err))
-		}
-		e.b.metrics.ackSeconds.WithLabelValues(e.typ).Observe(e.b.now().Sub(e.received).Seconds())
-	})
-}
-
-func (e *envelope) ackIfNot() { e.ack(nil) }
 
 // zapErr logs an error without the query strings of URLs in it:
 // go-pagerduty puts the request URL into transport errors, and queries carry

@@ -32,21 +32,29 @@ type call struct {
 	pd                  *handlers.PD
 }
 
-func (b *Bot) newCall(e *envelope, route *handlers.Route, team, channel, user string) *call {
-	return &call{
-		e: e, route: route, team: team, channel: channel, user: user,
-		log: b.log.With(zap.String("team", team), zap.String("channel", channel), zap.String("user", user),
-			zap.String("route", route.Kind.String()+":"+route.ID), zap.String("request_id", e.id)),
-	}
+// origin is where a request came from and how it can be answered.
+type origin struct {
+	team, channel, user    string
+	responseURL, triggerID string
 }
 
-func (b *Bot) newRequest(c *call) *handlers.Request {
-	return &handlers.Request{
-		Team: c.team, Channel: c.channel, User: c.user,
-		Now:   b.now,
-		Slack: slackLookup{b: b, team: c.team},
-		Store: &storeOps{b: b, team: c.team},
+// begin sets up one routed request: the call (its logger and the ways to
+// answer) and the handler's request. The channel is the one the payload
+// came from (or the one a verified form names): its key is the one used.
+func (b *Bot) begin(e *envelope, route *handlers.Route, o origin) (*call, *handlers.Request) {
+	c := &call{
+		e: e, route: route, team: o.team, channel: o.channel, user: o.user,
+		responseURL: o.responseURL, triggerID: o.triggerID,
+		log: b.log.With(zap.String("team", o.team), zap.String("channel", o.channel), zap.String("user", o.user),
+			zap.String("route", route.Kind.String()+":"+route.ID), zap.String("request_id", e.id)),
 	}
+	req := &handlers.Request{
+		Team: o.team, Channel: o.channel, User: o.user,
+		Now:   b.now,
+		Slack: slackLookup{b: b, team: o.team},
+		Store: &storeOps{b: b, team: o.team},
+	}
+	return c, req
 }
 
 // claim de-duplicates redelivered envelopes across replicas.
@@ -74,12 +82,10 @@ func (b *Bot) onSlash(ctx context.Context, e *envelope, cmd slack.SlashCommand) 
 		return
 	}
 	e.ack(nil)
-	c := b.newCall(e, route, cmd.TeamID, cmd.ChannelID, cmd.UserID)
-	c.responseURL, c.triggerID = cmd.ResponseURL, cmd.TriggerID
+	c, req := b.begin(e, route, origin{team: cmd.TeamID, channel: cmd.ChannelID, user: cmd.UserID, responseURL: cmd.ResponseURL, triggerID: cmd.TriggerID})
 	if !b.claim(ctx, c) {
 		return
 	}
-	req := b.newRequest(c)
 	req.Text = rest
 	b.serve(ctx, c, req, func(ctx context.Context) error { return b.explicitRef(c, req) }, nil)
 }
@@ -305,14 +311,6 @@ func newRef() string {
 	var p [4]byte
 	_, _ = rand.Read(p[:])
 	return hex.EncodeToString(p[:])
-}
-
-func clipRunes(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }
 
 // sourceHint says where an incident PagerDuty does not know came from when

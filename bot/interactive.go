@@ -55,16 +55,16 @@ func (b *Bot) onBlockAction(ctx context.Context, e *envelope, team string, ic sl
 		}
 		meta, channel = m, m.Channel
 	}
-	c := b.newCall(e, route, team, channel, ic.User.ID)
-	c.responseURL, c.triggerID = ic.ResponseURL, ic.TriggerID
+	c, req := b.begin(e, route, origin{team: team, channel: channel, user: ic.User.ID, responseURL: ic.ResponseURL, triggerID: ic.TriggerID})
 	if !b.claim(ctx, c) {
 		return
 	}
-	req := b.newRequest(c)
 	req.Action = action
-	req.Values = ic.BlockActionState.Values
+	if ic.BlockActionState != nil {
+		req.Values = ic.BlockActionState.Values
+	}
 	if ic.View.ID != "" {
-		req.Values = ic.View.State.Values
+		req.Values = viewValues(ic.View)
 		req.PrivateMetadata = meta.Data
 	}
 	msg := ic.Message
@@ -100,9 +100,8 @@ func (b *Bot) onSubmission(ctx context.Context, e *envelope, team string, ic sla
 		}
 		return
 	}
-	c := b.newCall(e, route, team, meta.Channel, ic.User.ID)
-	req := b.newRequest(c)
-	req.Values = ic.View.State.Values
+	c, req := b.begin(e, route, origin{team: team, channel: meta.Channel, user: ic.User.ID})
+	req.Values = viewValues(ic.View)
 	req.PrivateMetadata = meta.Data
 	if route.Incident == handlers.FromValue {
 		req.Incident, req.IncidentSource = meta.Incident, "form"
@@ -144,8 +143,7 @@ func (b *Bot) onSuggestion(ctx context.Context, e *envelope, team string, ic sla
 		e.ack(map[string]any{"options": []any{}})
 		return
 	}
-	c := b.newCall(e, route, team, meta.Channel, ic.User.ID)
-	req := b.newRequest(c)
+	c, req := b.begin(e, route, origin{team: team, channel: meta.Channel, user: ic.User.ID})
 	req.Query = ic.Value
 	req.PrivateMetadata = meta.Data
 	vctx, cancel := context.WithDeadline(ctx, e.received.Add(validateBudget))
@@ -174,12 +172,10 @@ func (b *Bot) onShortcut(ctx context.Context, e *envelope, team string, ic slack
 		b.log.Warn("no route for shortcut", zap.String("callback_id", ic.CallbackID))
 		return
 	}
-	c := b.newCall(e, route, team, ic.Channel.ID, ic.User.ID)
-	c.responseURL, c.triggerID = ic.ResponseURL, ic.TriggerID
+	c, req := b.begin(e, route, origin{team: team, channel: ic.Channel.ID, user: ic.User.ID, responseURL: ic.ResponseURL, triggerID: ic.TriggerID})
 	if !b.claim(ctx, c) {
 		return
 	}
-	req := b.newRequest(c)
 	if kind == handlers.MessageShortcut {
 		msg := ic.Message
 		req.Message = &msg
@@ -208,6 +204,16 @@ func (b *Bot) onShortcut(ctx context.Context, e *envelope, team string, ic slack
 		}
 		return nil
 	})
+}
+
+// viewValues is what a view's inputs hold; a payload without a state (a
+// message's block action carries none) holds nothing, rather than a nil
+// dereference.
+func viewValues(v slack.View) map[string]map[string]slack.BlockAction {
+	if v.State == nil {
+		return nil
+	}
+	return v.State.Values
 }
 
 // firstInputBlock returns the block_id of a view's first input block, where

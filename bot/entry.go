@@ -1,0 +1,128 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+	"go.uber.org/zap"
+)
+
+// Interaction is one request from Slack, decoded, as any transport delivers
+// it: Socket Mode today (runSocket), Slack's HTTP endpoints or a test
+// tomorrow. Exactly one of Command, Callback and Event is set.
+type Interaction struct {
+	// ID names the delivery (Socket Mode's envelope_id). Slack redelivers
+	// with the same ID, and the bot acts on each ID once across replicas.
+	ID string
+	// Received is when the transport read it: Slack's 3-second budgets
+	// count from here. Zero means now.
+	Received time.Time
+
+	Command  *slack.SlashCommand
+	Callback *slack.InteractionCallback // block actions, view submissions, suggestions, shortcuts
+	Event    *slackevents.EventsAPIEvent
+}
+
+// kind names the interaction as Socket Mode's envelope types do (metrics).
+func (in Interaction) kind() string {
+	switch {
+	case in.Command != nil:
+		return "slash_commands"
+	case in.Callback != nil:
+		return "interactive"
+	case in.Event != nil:
+		return "events_api"
+	}
+	return "unknown"
+}
+
+// Ack answers an interaction. The bot calls it exactly once per
+// interaction, within Slack's 3 s; a nil payload is a bare ack. The
+// transport writes it (a Socket Mode ack, an HTTP response body).
+type Ack func(ctx context.Context, payload any) error
+
+// Dispatch serves one interaction and returns when its work is finished:
+// the ack (always exactly one), the PagerDuty work, the answer and the audit
+// row. It is the bot's one entry point; transports call it concurrently, one
+// call per delivery, and must not block their read loop on it. Past
+// MaxInFlight calls at once, it acks with a "busy" answer and does nothing.
+func (b *Bot) Dispatch(ctx context.Context, in Interaction, ack Ack) {
+	if in.Received.IsZero() {
+		in.Received = b.now()
+	}
+	e := &envelope{b: b, id: in.ID, typ: in.kind(), received: in.Received, send: ack}
+	b.metrics.envelopes.WithLabelValues(e.typ).Inc()
+	if b.cfg.Handled != nil {
+		defer b.cfg.Handled(e.id)
+	}
+	defer e.ackIfNot()
+	select {
+	case b.sem <- struct{}{}:
+		defer func() { <-b.sem }()
+	default:
+		b.log.Warn("too many requests in flight; answering busy", zap.String("request_id", e.id))
+		e.ack(busyPayload(in))
+		return
+	}
+	defer b.recoverPanic(e)
+	switch {
+	case in.Command != nil:
+		b.onSlash(ctx, e, *in.Command)
+	case in.Callback != nil:
+		b.onInteraction(ctx, e, *in.Callback)
+	default:
+		// Events and anything unknown: ack so Slack does not redeliver.
+		e.ack(nil)
+	}
+}
+
+// busyPayload is the ack of an interaction pdbot has no room for.
+func busyPayload(in Interaction) any {
+	switch {
+	case in.Command != nil:
+		return map[string]any{"response_type": "ephemeral", "text": ":warning: pdbot is handling too many requests right now and did nothing. Try again in a few seconds."}
+	case in.Callback != nil && in.Callback.Type == slack.InteractionTypeBlockSuggestion:
+		return map[string]any{"options": []any{}}
+	}
+	return nil
+}
+
+func (b *Bot) recoverPanic(e *envelope) {
+	if p := recover(); p != nil {
+		b.log.Error("handler panic", zap.String("request_id", e.id), zap.String("panic", fmt.Sprintf("%T", p)), zap.Stack("stack"))
+	}
+}
+
+// envelope is one interaction in flight; it acks exactly once, through its
+// transport's Ack.
+type envelope struct {
+	b        *Bot
+	id, typ  string
+	received time.Time
+	send     Ack
+	once     sync.Once
+}
+
+func (e *envelope) ack(payload any) {
+	e.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), ackBudget)
+		defer cancel()
+		err := e.send(ctx, payload)
+		if err != nil && payload != nil {
+			// Too large or not encodable: a bare ack still stops Slack's
+			// timeout, and the requester hears about it from the handler.
+			e.b.log.Warn("ack with payload failed; acking bare", zap.String("request_id", e.id), zapErr(err))
+			err = e.send(ctx, nil)
+		}
+		if err != nil {
+			e.b.log.Warn("ack failed", zap.String("request_id", e.id), zapErr(err))
+		}
+		e.b.metrics.ackSeconds.WithLabelValues(e.typ).Observe(e.b.now().Sub(e.received).Seconds())
+	})
+}
+
+func (e *envelope) ackIfNot() { e.ack(nil) }

@@ -1,0 +1,199 @@
+package bot_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/slack-go/slack"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/pdbot/pdbot/bot"
+	"github.com/pdbot/pdbot/handlers"
+	"github.com/pdbot/pdbot/internal/demoworld"
+	"github.com/pdbot/pdbot/internal/pdfake"
+	"github.com/pdbot/pdbot/internal/slackfake"
+	"github.com/pdbot/pdbot/store"
+)
+
+// responseURLs records what the bot posts to response_url, as Slack would
+// take it.
+type responseURLs struct {
+	srv   *httptest.Server
+	mu    sync.Mutex
+	posts []string
+}
+
+func newResponseURLs(t *testing.T) *responseURLs {
+	r := &responseURLs{}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		r.posts = append(r.posts, string(body))
+		r.mu.Unlock()
+		_, _ = io.WriteString(w, "ok")
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *responseURLs) all() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.posts...)
+}
+
+// acks records the acks of one Dispatch call.
+type acks struct {
+	mu       sync.Mutex
+	payloads []string
+}
+
+func (a *acks) ack(_ context.Context, payload any) error {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.payloads = append(a.payloads, string(b))
+	a.mu.Unlock()
+	return nil
+}
+
+// TestDispatchWithoutWebsocket drives a slash command, a button and a view
+// submission through the bot's one entry point: no Socket Mode connection is
+// ever opened, yet each is acked once and acts in PagerDuty as the person
+// who asked.
+func TestDispatchWithoutWebsocket(t *testing.T) {
+	sf, err := slackfake.New(demoworld.SlackOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sf.Close)
+	pd := pdfake.NewForTest(t)
+	demoworld.Seed(sf, pd)
+	mk, err := store.GenerateMasterKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := store.ParseKeyRing(mk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenBolt(t.TempDir()+"/pdbot.db", ring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ctx := context.Background()
+	if err := st.SetAPIKey(ctx, demoworld.TeamID, store.DefaultChannel, store.Secret(demoworld.DemoPDKey), demoworld.AliceID); err != nil {
+		t.Fatal(err)
+	}
+	var handled []string
+	var hmu sync.Mutex
+	b, err := bot.New(bot.Config{
+		AppToken:        store.Secret(sf.AppToken()),
+		BotToken:        store.Secret(sf.BotToken()),
+		SlackAPIURL:     sf.URL(),
+		PagerDutyAPIURL: pd.URL(),
+		Store:           st,
+		Logger:          zaptest.NewLogger(t),
+		Registerer:      prometheus.NewRegistry(),
+		Handled: func(id string) {
+			hmu.Lock()
+			handled = append(handled, id)
+			hmu.Unlock()
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rurl := newResponseURLs(t)
+	dispatch := func(in bot.Interaction) []string {
+		t.Helper()
+		var a acks
+		b.Dispatch(ctx, in, a.ack)
+		if len(a.payloads) != 1 {
+			t.Fatalf("%s: %d acks, want exactly 1: %q", in.ID, len(a.payloads), a.payloads)
+		}
+		return a.payloads
+	}
+	team := slack.Team{ID: demoworld.TeamID}
+	user := slack.User{ID: demoworld.BobID}
+
+	// A slash command: acked bare at once, answered through response_url.
+	dispatch(bot.Interaction{ID: "E-slash", Command: &slack.SlashCommand{
+		TeamID: demoworld.TeamID, ChannelID: demoworld.IncChannelID, UserID: demoworld.BobID,
+		Command: "/pd", Text: "note checking the replicas", ResponseURL: rurl.srv.URL + "/slash",
+	}})
+	inc, _ := pd.Incident(demoworld.Incident42ID)
+	if n := len(inc.Notes); n != 1 || inc.Notes[0].Content != "checking the replicas" || inc.Notes[0].UserID != demoworld.PDBobID {
+		t.Fatalf("after /pd note: notes %+v, want one by %s", inc.Notes, demoworld.PDBobID)
+	}
+	if posts := rurl.all(); len(posts) != 1 || !strings.Contains(posts[0], "added a note") {
+		t.Errorf("response_url posts after /pd note: %q, want one that says the note was added", posts)
+	}
+
+	// A button: the card's Acknowledge, on the card's incident.
+	dispatch(bot.Interaction{ID: "E-button", Callback: &slack.InteractionCallback{
+		Type: slack.InteractionTypeBlockActions, Team: team, User: user,
+		Channel:     slack.Channel{GroupConversation: slack.GroupConversation{Conversation: slack.Conversation{ID: demoworld.IncChannelID}}},
+		ResponseURL: rurl.srv.URL + "/button",
+		ActionCallback: slack.ActionCallbacks{BlockActions: []*slack.BlockAction{
+			{ActionID: handlers.ActionAck, Value: demoworld.Incident42ID},
+		}},
+	}})
+	if inc, _ := pd.Incident(demoworld.Incident42ID); inc.Status != "acknowledged" || len(inc.Acknowledgers) == 0 || inc.Acknowledgers[0] != demoworld.PDBobID {
+		t.Fatalf("after the Acknowledge button: status %q by %v, want acknowledged by %s", inc.Status, inc.Acknowledgers, demoworld.PDBobID)
+	}
+
+	// A view submission: an empty note is refused on the ack, with the
+	// field's error; a written one is added.
+	meta, err := b.SealFormForTest(demoworld.TeamID, demoworld.IncChannelID, demoworld.BobID, demoworld.Incident42ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	submit := func(id, text string) []string {
+		return dispatch(bot.Interaction{ID: id, Callback: &slack.InteractionCallback{
+			Type: slack.InteractionTypeViewSubmission, Team: team, User: user,
+			View: slack.View{ID: "V1", CallbackID: handlers.NoteCallback, PrivateMetadata: meta,
+				State: &slack.ViewState{Values: map[string]map[string]slack.BlockAction{
+					"note": {"note_input": {Type: "plain_text_input", Value: text}},
+				}}},
+		}})
+	}
+	if got := submit("E-empty", ""); !strings.Contains(got[0], `"response_action":"errors"`) || !strings.Contains(got[0], `"note"`) {
+		t.Errorf("ack of an empty note form: %s, want a field error on the note", got[0])
+	}
+	submit("E-submit", "replica 2 is lagging")
+	inc, _ = pd.Incident(demoworld.Incident42ID)
+	if n := len(inc.Notes); n != 2 || inc.Notes[1].Content != "replica 2 is lagging" || inc.Notes[1].UserID != demoworld.PDBobID {
+		t.Fatalf("after the note form: notes %+v, want a second one by %s", inc.Notes, demoworld.PDBobID)
+	}
+
+	// A redelivery of the same ID does nothing more.
+	dispatch(bot.Interaction{ID: "E-submit", Callback: &slack.InteractionCallback{
+		Type: slack.InteractionTypeViewSubmission, Team: team, User: user,
+		View: slack.View{ID: "V1", CallbackID: handlers.NoteCallback, PrivateMetadata: meta,
+			State: &slack.ViewState{Values: map[string]map[string]slack.BlockAction{
+				"note": {"note_input": {Type: "plain_text_input", Value: "replica 2 is lagging"}},
+			}}},
+	}})
+	if inc, _ := pd.Incident(demoworld.Incident42ID); len(inc.Notes) != 2 {
+		t.Errorf("a redelivered submission added a note: %d notes, want 2", len(inc.Notes))
+	}
+	if sf.Connections() != 0 {
+		t.Errorf("%d Socket Mode connections, want none", sf.Connections())
+	}
+	hmu.Lock()
+	defer hmu.Unlock()
+	if want := []string{"E-slash", "E-button", "E-empty", "E-submit", "E-submit"}; strings.Join(handled, ",") != strings.Join(want, ",") {
+		t.Errorf("Handled saw %v, want %v", handled, want)
+	}
+}
