@@ -9,28 +9,65 @@ import (
 	"time"
 )
 
-// Open opens the store named by spec, the value of PDBOT_STORE:
-// "bolt:PATH" for a bbolt file, or a "postgres://" or "postgresql://" URL.
-// Errors never contain a DSN password.
-func Open(ctx context.Context, spec string, ring *KeyRing) (Store, error) {
+// Spec names a store: a bbolt file or a PostgreSQL URL. ParseSpec reads
+// one from PDBOT_STORE's grammar; it prints without the URL's password.
+type Spec struct {
+	// BoltPath is the bbolt file, when the spec is bolt:PATH.
+	BoltPath string
+	// PostgresURL is the postgres:// (or postgresql://) URL otherwise; it
+	// may carry a password.
+	PostgresURL Secret
+}
+
+// String names the backend without anything secret.
+func (s Spec) String() string {
+	if s.BoltPath != "" {
+		return "bolt:" + s.BoltPath
+	}
+	return "postgres (URL not shown)"
+}
+
+// ErrSpec is wrapped by every ParseSpec error. The errors say what is wrong
+// and never repeat the value beyond its scheme: it may hold a password.
+var ErrSpec = errors.New("want bolt:PATH or a postgres:// URL")
+
+// ParseSpec reads "bolt:PATH", or a "postgres://" or "postgresql://" URL
+// that names a host.
+func ParseSpec(spec string) (Spec, error) {
 	switch {
+	case spec == "":
+		return Spec{}, fmt.Errorf("empty; %w", ErrSpec)
 	case strings.HasPrefix(spec, "bolt:"):
 		path := strings.TrimPrefix(spec, "bolt:")
 		if path == "" {
-			return nil, errors.New("PDBOT_STORE: bolt: needs a file path (bolt:PATH)")
+			return Spec{}, fmt.Errorf("bolt: needs a file path; %w", ErrSpec)
 		}
-		return OpenBolt(path, ring)
+		return Spec{BoltPath: path}, nil
 	case strings.HasPrefix(spec, "postgres://"), strings.HasPrefix(spec, "postgresql://"):
-		return OpenPostgres(ctx, spec, ring)
-	case spec == "":
-		return nil, errors.New("PDBOT_STORE: empty; want bolt:PATH or a postgres:// URL")
-	default:
-		// Only the scheme is echoed: the rest may hold a password.
-		if u, err := url.Parse(spec); err == nil && u.Scheme != "" {
-			return nil, fmt.Errorf("PDBOT_STORE: unsupported store scheme %q; want bolt:PATH or a postgres:// URL", u.Scheme)
+		u, err := url.Parse(spec)
+		if err != nil {
+			return Spec{}, fmt.Errorf("not a valid postgres:// URL; %w", ErrSpec)
 		}
-		return nil, errors.New("PDBOT_STORE: unsupported store (no scheme); want bolt:PATH or a postgres:// URL")
+		if u.Host == "" && u.Query().Get("host") == "" {
+			return Spec{}, fmt.Errorf("the postgres:// URL names no host; %w", ErrSpec)
+		}
+		return Spec{PostgresURL: Secret(spec)}, nil
 	}
+	if u, err := url.Parse(spec); err == nil && u.Scheme != "" {
+		return Spec{}, fmt.Errorf("unsupported store scheme %q; %w", u.Scheme, ErrSpec)
+	}
+	return Spec{}, fmt.Errorf("unsupported store (no scheme); %w", ErrSpec)
+}
+
+// Open opens the store spec names. Errors never contain a password.
+func Open(ctx context.Context, spec Spec, ring *KeyRing) (Store, error) {
+	switch {
+	case spec.BoltPath != "":
+		return OpenBolt(spec.BoltPath, ring)
+	case spec.PostgresURL != "":
+		return OpenPostgres(ctx, spec.PostgresURL.Reveal(), ring)
+	}
+	return nil, fmt.Errorf("no store named; %w", ErrSpec)
 }
 
 // now returns the current time the way records store it.

@@ -43,9 +43,6 @@ const (
 
 	keyIDLabel = "pdbot master key id v1\x00"
 	aadLabel   = "pdbot sealed api key v1\x00"
-
-	// masterKeyEnv names the variable in every ParseKeyRing error.
-	masterKeyEnv = "PDBOT_MASTER_KEY"
 )
 
 // ErrCannotUnseal is returned when a sealed key does not open: no master key
@@ -67,10 +64,11 @@ type ringKey struct {
 
 // ParseKeyRing parses PDBOT_MASTER_KEY: the standard base64 encoding of a
 // 32-byte key, or a comma-separated list of them, newest first. Errors name
-// the variable and the entry at fault and never contain key material.
+// the entry at fault (the caller names the variable) and never contain key
+// material.
 func ParseKeyRing(s string) (*KeyRing, error) {
 	if strings.TrimSpace(s) == "" {
-		return nil, fmt.Errorf("%s: empty; want base64 of %d bytes (pdbot keygen prints one)", masterKeyEnv, masterKeySize)
+		return nil, fmt.Errorf("empty; want base64 of %d bytes (pdbot keygen prints one)", masterKeySize)
 	}
 	entries := strings.Split(s, ",")
 	raw := make([][]byte, 0, len(entries))
@@ -78,19 +76,19 @@ func ParseKeyRing(s string) (*KeyRing, error) {
 		n := i + 1
 		e = strings.TrimSpace(e)
 		if e == "" {
-			return nil, fmt.Errorf("%s: entry %d is empty", masterKeyEnv, n)
+			return nil, fmt.Errorf("entry %d is empty", n)
 		}
 		b, err := base64.StdEncoding.DecodeString(e)
 		if err != nil {
 			// CorruptInputError carries only an offset, never input bytes.
-			return nil, fmt.Errorf("%s: entry %d is not standard base64: %w", masterKeyEnv, n, err)
+			return nil, fmt.Errorf("entry %d is not standard base64: %w", n, err)
 		}
 		if len(b) != masterKeySize {
-			return nil, fmt.Errorf("%s: entry %d is %d bytes, want %d", masterKeyEnv, n, len(b), masterKeySize)
+			return nil, fmt.Errorf("entry %d is %d bytes, want %d", n, len(b), masterKeySize)
 		}
 		for j, prev := range raw {
 			if string(prev) == string(b) {
-				return nil, fmt.Errorf("%s: entry %d repeats entry %d", masterKeyEnv, n, j+1)
+				return nil, fmt.Errorf("entry %d repeats entry %d", n, j+1)
 			}
 		}
 		raw = append(raw, b)
@@ -104,11 +102,11 @@ func newKeyRing(keys [][]byte) (*KeyRing, error) {
 	for _, k := range keys {
 		block, err := aes.NewCipher(k)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", masterKeyEnv, err)
+			return nil, fmt.Errorf("master key: %w", err)
 		}
 		aead, err := cipher.NewGCM(block)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", masterKeyEnv, err)
+			return nil, fmt.Errorf("master key: %w", err)
 		}
 		r.keys = append(r.keys, ringKey{id: keyID(k), aead: aead})
 	}
@@ -209,7 +207,7 @@ func (r *KeyRing) open(sealed []byte, team, channel string) (plaintext []byte, k
 		}
 	}
 	if tried == 0 {
-		return nil, -1, fmt.Errorf("%w: no master key with id 0x%02x in %s", ErrCannotUnseal, id, masterKeyEnv)
+		return nil, -1, fmt.Errorf("%w: no master key with id 0x%02x in the ring", ErrCannotUnseal, id)
 	}
 	return nil, -1, fmt.Errorf("%w: authentication failed (wrong team or channel, or tampered)", ErrCannotUnseal)
 }

@@ -218,16 +218,16 @@ func TestParseKeyRingErrors(t *testing.T) {
 	for _, tc := range []struct {
 		in, want string
 	}{
-		{"", "PDBOT_MASTER_KEY: empty; want base64 of 32 bytes (pdbot keygen prints one)"},
-		{"  ", "PDBOT_MASTER_KEY: empty; want base64 of 32 bytes (pdbot keygen prints one)"},
-		{k16, "PDBOT_MASTER_KEY: entry 1 is 16 bytes, want 32"},
-		{k32 + "," + k16, "PDBOT_MASTER_KEY: entry 2 is 16 bytes, want 32"},
-		{k33, "PDBOT_MASTER_KEY: entry 1 is 33 bytes, want 32"},
-		{k32 + ",", "PDBOT_MASTER_KEY: entry 2 is empty"},
-		{k32 + ",," + k32b, "PDBOT_MASTER_KEY: entry 2 is empty"},
-		{"not*base64!", "PDBOT_MASTER_KEY: entry 1 is not standard base64: illegal base64 data at input byte 3"},
-		{k32b + "," + strings.TrimRight(base64.URLEncoding.EncodeToString(testKey(250)), "=") + "_", "PDBOT_MASTER_KEY: entry 2 is not standard base64"},
-		{k32 + "," + k32b + "," + k32, "PDBOT_MASTER_KEY: entry 3 repeats entry 1"},
+		{"", "empty; want base64 of 32 bytes (pdbot keygen prints one)"},
+		{"  ", "empty; want base64 of 32 bytes (pdbot keygen prints one)"},
+		{k16, "entry 1 is 16 bytes, want 32"},
+		{k32 + "," + k16, "entry 2 is 16 bytes, want 32"},
+		{k33, "entry 1 is 33 bytes, want 32"},
+		{k32 + ",", "entry 2 is empty"},
+		{k32 + ",," + k32b, "entry 2 is empty"},
+		{"not*base64!", "entry 1 is not standard base64: illegal base64 data at input byte 3"},
+		{k32b + "," + strings.TrimRight(base64.URLEncoding.EncodeToString(testKey(250)), "=") + "_", "entry 2 is not standard base64"},
+		{k32 + "," + k32b + "," + k32, "entry 3 repeats entry 1"},
 	} {
 		_, err := ParseKeyRing(tc.in)
 		if err == nil {

@@ -24,13 +24,13 @@ func check(ctx context.Context, cfg Config) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
 	defer cancel()
 
-	ring, err := store.ParseKeyRing(cfg.MasterKey.Reveal())
+	ring, err := cfg.keyRing()
 	if err != nil {
 		return "", err
 	}
-	st, err := store.Open(ctx, cfg.Store.Reveal(), ring)
+	st, err := cfg.openStore(ctx)
 	if err != nil {
-		return "", storeErr(err)
+		return "", err
 	}
 	if err := st.Close(); err != nil {
 		return "", fmt.Errorf("PDBOT_STORE: close: %w", err)

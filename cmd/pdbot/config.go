@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -158,17 +159,13 @@ func (c Config) Validate(n need) error {
 		}
 	}
 	if n&needStore != 0 {
-		if err := checkStoreSpec(c.Store.Reveal()); err != nil {
+		if _, err := c.storeSpec(); err != nil {
 			return err
 		}
 		if c.MasterKey == "" {
 			return errors.New("PDBOT_MASTER_KEY: not set; want base64 of 32 bytes (`pdbot keygen` prints one), or set PDBOT_MASTER_KEY_FILE")
 		}
-		// ParseKeyRing's errors name the variable and the entry, never key material.
-		if _, err := store.ParseKeyRing(c.MasterKey.Reveal()); err != nil {
-			if c.MasterKeyFile != "" {
-				return errors.New(strings.Replace(err.Error(), "PDBOT_MASTER_KEY:", "PDBOT_MASTER_KEY_FILE:", 1))
-			}
+		if _, err := c.keyRing(); err != nil {
 			return err
 		}
 	}
@@ -225,26 +222,41 @@ func checkURL(name, v string) error {
 	return nil
 }
 
-// checkStoreSpec checks the shape of PDBOT_STORE before store.Open is tried,
-// without repeating the value (a postgres URL can hold a password).
-func checkStoreSpec(spec string) error {
-	switch {
-	case spec == "":
-		return errors.New("PDBOT_STORE: empty; want bolt:PATH or a postgres:// URL")
-	case strings.HasPrefix(spec, "bolt:"):
-		if strings.TrimPrefix(spec, "bolt:") == "" {
-			return errors.New("PDBOT_STORE: bolt: needs a file path (bolt:PATH)")
-		}
-		return nil
-	case strings.HasPrefix(spec, "postgres://"), strings.HasPrefix(spec, "postgresql://"):
-		u, err := url.Parse(spec)
-		if err != nil {
-			return errors.New("PDBOT_STORE: not a valid postgres:// URL")
-		}
-		if u.Host == "" && u.Query().Get("host") == "" {
-			return errors.New("PDBOT_STORE: the postgres:// URL names no host")
-		}
-		return nil
+// storeSpec parses PDBOT_STORE. Its errors never repeat the value (a
+// postgres URL can hold a password).
+func (c Config) storeSpec() (store.Spec, error) {
+	spec, err := store.ParseSpec(c.Store.Reveal())
+	if err != nil {
+		return store.Spec{}, fmt.Errorf("PDBOT_STORE: %w", err)
 	}
-	return errors.New("PDBOT_STORE: unsupported store; want bolt:PATH or a postgres:// URL")
+	return spec, nil
+}
+
+// keyRing parses the master keys; errors name the variable they came from
+// and the entry at fault, never key material.
+func (c Config) keyRing() (*store.KeyRing, error) {
+	ring, err := store.ParseKeyRing(c.MasterKey.Reveal())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", fileName("PDBOT_MASTER_KEY", c.MasterKeyFile), err)
+	}
+	return ring, nil
+}
+
+// openStore opens the store PDBOT_STORE names under the master key ring.
+// The store's errors name no variable and hold no password; this adds the
+// variable's name.
+func (c Config) openStore(ctx context.Context) (store.Store, error) {
+	ring, err := c.keyRing()
+	if err != nil {
+		return nil, err
+	}
+	spec, err := c.storeSpec()
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, spec, ring)
+	if err != nil {
+		return nil, fmt.Errorf("PDBOT_STORE: %w", err)
+	}
+	return st, nil
 }

@@ -36,17 +36,13 @@ const (
 // serve runs the bot until ctx ends (SIGINT/SIGTERM), with the ops HTTP server
 // alongside. cfg has been validated for needServe.
 func serve(ctx context.Context, cfg Config, log *zap.Logger) error {
-	ring, err := store.ParseKeyRing(cfg.MasterKey.Reveal())
-	if err != nil {
-		return err
-	}
 	metaKeys, err := metadataKeys(cfg.MasterKey)
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.Store.Reveal(), ring)
+	st, err := cfg.openStore(ctx)
 	if err != nil {
-		return storeErr(err)
+		return err
 	}
 	defer st.Close()
 
