@@ -284,12 +284,3 @@ func paths(rs []pdfake.Request) []string {
 	}
 	return out
 }
-
-func hasRequest(rs []pdfake.Request, method, path string) bool {
-	for _, r := range rs {
-		if r.Method == method && r.Path == path {
-			return true
-		}
-	}
-	return false
-}

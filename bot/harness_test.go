@@ -56,10 +56,6 @@ type harnessConfig struct {
 	noKey    bool
 }
 
-func withSlack(f func(*slackfake.Options)) harnessOpt {
-	return func(c *harnessConfig) { f(&c.slack) }
-}
-
 func beforeStore(f func(dbPath string)) harnessOpt {
 	return func(c *harnessConfig) { c.before = f }
 }

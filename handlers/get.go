@@ -10,14 +10,16 @@ func getRoutes() []Route {
 	return []Route{{
 		Kind: Slash, ID: "get", Usage: "get [INC]", Help: "Show the incident card with buttons for the other actions.",
 		Incident: OnlyRef, NeedsKey: true,
-		Handle: func(ctx context.Context, r *Request) (Reply, error) {
-			inc, err := r.Current(ctx, r.Incident)
-			if err != nil {
-				return Reply{}, err
-			}
-			return cardReply(r, inc), nil
-		},
+		Handle: showCard,
 	}}
+}
+
+func showCard(ctx context.Context, r *Request) (Reply, error) {
+	inc, err := r.Current(ctx, r.Incident)
+	if err != nil {
+		return Reply{}, err
+	}
+	return cardReply(r, inc), nil
 }
 
 func cardReply(r *Request, inc *pagerduty.Incident) Reply {

@@ -137,17 +137,6 @@ func TestParseRefEmpty(t *testing.T) {
 	}
 }
 
-// echoed returns the text between the first pair of backticks of msg: the
-// part of an error that quotes the input.
-func echoed(msg string) string {
-	_, after, ok := strings.Cut(msg, "`")
-	if !ok {
-		return ""
-	}
-	in, _, _ := strings.Cut(after, "`")
-	return in
-}
-
 // checkUserSafe fails if msg, meant to be shown in Slack as mrkdwn, could
 // ping, mention or link: it must hold no raw angle bracket, and every
 // ampersand must start an entity.

@@ -58,14 +58,6 @@ func pickerRoutes() []Route {
 	}
 }
 
-func showCard(ctx context.Context, r *Request) (Reply, error) {
-	inc, err := r.Current(ctx, r.Incident)
-	if err != nil {
-		return Reply{}, err
-	}
-	return cardReply(r, inc), nil
-}
-
 // PickerModal asks for an incident (global shortcuts have no channel).
 func PickerModal() *slack.ModalViewRequest {
 	return modal(PickerCallback, "PagerDuty incident", "Show",

@@ -150,8 +150,6 @@ type Reply struct {
 	InChannel bool
 	// Modal opens (or, after a loading modal, fills) a modal.
 	Modal *slack.ModalViewRequest
-	// Errors are field errors for a submission, keyed by input block_id.
-	Errors map[string]string
 	// Options answer a suggestion.
 	Options []*slack.OptionBlockObject
 	// Audit names the incident acted on when it differs from Request.Incident.

@@ -63,8 +63,6 @@ func parseStatus(w string) (string, bool) {
 	return "", false
 }
 
-var statusVerb = map[string]string{"acknowledged": "acknowledged", "resolved": "resolved"}
-
 // setStatus moves an incident to acknowledged or resolved. It reads the
 // current status first: acknowledging a resolved incident would reopen it,
 // which a stale button or a typo must never do.
@@ -90,7 +88,7 @@ func setStatus(ctx context.Context, r *Request, id, status, message string) (Rep
 		inc.Title = cur.Title
 		inc.IncidentNumber = cur.IncidentNumber
 	}
-	text := fmt.Sprintf("%s %s %s `%s` %s via Slack.", statusEmoji[status], Escape(r.Actor.Name), statusVerb[status], id, IncidentLabel(inc))
+	text := fmt.Sprintf("%s %s %s `%s` %s via Slack.", statusEmoji[status], Escape(r.Actor.Name), status, id, IncidentLabel(inc))
 	reply := Reply{InChannel: true, Text: text, AuditIncident: id}
 	if message != "" {
 		if _, err := r.PD.AddNote(ctx, id, message); err != nil {

@@ -113,14 +113,6 @@ func checkClaim(id string, ttl time.Duration) error {
 	return nil
 }
 
-// notFound wraps ErrNotFound with what was missing.
-func notFound(what, team, name string) error {
-	if name == "" && what == "api key" {
-		return fmt.Errorf("%s of team %s (workspace default): %w", what, team, ErrNotFound)
-	}
-	return fmt.Errorf("%s of team %s, %s: %w", what, team, name, ErrNotFound)
-}
-
 // where names a key record in errors.
 func where(team, channel string) string {
 	if channel == DefaultChannel {
