@@ -457,3 +457,33 @@ func textOf(v any) string {
 	m, _ := v.(map[string]any)
 	return str(m["text"])
 }
+
+// TestEveryFormHasAGoldenFile derives the forms that need a golden file from
+// the route table: every form pdbot takes (a Submission route) has at least
+// one golden payload of that callback_id, and every golden file belongs to
+// a payload, so a new form cannot skip its golden file unnoticed and a
+// renamed one leaves no stale file behind.
+func TestEveryFormHasAGoldenFile(t *testing.T) {
+	golden := map[string]bool{}
+	names := map[string]bool{}
+	for _, p := range goldenPayloads() {
+		names[p.name+".golden.json"] = true
+		if p.modal != nil {
+			golden[p.modal.CallbackID] = true
+		}
+	}
+	for _, r := range handlers.All() {
+		if r.Kind == handlers.Submission && !golden[r.ID] {
+			t.Errorf("the form %q (%s) has no golden payload: add one to goldenPayloads and run go test ./handlers -run Golden -update", r.ID, r.Help)
+		}
+	}
+	files, err := filepath.Glob(filepath.Join("testdata", "*.golden.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if !names[filepath.Base(f)] {
+			t.Errorf("%s belongs to no golden payload: delete it, or add its payload to goldenPayloads", f)
+		}
+	}
+}
