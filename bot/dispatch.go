@@ -57,12 +57,19 @@ func (b *Bot) begin(e *envelope, route *handlers.Route, o origin) (*call, *handl
 	return c, req
 }
 
-// claim de-duplicates redelivered envelopes across replicas.
-func (b *Bot) claim(ctx context.Context, c *call) bool {
+// claim de-duplicates redelivered envelopes across replicas. When the
+// store cannot record the claim, reads go on but writes do not: a
+// redelivery to another replica could carry a write out twice.
+func (b *Bot) claim(ctx context.Context, c *call, req *handlers.Request) bool {
 	ok, err := b.store.Claim(ctx, "envelope:"+c.e.id, dedupTTL)
-	if err != nil {
-		c.log.Warn("de-duplication unavailable; handling anyway", zapErr(err))
+	if err != nil && !c.route.Writes() {
+		c.log.Warn("de-duplication unavailable; answering the read anyway", zapErr(err))
 		return true
+	}
+	if err != nil {
+		c.log.Warn("de-duplication unavailable; refusing the write", zapErr(err))
+		b.finish(ctx, c, req, handlers.Reply{}, handlers.Userf("pdbot could not record this request in its store, so it did nothing (it could not be sure to do it only once). Try again in a moment; if this goes on, tell whoever runs pdbot."))
+		return false
 	}
 	if !ok {
 		c.log.Info("duplicate envelope ignored")
@@ -83,7 +90,7 @@ func (b *Bot) onSlash(ctx context.Context, e *envelope, cmd slack.SlashCommand) 
 	}
 	e.ack(nil)
 	c, req := b.begin(e, route, origin{team: cmd.TeamID, channel: cmd.ChannelID, user: cmd.UserID, responseURL: cmd.ResponseURL, triggerID: cmd.TriggerID})
-	if !b.claim(ctx, c) {
+	if !b.claim(ctx, c, req) {
 		return
 	}
 	req.Text = rest

@@ -56,7 +56,7 @@ func (b *Bot) onBlockAction(ctx context.Context, e *envelope, team string, ic sl
 		meta, channel = m, m.Channel
 	}
 	c, req := b.begin(e, route, origin{team: team, channel: channel, user: ic.User.ID, responseURL: ic.ResponseURL, triggerID: ic.TriggerID})
-	if !b.claim(ctx, c) {
+	if !b.claim(ctx, c, req) {
 		return
 	}
 	req.Action = action
@@ -126,7 +126,7 @@ func (b *Bot) onSubmission(ctx context.Context, e *envelope, team string, ic sla
 		}
 	}
 	e.ack(nil)
-	if !b.claim(ctx, c) {
+	if !b.claim(ctx, c, req) {
 		return
 	}
 	b.serve(ctx, c, req, nil, nil)
@@ -173,7 +173,7 @@ func (b *Bot) onShortcut(ctx context.Context, e *envelope, team string, ic slack
 		return
 	}
 	c, req := b.begin(e, route, origin{team: team, channel: ic.Channel.ID, user: ic.User.ID, responseURL: ic.ResponseURL, triggerID: ic.TriggerID})
-	if !b.claim(ctx, c) {
+	if !b.claim(ctx, c, req) {
 		return
 	}
 	if kind == handlers.MessageShortcut {

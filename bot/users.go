@@ -42,6 +42,12 @@ func (c *userCache) get(ctx context.Context, id string) (*slack.User, error) {
 		return cu.u, nil
 	}
 	c.mu.Unlock()
+	return c.fresh(ctx, id)
+}
+
+// fresh asks Slack, whatever the cache holds, and caches the answer: for
+// rights that must end the moment Slack takes them away.
+func (c *userCache) fresh(ctx context.Context, id string) (*slack.User, error) {
 	u, err := c.api.GetUserInfoContext(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("users.info: %w", err)
@@ -62,9 +68,11 @@ func (c *userCache) get(ctx context.Context, id string) (*slack.User, error) {
 
 // isAdmin reports whether a user may manage keys and mappings: workspace
 // admins and owners and PDBOT_ADMINS, but never guests, bots, deleted users
-// or users of another organisation in a shared channel.
+// or users of another organisation in a shared channel. It asks Slack
+// afresh every time, so an admin demoted or deactivated a moment ago is
+// refused at once.
 func (b *Bot) isAdmin(ctx context.Context, team, user string) (bool, error) {
-	u, err := b.users.get(ctx, user)
+	u, err := b.users.fresh(ctx, user)
 	if err != nil {
 		return false, err
 	}

@@ -75,6 +75,11 @@ type Route struct {
 	Handle   func(ctx context.Context, r *Request) (Reply, error)
 }
 
+// Writes reports whether the route changes something (in PagerDuty, or
+// pdbot's own keys, links and mappings) rather than only reading: such a
+// route is not carried out unless its de-duplication claim was recorded.
+func (r *Route) Writes() bool { return r.NeedsActor || r.AdminOnly || r.NoGuests }
+
 // Actor is the PagerDuty user a Slack user acts as.
 type Actor struct {
 	ID    string
