@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
@@ -66,11 +67,11 @@ func (a *acks) ack(_ context.Context, payload any) error {
 	return nil
 }
 
-// TestDispatchWithoutWebsocket drives a slash command, a button and a view
-// submission through the bot's one entry point: no Socket Mode connection is
-// ever opened, yet each is acked once and acts in PagerDuty as the person
-// who asked.
-func TestDispatchWithoutWebsocket(t *testing.T) {
+// newDispatchBot builds the real bot, never connected over Socket Mode,
+// against slackfake's Web API and pdfake seeded with the demo world; tests
+// drive it through Dispatch.
+func newDispatchBot(t *testing.T, now func() time.Time, handled func(string)) (*bot.Bot, *pdfake.Server, *slackfake.Fake) {
+	t.Helper()
 	sf, err := slackfake.New(demoworld.SlackOptions())
 	if err != nil {
 		t.Fatal(err)
@@ -95,8 +96,6 @@ func TestDispatchWithoutWebsocket(t *testing.T) {
 	if err := st.SetAPIKey(ctx, demoworld.TeamID, store.DefaultChannel, store.Secret(demoworld.DemoPDKey), demoworld.AliceID); err != nil {
 		t.Fatal(err)
 	}
-	var handled []string
-	var hmu sync.Mutex
 	b, err := bot.New(bot.Config{
 		AppToken:        store.Secret(sf.AppToken()),
 		BotToken:        store.Secret(sf.BotToken()),
@@ -105,15 +104,28 @@ func TestDispatchWithoutWebsocket(t *testing.T) {
 		Store:           st,
 		Logger:          zaptest.NewLogger(t),
 		Registerer:      prometheus.NewRegistry(),
-		Handled: func(id string) {
-			hmu.Lock()
-			handled = append(handled, id)
-			hmu.Unlock()
-		},
+		Handled:         handled,
+		Now:             now,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return b, pd, sf
+}
+
+// TestDispatchWithoutWebsocket drives a slash command, a button and a view
+// submission through the bot's one entry point: no Socket Mode connection is
+// ever opened, yet each is acked once and acts in PagerDuty as the person
+// who asked.
+func TestDispatchWithoutWebsocket(t *testing.T) {
+	var handled []string
+	var hmu sync.Mutex
+	b, pd, sf := newDispatchBot(t, nil, func(id string) {
+		hmu.Lock()
+		handled = append(handled, id)
+		hmu.Unlock()
+	})
+	ctx := context.Background()
 	rurl := newResponseURLs(t)
 	dispatch := func(in bot.Interaction) []string {
 		t.Helper()
@@ -155,7 +167,7 @@ func TestDispatchWithoutWebsocket(t *testing.T) {
 
 	// A view submission: an empty note is refused on the ack, with the
 	// field's error; a written one is added.
-	meta, err := b.SealFormForTest(demoworld.TeamID, demoworld.IncChannelID, demoworld.BobID, demoworld.Incident42ID)
+	meta, err := b.SealFormForTest(demoworld.TeamID, handlers.NoteCallback, demoworld.IncChannelID, demoworld.BobID, demoworld.Incident42ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,5 +207,69 @@ func TestDispatchWithoutWebsocket(t *testing.T) {
 	defer hmu.Unlock()
 	if want := []string{"E-slash", "E-button", "E-empty", "E-submit", "E-submit"}; strings.Join(handled, ",") != strings.Join(want, ",") {
 		t.Errorf("Handled saw %v, want %v", handled, want)
+	}
+}
+
+// noteSubmission is a note form's submission by user, with metadata meta,
+// under the callback_id form.
+func noteSubmission(id, form, user, meta, text string) bot.Interaction {
+	return bot.Interaction{ID: id, Callback: &slack.InteractionCallback{
+		Type: slack.InteractionTypeViewSubmission, Team: slack.Team{ID: demoworld.TeamID}, User: slack.User{ID: user},
+		View: slack.View{ID: "V1", CallbackID: form, PrivateMetadata: meta,
+			Blocks: slack.Blocks{BlockSet: []slack.Block{slack.NewInputBlock("note", slack.NewTextBlockObject(slack.PlainTextType, "Note", false, false), nil, slack.NewPlainTextInputBlockElement(nil, "note_input"))}},
+			State: &slack.ViewState{Values: map[string]map[string]slack.BlockAction{
+				"note": {"note_input": {Type: "plain_text_input", Value: text}},
+			}}},
+	}}
+}
+
+// TestFormMetadataExpiresAndIsBoundToItsForm: a form's signed metadata is
+// good for 24 hours, for the form it was sealed for and the person it was
+// opened for; past that, or lifted into another form, the submission keeps
+// the form open with advice and nothing reaches PagerDuty.
+func TestFormMetadataExpiresAndIsBoundToItsForm(t *testing.T) {
+	var mu sync.Mutex
+	clock := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	b, pd, _ := newDispatchBot(t, now, nil)
+	ctx := context.Background()
+	submit := func(in bot.Interaction) string {
+		t.Helper()
+		var a acks
+		b.Dispatch(ctx, in, a.ack)
+		if len(a.payloads) != 1 {
+			t.Fatalf("%d acks, want 1", len(a.payloads))
+		}
+		return a.payloads[0]
+	}
+	meta, err := b.SealFormForTest(demoworld.TeamID, handlers.NoteCallback, demoworld.IncChannelID, demoworld.BobID, demoworld.Incident42ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lifted, err := b.SealFormForTest(demoworld.TeamID, handlers.UpdateCallback, demoworld.IncChannelID, demoworld.BobID, demoworld.Incident42ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := submit(noteSubmission("E1", handlers.NoteCallback, demoworld.BobID, lifted, "from another form")); !strings.Contains(got, "cannot verify this form") {
+		t.Errorf("metadata of the update form in the note form: ack %s, want the form kept open with advice", got)
+	}
+	if got := submit(noteSubmission("E2", handlers.NoteCallback, demoworld.AliceID, meta, "as someone else")); !strings.Contains(got, "cannot verify this form") {
+		t.Errorf("Bob's form submitted by Alice: ack %s, want the form kept open with advice", got)
+	}
+	mu.Lock()
+	clock = clock.Add(24*time.Hour + time.Second)
+	mu.Unlock()
+	if got := submit(noteSubmission("E3", handlers.NoteCallback, demoworld.BobID, meta, "a day late")); !strings.Contains(got, "has expired") || !strings.Contains(got, `"note"`) {
+		t.Errorf("a form submitted a day after it opened: ack %s, want an expiry error on the note field", got)
+	}
+	if w := pd.Writes(); len(w) != 0 {
+		t.Errorf("PagerDuty writes from refused forms: %d", len(w))
+	}
+	mu.Lock()
+	clock = clock.Add(-2 * time.Second)
+	mu.Unlock()
+	submit(noteSubmission("E4", handlers.NoteCallback, demoworld.BobID, meta, "just in time"))
+	if inc, _ := pd.Incident(demoworld.Incident42ID); len(inc.Notes) != 1 || inc.Notes[0].Content != "just in time" {
+		t.Errorf("notes %+v, want the one submitted within the day", inc.Notes)
 	}
 }

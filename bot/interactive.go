@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 
 	"github.com/slack-go/slack"
 	"go.uber.org/zap"
@@ -48,8 +49,8 @@ func (b *Bot) onBlockAction(ctx context.Context, e *envelope, team string, ic sl
 	}
 	var meta viewMeta
 	if ic.View.ID != "" && ic.View.PrivateMetadata != "" {
-		m, err := b.openMeta(team, ic.View.PrivateMetadata)
-		if err != nil || m.User != ic.User.ID {
+		m, err := b.openMeta(team, ic.User.ID, ic.View.CallbackID, ic.View.PrivateMetadata)
+		if err != nil {
 			b.log.Warn("block action with unverifiable modal metadata", zap.String("request_id", e.id))
 			return
 		}
@@ -91,12 +92,16 @@ func (b *Bot) onSubmission(ctx context.Context, e *envelope, team string, ic sla
 		b.log.Warn("no route for view", zap.String("callback_id", ic.View.CallbackID))
 		return
 	}
-	meta, err := b.openMeta(team, ic.View.PrivateMetadata)
-	if err != nil || meta.User != ic.User.ID {
-		b.log.Warn("view submission with unverifiable metadata", zap.String("request_id", e.id))
+	meta, err := b.openMeta(team, ic.User.ID, ic.View.CallbackID, ic.View.PrivateMetadata)
+	if err != nil {
+		b.log.Warn("view submission with unverifiable metadata", zap.String("request_id", e.id), zapErr(err))
 		// Keep the form open (and what was typed in it) with a way out.
+		msg := "pdbot cannot verify this form (it was opened before pdbot's keys changed). Copy what you typed, close the form and open it again."
+		if errors.Is(err, errMetaExpired) {
+			msg = "This form was opened more than a day ago and has expired. Copy what you typed, close the form and open it again."
+		}
 		if block := firstInputBlock(ic.View.Blocks); block != "" {
-			e.ack(slack.NewErrorsViewSubmissionResponse(map[string]string{block: "pdbot cannot verify this form (it was opened before pdbot's keys changed). Copy what you typed, close the form and open it again."}))
+			e.ack(slack.NewErrorsViewSubmissionResponse(map[string]string{block: msg}))
 		}
 		return
 	}
@@ -138,8 +143,8 @@ func (b *Bot) onSuggestion(ctx context.Context, e *envelope, team string, ic sla
 		e.ack(map[string]any{"options": []any{}})
 		return
 	}
-	meta, err := b.openMeta(team, ic.View.PrivateMetadata)
-	if err != nil || meta.User != ic.User.ID {
+	meta, err := b.openMeta(team, ic.User.ID, ic.View.CallbackID, ic.View.PrivateMetadata)
+	if err != nil {
 		e.ack(map[string]any{"options": []any{}})
 		return
 	}

@@ -38,7 +38,7 @@ func messageView(title, text string) slack.ModalViewRequest {
 
 // sealView binds the modal to the request's channel, user and incident.
 func (b *Bot) sealView(c *call, v *slack.ModalViewRequest, incident string) error {
-	s, err := b.sealMeta(c.team, viewMeta{Channel: c.channel, User: c.user, Incident: incident, Data: v.PrivateMetadata})
+	s, err := b.sealMeta(c.team, v.CallbackID, viewMeta{Channel: c.channel, User: c.user, Incident: incident, Data: v.PrivateMetadata})
 	if err != nil {
 		return err
 	}
