@@ -209,8 +209,9 @@ func checkToken(name string, v store.Secret, prefix, want string) error {
 	return nil
 }
 
-// checkURL wants an absolute http(s) URL. It never repeats the value (a URL
-// can carry credentials).
+// checkURL wants an absolute https URL; plain http only to this machine
+// (the fakes, a local proxy), since tokens and API keys travel in its
+// headers. It never repeats the value (a URL can carry credentials).
 func checkURL(name, v string) error {
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -219,7 +220,19 @@ func checkURL(name, v string) error {
 	if u.User != nil {
 		return fmt.Errorf("%s: must not contain credentials", name)
 	}
+	if u.Scheme == "http" && !loopback(u.Hostname()) {
+		return fmt.Errorf("%s: plain http sends tokens and API keys unencrypted; use https (http is allowed only to localhost)", name)
+	}
 	return nil
+}
+
+// loopback reports whether host names this machine.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // storeSpec parses PDBOT_STORE. Its errors never repeat the value (a

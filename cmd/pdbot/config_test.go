@@ -121,6 +121,9 @@ func TestConfigErrors(t *testing.T) {
 		{"slack url not a url", needServe, map[string]string{"SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL", "URL"},
 		{"slack url ftp", needServe, map[string]string{"SLACK_API_URL": "ftp://slack.com/api/"}, "SLACK_API_URL", "URL"},
 		{"slack url with credentials", needServe, map[string]string{"SLACK_API_URL": "https://u:" + canaryPGPass + "@slack.com/api/"}, "SLACK_API_URL", "credentials"},
+		{"slack url plain http", needServe, map[string]string{"SLACK_API_URL": "http://slack.com/api/"}, "SLACK_API_URL", "https"},
+		{"pagerduty url plain http", needServe, map[string]string{"PAGERDUTY_API_URL": "http://api.pagerduty.com"}, "PAGERDUTY_API_URL", "https"},
+		{"pagerduty url plain http to a lookalike", needServe, map[string]string{"PAGERDUTY_API_URL": "http://127.0.0.1.example.com"}, "PAGERDUTY_API_URL", "https"},
 		{"pagerduty url", needServe, map[string]string{"PAGERDUTY_API_URL": "::" + canaryPGPass}, "PAGERDUTY_API_URL", "URL"},
 		{"store empty", needServe, map[string]string{"PDBOT_STORE": "bolt:"}, "PDBOT_STORE", "bolt:PATH"},
 		{"store unknown with password", needServe, map[string]string{"PDBOT_STORE": "mysql://u:" + canaryPGPass + "@h/db"}, "PDBOT_STORE", "unsupported"},
@@ -259,5 +262,21 @@ func TestMetadataKeysFollowTheMasterKeys(t *testing.T) {
 	raw, _ := base64.StdEncoding.DecodeString(canaryMaster)
 	if bytes.Contains(a[0], raw) {
 		t.Error("the metadata key must not contain the master key")
+	}
+}
+
+// TestPlainHTTPOnlyToLoopback: tokens and keys never cross a network
+// unencrypted, but the fakes and a local proxy on this machine still work.
+func TestPlainHTTPOnlyToLoopback(t *testing.T) {
+	for _, u := range []string{"http://127.0.0.1:4010/api/", "http://localhost:8080", "http://[::1]:9000/", "http://127.5.6.7"} {
+		env := goodEnv()
+		env["SLACK_API_URL"], env["PAGERDUTY_API_URL"] = u, u
+		cfg, err := loadConfig(env)
+		if err == nil {
+			err = cfg.Validate(needServe)
+		}
+		if err != nil {
+			t.Errorf("%s: %v, want it accepted", u, err)
+		}
 	}
 }
