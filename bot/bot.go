@@ -317,17 +317,21 @@ func safeDetail(v any) any {
 	return fmt.Sprintf("%T", v)
 }
 
-// zapErr logs an error without the query strings of URLs in it:
-// go-pagerduty puts the request URL into transport errors, and queries carry
-// what people typed (emails, names).
+// zapErr logs an error with every URL in it cut to its scheme and host:
+// a response_url's path is a token that can post to the channel, Slack
+// file and webhook URLs are alike, and PagerDuty URLs' queries carry what
+// people typed (emails, names). The error's own words say which operation
+// failed.
 func zapErr(err error) zap.Field {
 	if err == nil {
 		return zap.Skip()
 	}
-	return zap.String("error", urlQuery.ReplaceAllString(err.Error(), "$1?…"))
+	return zap.String("error", urlRest.ReplaceAllString(err.Error(), "$1$2/…"))
 }
 
-var urlQuery = regexp.MustCompile(`(https?://[^\s"?]+)\?[^\s"]*`)
+// urlRest matches a URL: its scheme ($1), any user info, its host ($2), and
+// the rest.
+var urlRest = regexp.MustCompile(`(https?://)(?:[^\s"/?#@]*@)?([^\s"/?#@]+)[^\s"]*`)
 
 // limiter returns the client-side limiter of one PagerDuty key, shared by
 // all requests of this replica that use it.
