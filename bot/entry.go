@@ -9,6 +9,8 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 	"go.uber.org/zap"
+
+	"github.com/pdbot/pdbot/handlers"
 )
 
 // Interaction is one request from Slack, decoded, as any transport delivers
@@ -66,6 +68,7 @@ func (b *Bot) Dispatch(ctx context.Context, in Interaction, ack Ack) {
 	default:
 		b.log.Warn("too many requests in flight; answering busy", zap.String("request_id", e.id))
 		e.ack(busyPayload(in))
+		b.tellBusy(ctx, e, in)
 		return
 	}
 	defer b.recoverPanic(e)
@@ -80,15 +83,48 @@ func (b *Bot) Dispatch(ctx context.Context, in Interaction, ack Ack) {
 	}
 }
 
-// busyPayload is the ack of an interaction pdbot has no room for.
+const busyText = ":warning: pdbot is handling too many requests right now and did nothing. Try again in a few seconds."
+
+// busyPayload is the ack of an interaction pdbot has no room for: the
+// answer itself where the ack can carry one (a slash command's message, a
+// form's field error that keeps the form and what was typed in it open).
 func busyPayload(in Interaction) any {
 	switch {
 	case in.Command != nil:
-		return map[string]any{"response_type": "ephemeral", "text": ":warning: pdbot is handling too many requests right now and did nothing. Try again in a few seconds."}
+		return map[string]any{"response_type": "ephemeral", "text": busyText}
 	case in.Callback != nil && in.Callback.Type == slack.InteractionTypeBlockSuggestion:
 		return map[string]any{"options": []any{}}
+	case in.Callback != nil && in.Callback.Type == slack.InteractionTypeViewSubmission:
+		if block := firstInputBlock(in.Callback.View.Blocks); block != "" {
+			return slack.NewErrorsViewSubmissionResponse(map[string]string{block: "pdbot is handling too many requests right now and did nothing. Submit the form again in a few seconds."})
+		}
 	}
 	return nil
+}
+
+// tellBusy answers a click or a shortcut that pdbot had no room for, whose
+// bare ack says nothing: an ephemeral message where it came from (or the
+// app DM), so nobody waits for what will not happen.
+func (b *Bot) tellBusy(ctx context.Context, e *envelope, in Interaction) {
+	ic := in.Callback
+	if ic == nil {
+		return
+	}
+	switch ic.Type {
+	case slack.InteractionTypeBlockActions, slack.InteractionTypeMessageAction, slack.InteractionTypeShortcut:
+	default:
+		return
+	}
+	channel := ic.Channel.ID
+	if channel == "" {
+		channel = ic.Container.ChannelID
+	}
+	c := &call{e: e, team: ic.Team.ID, channel: channel, user: ic.User.ID, responseURL: ic.ResponseURL, log: b.log}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replyTimeout)
+	defer cancel()
+	if err := b.deliver(ctx, c, nil, handlers.Reply{Text: busyText}); err != nil {
+		b.log.Warn("busy answer not delivered", zap.String("request_id", e.id), zapErr(err))
+	}
 }
 
 func (b *Bot) recoverPanic(e *envelope) {

@@ -70,7 +70,7 @@ func (a *acks) ack(_ context.Context, payload any) error {
 // newDispatchBot builds the real bot, never connected over Socket Mode,
 // against slackfake's Web API and pdfake seeded with the demo world; tests
 // drive it through Dispatch.
-func newDispatchBot(t *testing.T, now func() time.Time, handled func(string)) (*bot.Bot, *pdfake.Server, *slackfake.Fake) {
+func newDispatchBot(t *testing.T, tune func(*bot.Config)) (*bot.Bot, *pdfake.Server, *slackfake.Fake) {
 	t.Helper()
 	sf, err := slackfake.New(demoworld.SlackOptions())
 	if err != nil {
@@ -96,7 +96,7 @@ func newDispatchBot(t *testing.T, now func() time.Time, handled func(string)) (*
 	if err := st.SetAPIKey(ctx, demoworld.TeamID, store.DefaultChannel, store.Secret(demoworld.DemoPDKey), demoworld.AliceID); err != nil {
 		t.Fatal(err)
 	}
-	b, err := bot.New(bot.Config{
+	cfg := bot.Config{
 		AppToken:        store.Secret(sf.AppToken()),
 		BotToken:        store.Secret(sf.BotToken()),
 		SlackAPIURL:     sf.URL(),
@@ -104,9 +104,11 @@ func newDispatchBot(t *testing.T, now func() time.Time, handled func(string)) (*
 		Store:           st,
 		Logger:          zaptest.NewLogger(t),
 		Registerer:      prometheus.NewRegistry(),
-		Handled:         handled,
-		Now:             now,
-	})
+	}
+	if tune != nil {
+		tune(&cfg)
+	}
+	b, err := bot.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,10 +122,12 @@ func newDispatchBot(t *testing.T, now func() time.Time, handled func(string)) (*
 func TestDispatchWithoutWebsocket(t *testing.T) {
 	var handled []string
 	var hmu sync.Mutex
-	b, pd, sf := newDispatchBot(t, nil, func(id string) {
-		hmu.Lock()
-		handled = append(handled, id)
-		hmu.Unlock()
+	b, pd, sf := newDispatchBot(t, func(c *bot.Config) {
+		c.Handled = func(id string) {
+			hmu.Lock()
+			handled = append(handled, id)
+			hmu.Unlock()
+		}
 	})
 	ctx := context.Background()
 	rurl := newResponseURLs(t)
@@ -231,7 +235,7 @@ func TestFormMetadataExpiresAndIsBoundToItsForm(t *testing.T) {
 	var mu sync.Mutex
 	clock := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
-	b, pd, _ := newDispatchBot(t, now, nil)
+	b, pd, _ := newDispatchBot(t, func(c *bot.Config) { c.Now = now })
 	ctx := context.Background()
 	submit := func(in bot.Interaction) string {
 		t.Helper()
@@ -271,5 +275,71 @@ func TestFormMetadataExpiresAndIsBoundToItsForm(t *testing.T) {
 	submit(noteSubmission("E4", handlers.NoteCallback, demoworld.BobID, meta, "just in time"))
 	if inc, _ := pd.Incident(demoworld.Incident42ID); len(inc.Notes) != 1 || inc.Notes[0].Content != "just in time" {
 		t.Errorf("notes %+v, want the one submitted within the day", inc.Notes)
+	}
+}
+
+// gate holds every PagerDuty request until it is opened, and says when the
+// first one arrived.
+type gate struct {
+	next    http.RoundTripper
+	arrived chan struct{}
+	once    sync.Once
+	open    chan struct{}
+}
+
+func (g *gate) RoundTrip(r *http.Request) (*http.Response, error) {
+	g.once.Do(func() { close(g.arrived) })
+	select {
+	case <-g.open:
+	case <-r.Context().Done():
+		return nil, r.Context().Err()
+	}
+	return g.next.RoundTrip(r)
+}
+
+// TestSaturatedFormsAndClicksAreAnswered: with no room for more work, a
+// form's submission stays open with a field error (nothing typed is lost),
+// and a click gets an ephemeral answer instead of silence.
+func TestSaturatedFormsAndClicksAreAnswered(t *testing.T) {
+	g := &gate{next: http.DefaultTransport, arrived: make(chan struct{}), open: make(chan struct{})}
+	b, pd, _ := newDispatchBot(t, func(c *bot.Config) { c.MaxInFlight = 1; c.PDTransport = g })
+	ctx := context.Background()
+	rurl := newResponseURLs(t)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var a acks
+		b.Dispatch(ctx, bot.Interaction{ID: "E-slow", Command: &slack.SlashCommand{
+			TeamID: demoworld.TeamID, ChannelID: demoworld.IncChannelID, UserID: demoworld.BobID,
+			Command: "/pd", Text: "get", ResponseURL: rurl.srv.URL + "/slow",
+		}}, a.ack)
+	}()
+	<-g.arrived // the one slot is taken, waiting on PagerDuty
+
+	meta, err := b.SealFormForTest(demoworld.TeamID, handlers.NoteCallback, demoworld.IncChannelID, demoworld.BobID, demoworld.Incident42ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a acks
+	b.Dispatch(ctx, noteSubmission("E-form", handlers.NoteCallback, demoworld.BobID, meta, "typed at 3 a.m."), a.ack)
+	if len(a.payloads) != 1 || !strings.Contains(a.payloads[0], `"response_action":"errors"`) || !strings.Contains(a.payloads[0], "too many requests") {
+		t.Errorf("ack of a form pdbot had no room for: %q, want a field error that keeps it open", a.payloads)
+	}
+	a = acks{}
+	b.Dispatch(ctx, bot.Interaction{ID: "E-click", Callback: &slack.InteractionCallback{
+		Type: slack.InteractionTypeBlockActions, Team: slack.Team{ID: demoworld.TeamID}, User: slack.User{ID: demoworld.BobID},
+		Channel:     slack.Channel{GroupConversation: slack.GroupConversation{Conversation: slack.Conversation{ID: demoworld.IncChannelID}}},
+		ResponseURL: rurl.srv.URL + "/click",
+		ActionCallback: slack.ActionCallbacks{BlockActions: []*slack.BlockAction{
+			{ActionID: handlers.ActionAck, Value: demoworld.Incident42ID},
+		}},
+	}}, a.ack)
+	if posts := rurl.all(); len(posts) != 1 || !strings.Contains(posts[0], "too many requests") || !strings.Contains(posts[0], `"response_type":"ephemeral"`) {
+		t.Errorf("response_url posts after a click pdbot had no room for: %q, want one ephemeral busy answer", posts)
+	}
+	close(g.open)
+	<-done
+	if w := pd.Writes(); len(w) != 0 {
+		t.Errorf("writes from refused work: %d", len(w))
 	}
 }
