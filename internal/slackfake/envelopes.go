@@ -62,6 +62,30 @@ func (f *Fake) send(env *envelope, triggerID, responseURL string) (*Delivery, er
 	return d, nil
 }
 
+// outgoing is an envelope a user action built, with the trigger_id and
+// response_url its payload carries ("" if none).
+type outgoing struct {
+	env                    *envelope
+	triggerID, responseURL string
+}
+
+// interact runs build under f.mu and sends the envelope it returns once the
+// lock is released: a user action reads and changes the workspace
+// atomically, and the bot can answer (and take the lock) as soon as the
+// envelope is delivered. A nil outgoing sends nothing (as Slack sends
+// nothing for some actions) and interact returns a nil Delivery.
+func (f *Fake) interact(build func() (*outgoing, error)) (*Delivery, error) {
+	out, err := func() (*outgoing, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return build()
+	}()
+	if err != nil || out == nil {
+		return nil, err
+	}
+	return f.send(out.env, out.triggerID, out.responseURL)
+}
+
 // Redeliver sends an envelope again with the same envelope_id, on whichever
 // socket comes next — as Slack does when a connection drops before its ack
 // was read (revelrylabs/slax#614) or an Events API event was not acked. The
