@@ -17,6 +17,7 @@ import (
 	"github.com/pdbot/pdbot/bot"
 	"github.com/pdbot/pdbot/internal/demoworld"
 	"github.com/pdbot/pdbot/internal/pdfake"
+	"github.com/pdbot/pdbot/internal/pdfake/pdfaketest"
 	"github.com/pdbot/pdbot/internal/slackfake"
 	"github.com/pdbot/pdbot/store"
 	"github.com/pdbot/pdbot/store/storetest"
@@ -84,7 +85,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(sf.Close)
-	pd := pdfake.NewForTest(t)
+	pd := pdfaketest.New(t)
 	demoworld.Seed(sf, pd)
 
 	mk, err := store.GenerateMasterKey()

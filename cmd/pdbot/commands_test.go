@@ -12,7 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/pdbot/pdbot/internal/slackfake"
+	"github.com/pdbot/pdbot/internal/slackfake/slackfaketest"
 	"github.com/pdbot/pdbot/store"
 )
 
@@ -192,7 +192,7 @@ func TestReadiness(t *testing.T) {
 // TestCheck runs `pdbot check` against the fake Slack: good tokens pass,
 // a bad one fails with one line naming the variable and no secret.
 func TestCheck(t *testing.T) {
-	sf := slackfake.NewForTest(t)
+	sf := slackfaketest.New(t)
 	base := func() map[string]string {
 		return map[string]string{
 			"SLACK_APP_TOKEN":  sf.AppToken(),

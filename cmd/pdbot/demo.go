@@ -36,11 +36,11 @@ const (
 )
 
 // demoOptions tune runDemo; the zero value is what `pdbot demo` uses bar
-// SpecPath and Echo.
+// Echo.
 type demoOptions struct {
-	// SpecPath is PagerDuty's OpenAPI document ($PDBOT_PD_OPENAPI); pdfake
-	// validates every request against it when set.
-	SpecPath string
+	// Validator, if set, checks every request the fake PagerDuty receives
+	// (tests pass PagerDuty's OpenAPI document, see pdfaketest).
+	Validator pdfake.Validator
 	// Echo repeats each input line after the prompt, for piped stdin, so the
 	// transcript reads like a session.
 	Echo bool
@@ -123,7 +123,7 @@ func runDemo(ctx context.Context, in io.Reader, out io.Writer, opts demoOptions)
 		return fmt.Errorf("fake Slack: %w", err)
 	}
 	defer sf.Close()
-	pd, err := pdfake.New(pdfake.Options{SpecPath: opts.SpecPath, Logf: fakeLog("pdfake")})
+	pd, err := pdfake.New(pdfake.Options{Validator: opts.Validator, Logf: fakeLog("pdfake")})
 	if err != nil {
 		return fmt.Errorf("fake PagerDuty: %w", err)
 	}

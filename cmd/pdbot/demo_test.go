@@ -3,13 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pdbot/pdbot/internal/demoworld"
+	"github.com/pdbot/pdbot/internal/pdfake/pdfaketest"
 )
 
 // TestDemo runs the demo loop as a user would, with scripted input: help,
@@ -18,9 +18,9 @@ func TestDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the whole bot")
 	}
-	spec := os.Getenv("PDBOT_PD_OPENAPI")
-	if spec == "" {
-		t.Log("NOTICE: PDBOT_PD_OPENAPI unset: the demo's fake PagerDuty does not validate requests against the OpenAPI document")
+	opts := demoOptions{Echo: true}
+	if spec := pdfaketest.EnvSpec(t); spec != nil {
+		opts.Validator = spec
 	}
 	script := strings.Join([]string{
 		"/pd help",
@@ -34,7 +34,8 @@ func TestDemo(t *testing.T) {
 	var out, logs bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	err := runDemo(ctx, strings.NewReader(script), &out, demoOptions{SpecPath: spec, Echo: true, Log: &logs})
+	opts.Log = &logs
+	err := runDemo(ctx, strings.NewReader(script), &out, opts)
 	transcript := out.String()
 	t.Logf("transcript:\n%s", transcript)
 	if err != nil {

@@ -150,7 +150,7 @@ func run(ctx context.Context, args []string, environ map[string]string, stdin io
 		return exitOK
 
 	case "demo":
-		opts := demoOptions{SpecPath: environ["PDBOT_PD_OPENAPI"], Echo: !isTerminal(stdin)}
+		opts := demoOptions{Echo: !isTerminal(stdin)}
 		if err := runDemo(ctx, stdin, stdout, opts); err != nil {
 			return fail(err)
 		}

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/pdbot/pdbot/internal/demoworld"
-	"github.com/pdbot/pdbot/internal/pdfake"
+	"github.com/pdbot/pdbot/internal/pdfake/pdfaketest"
 	"github.com/pdbot/pdbot/internal/slackfake"
 )
 
@@ -60,7 +60,7 @@ func TestServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(sf.Close)
-	pd := pdfake.NewForTest(t)
+	pd := pdfaketest.New(t)
 	demoworld.Seed(sf, pd)
 
 	addr := freeAddr(t)

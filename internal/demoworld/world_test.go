@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/pdbot/pdbot/internal/demoworld"
-	"github.com/pdbot/pdbot/internal/pdfake"
+	"github.com/pdbot/pdbot/internal/pdfake/pdfaketest"
 	"github.com/pdbot/pdbot/internal/slackfake"
 )
 
@@ -19,7 +19,7 @@ func TestSeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(sf.Close)
-	pd := pdfake.NewForTest(t)
+	pd := pdfaketest.New(t)
 	w := demoworld.Seed(sf, pd)
 
 	if sf.TeamID() != demoworld.TeamID {

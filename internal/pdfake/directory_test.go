@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pdbot/pdbot/internal/pdfake"
+	"github.com/pdbot/pdbot/internal/pdfake/pdfaketest"
 )
 
 func userIDs(us []pagerduty.User) []string {
@@ -46,7 +47,7 @@ func TestListUsersQuery(t *testing.T) {
 }
 
 func TestListUsersPagination(t *testing.T) {
-	s := pdfake.NewForTest(t)
+	s := pdfaketest.New(t)
 	s.AddKey(acctKey, pdfake.AccountKey)
 	var all []string
 	for i := range 230 {

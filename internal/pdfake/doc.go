@@ -7,16 +7,16 @@
 // /users/me, escalation policies, abilities); PagerDuty's semantics for them
 // (API key kinds, the From header, the incident state machine, pagination,
 // error bodies, rate limits) as written down in
-// shared/reference/pagerduty-api-notes.md; validation of every request against
-// PagerDuty's own OpenAPI document; a seed API; a recorder of every request;
-// and faults on demand (latency, 429s, 5xx bodies, odd error shapes).
+// shared/reference/pagerduty-api-notes.md; validation of every request through
+// Options.Validator; a seed API; a recorder of every request; and faults on
+// demand (latency, 429s, 5xx bodies, odd error shapes).
 //
-// The OpenAPI document is PagerDuty's, not ours: it is never copied into the
-// project. It is read from the path in Options.SpecPath (NewForTest uses
-// $PDBOT_PD_OPENAPI), parsed once per process, and patched in memory only
-// where it disagrees with the real API (see patchSpec and spec.validate).
+// Tests validate against PagerDuty's own OpenAPI document: they start servers
+// with pdfaketest.New, which reads the document named by $PDBOT_PD_OPENAPI.
+// pdfake itself links neither the OpenAPI parser nor package testing, because
+// `pdbot demo` runs it inside the product binary.
 //
 // pdfake must not import any pdbot package (it is a leaf that the bot, the
-// handlers and cmd/pdbot depend on), must not log API keys, and holds no
-// global state besides the parsed document cache.
+// handlers and cmd/pdbot depend on), must not import package testing or an
+// OpenAPI parser, must not log API keys, and holds no global state.
 package pdfake

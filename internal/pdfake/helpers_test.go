@@ -13,6 +13,7 @@ import (
 	"github.com/PagerDuty/go-pagerduty"
 
 	"github.com/pdbot/pdbot/internal/pdfake"
+	"github.com/pdbot/pdbot/internal/pdfake/pdfaketest"
 )
 
 // Keys of the seeded account. Real keys contain '_', '+' and '-', which the
@@ -30,7 +31,7 @@ const (
 // acknowledged, #103 resolved).
 func newSeeded(t *testing.T) *pdfake.Server {
 	t.Helper()
-	s := pdfake.NewForTest(t)
+	s := pdfaketest.New(t)
 	s.AddUser(pdfake.User{ID: "PU1", Name: "Alice Adams", Email: aliceMail, Role: "admin", TimeZone: "Europe/Paris"})
 	s.AddUser(pdfake.User{ID: "PU2", Name: "Bob Brown", Email: bobMail})
 	s.AddUser(pdfake.User{ID: "PU3", Name: "Bobby Tables", Email: "bobby@example.com"})

@@ -391,8 +391,7 @@ func (s *Server) createResponderRequest(c *call) (response, *apiError) {
 
 // unwrappedTargets returns a reason per responder request target that is not
 // wrapped in responder_request_target. ServeHTTP uses it when there is no
-// document to validate against (with one, patchSpec makes the document say
-// the same).
+// Validator (pdfaketest patches the OpenAPI document to say the same).
 func unwrappedTargets(body []byte) []string {
 	var b struct {
 		Targets []map[string]json.RawMessage `json:"responder_request_targets"`

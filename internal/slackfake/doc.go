@@ -27,5 +27,6 @@
 // What it owns: the fake's state and its HTTP and websocket server. What it
 // must not touch: pdbot's own packages (it imports none of them), real Slack,
 // and tokens in logs — Options.Logf never receives a token, a ticket or a
-// response_url.
+// response_url. It must not import package testing either: `pdbot demo` runs
+// it inside the product binary. Tests start one with slackfaketest.New.
 package slackfake

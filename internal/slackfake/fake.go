@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -205,36 +204,6 @@ func New(opts Options) (*Fake, error) {
 	}()
 	f.logf("slackfake: listening on %s (team %s, app %s)", f.baseURL, opts.TeamID, opts.AppID)
 	return f, nil
-}
-
-// NewForTest starts a Fake with default options, logging to t.Logf, and
-// closes it when the test ends.
-func NewForTest(t testing.TB) *Fake {
-	t.Helper()
-	// Stop logging through t once the test is over: t.Logf after the test
-	// returned panics.
-	var (
-		mu     sync.Mutex
-		closed bool
-	)
-	logf := func(format string, args ...any) {
-		mu.Lock()
-		defer mu.Unlock()
-		if !closed {
-			t.Logf(format, args...)
-		}
-	}
-	f, err := New(Options{Logf: logf})
-	if err != nil {
-		t.Fatalf("slackfake.New: %v", err)
-	}
-	t.Cleanup(func() {
-		f.Close()
-		mu.Lock()
-		closed = true
-		mu.Unlock()
-	})
-	return f
 }
 
 // URL is the Web API base, with its trailing slash, for slack.OptionAPIURL.

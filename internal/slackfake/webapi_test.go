@@ -14,6 +14,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/pdbot/pdbot/internal/slackfake"
+	"github.com/pdbot/pdbot/internal/slackfake/slackfaketest"
 )
 
 // slackErr returns the Slack error code of err ("" if none).
@@ -719,8 +720,8 @@ Policy (optional): [Pick a policy ▾]
 	}
 }
 
-func TestNewForTestChatMethods(t *testing.T) {
-	f := slackfake.NewForTest(t)
+func TestSlackfaketestNewChatMethods(t *testing.T) {
+	f := slackfaketest.New(t)
 	seed(f)
 	api := slack.New(f.BotToken(), slack.OptionAPIURL(f.URL()))
 	if !strings.HasSuffix(f.URL(), "/api/") {

@@ -1,10 +1,12 @@
-package pdfake
+package pdfaketest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"os"
@@ -15,10 +17,13 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
+
+	"github.com/pdbot/pdbot/internal/pdfake"
 )
 
-// spec is PagerDuty's OpenAPI document, loaded and patched once, then only read.
-type spec struct {
+// Spec is PagerDuty's OpenAPI document, loaded and patched once, then only
+// read. It is a pdfake.Validator.
+type Spec struct {
 	doc *openapi3.T
 	// ops holds "METHOD /template" for every operation in the whole
 	// document, including those pruned from doc.
@@ -34,15 +39,15 @@ var specCache = struct {
 
 type specEntry struct {
 	once sync.Once
-	spec *spec
+	spec *Spec
 	err  error
 }
 
 // specLoads counts how many times a document was actually parsed (for tests).
 var specLoads atomic.Int64
 
-// loadSpec returns the parsed document at path, parsing it on first use only.
-func loadSpec(path string) (*spec, error) {
+// Load returns the parsed document at path, parsing it on first use only.
+func Load(path string) (*Spec, error) {
 	specCache.mu.Lock()
 	e, ok := specCache.entries[path]
 	if !ok {
@@ -57,7 +62,7 @@ func loadSpec(path string) (*spec, error) {
 	return e.spec, e.err
 }
 
-func parseSpec(path string) (*spec, error) {
+func parseSpec(path string) (*Spec, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read PagerDuty OpenAPI document: %w", err)
@@ -75,7 +80,7 @@ func parseSpec(path string) (*spec, error) {
 	if err := patchSpec(doc); err != nil {
 		return nil, fmt.Errorf("patch PagerDuty OpenAPI document %s: %w", path, err)
 	}
-	return &spec{doc: doc, ops: ops}, nil
+	return &Spec{doc: doc, ops: ops}, nil
 }
 
 // httpMethods are the path item keys that are operations.
@@ -126,7 +131,7 @@ func prune(data []byte) ([]byte, map[string]bool, error) {
 // servedTemplates are the path templates of the operations pdfake serves.
 var servedTemplates = func() map[string]bool {
 	m := map[string]bool{}
-	for op := range queryParams {
+	for _, op := range pdfake.Operations() {
 		_, template, _ := strings.Cut(op, " ")
 		m[template] = true
 	}
@@ -141,7 +146,7 @@ func patchSpec(doc *openapi3.T) error {
 	// '_', '+' and '-' (notes §1.1). None of the operations pdfake serves
 	// references it today; drop the pattern so none ever applies it. The
 	// security scheme itself is satisfied by a no-op AuthenticationFunc and the
-	// key is checked by the server (authenticate).
+	// key is checked by pdfake's server.
 	if doc.Components != nil {
 		if p := doc.Components.Parameters["header_Authorization"]; p != nil && p.Value != nil && p.Value.Schema != nil && p.Value.Schema.Value != nil {
 			p.Value.Schema.Value.Pattern = ""
@@ -179,8 +184,8 @@ func patchSpec(doc *openapi3.T) error {
 	return nil
 }
 
-// validationOptions are shared by every validation: no-op authentication (the
-// server checks keys itself, see patchSpec), no defaults written into the
+// validationOptions are shared by every validation: no-op authentication
+// (pdfake checks keys itself, see patchSpec), no defaults written into the
 // request, every error reported, short error texts, and "format": "email"
 // checked for this validation only (no global kin-openapi state is touched).
 var validationOptions = func() *openapi3filter.Options {
@@ -210,13 +215,13 @@ var validationOptions = func() *openapi3filter.Options {
 	return o
 }()
 
-// hasOperation reports whether the full document has method on template.
-func (sp *spec) hasOperation(method, template string) bool {
+// HasOperation reports whether the full document has method on template.
+func (sp *Spec) HasOperation(method, template string) bool {
 	return sp.ops[method+" "+template]
 }
 
 // operation returns the document's operation for a path template and method.
-func (sp *spec) operation(template, method string) (*openapi3.PathItem, *openapi3.Operation) {
+func (sp *Spec) operation(template, method string) (*openapi3.PathItem, *openapi3.Operation) {
 	pi := sp.doc.Paths.Value(template)
 	if pi == nil {
 		return nil, nil
@@ -224,11 +229,12 @@ func (sp *spec) operation(template, method string) (*openapi3.PathItem, *openapi
 	return pi, pi.GetOperation(method)
 }
 
-// validate checks r (with its already-read body) against the document's
-// operation for template and returns the reasons it is invalid, or nil.
-// fromUser, when not empty, is the email of the user a user-level key is
-// bound to (see the From quirk below).
-func (sp *spec) validate(ctx context.Context, r *http.Request, body []byte, template string, pathParams map[string]string, fromUser string) []string {
+// Validate checks in.Request (with its already-read body) against the
+// document's operation for in.Template and returns the reasons it is invalid,
+// or nil. in.KeyUserEmail, when not empty, is the email of the user a
+// user-level key is bound to (see the From quirk below).
+func (sp *Spec) Validate(ctx context.Context, in pdfake.ValidationInput) []string {
+	r, body, template := in.Request, in.Body, in.Template
 	pi, op := sp.operation(template, r.Method)
 	if op == nil {
 		return []string{fmt.Sprintf("PagerDuty's API has no operation %s %s", r.Method, template)}
@@ -236,7 +242,7 @@ func (sp *spec) validate(ctx context.Context, r *http.Request, body []byte, temp
 	req := r.Clone(ctx)
 	req.Body = http.NoBody
 	if len(body) > 0 {
-		req.Body = readCloser(body)
+		req.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	req.ContentLength = int64(len(body))
 
@@ -260,13 +266,13 @@ func (sp *spec) validate(ctx context.Context, r *http.Request, body []byte, temp
 	// acting user comes from the key and From is optional (notes §1.2, §4.5).
 	// A missing From with a user key is filled in with that user's email. An
 	// empty From stays empty: it is malformed (1028) whatever the key.
-	if _, present := req.Header["From"]; !present && fromUser != "" {
-		req.Header.Set("From", fromUser)
+	if _, present := req.Header["From"]; !present && in.KeyUserEmail != "" {
+		req.Header.Set("From", in.KeyUserEmail)
 	}
 
 	input := &openapi3filter.RequestValidationInput{
 		Request:     req,
-		PathParams:  pathParams,
+		PathParams:  in.PathParams,
 		QueryParams: r.URL.Query(),
 		Route: &routers.Route{
 			Spec:      sp.doc,
@@ -320,4 +326,55 @@ func flattenError(err error) []string {
 		return out
 	}
 	return []string{err.Error()}
+}
+
+// QueryParams returns the query parameters the document declares for op
+// ("METHOD /template"), or nil if it has no such operation.
+func (sp *Spec) QueryParams(op string) []string {
+	method, template, _ := strings.Cut(op, " ")
+	pi, o := sp.operation(template, method)
+	if o == nil {
+		return nil
+	}
+	var names []string
+	for _, params := range []openapi3.Parameters{pi.Parameters, o.Parameters} {
+		for _, p := range params {
+			if p.Value.In == openapi3.ParameterInQuery {
+				names = append(names, p.Value.Name)
+			}
+		}
+	}
+	return names
+}
+
+// responseOptions are validationOptions, with the response status checked.
+var responseOptions = func() *openapi3filter.Options {
+	o := *validationOptions
+	o.IncludeResponseStatus = true
+	return &o
+}()
+
+// ValidateResponse checks a response to req against the document's response
+// schema for the operation template.
+func (sp *Spec) ValidateResponse(req *http.Request, template string, status int, header http.Header, body []byte) error {
+	pi, op := sp.operation(template, req.Method)
+	if op == nil {
+		return fmt.Errorf("PagerDuty's API has no operation %s %s", req.Method, template)
+	}
+	in := &openapi3filter.RequestValidationInput{
+		Request: req,
+		Route:   &routers.Route{Spec: sp.doc, Path: template, PathItem: pi, Method: req.Method, Operation: op},
+		Options: validationOptions,
+	}
+	err := openapi3filter.ValidateResponse(context.Background(), &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in,
+		Status:                 status,
+		Header:                 header,
+		Body:                   io.NopCloser(bytes.NewReader(body)),
+		Options:                responseOptions,
+	})
+	if err == nil {
+		return nil
+	}
+	return errors.New(strings.Join(flattenError(err), "\n"))
 }
