@@ -19,6 +19,7 @@ import (
 	"github.com/pdbot/pdbot/handlers"
 	"github.com/pdbot/pdbot/internal/demoworld"
 	"github.com/pdbot/pdbot/internal/pdfake"
+	"github.com/pdbot/pdbot/internal/pdfake/pdfaketest"
 	"github.com/pdbot/pdbot/internal/slackfake"
 	"github.com/pdbot/pdbot/store"
 )
@@ -77,7 +78,7 @@ func newDispatchBot(t *testing.T, tune func(*bot.Config)) (*bot.Bot, *pdfake.Ser
 		t.Fatal(err)
 	}
 	t.Cleanup(sf.Close)
-	pd := pdfake.NewForTest(t)
+	pd := pdfaketest.New(t)
 	demoworld.Seed(sf, pd)
 	mk, err := store.GenerateMasterKey()
 	if err != nil {
