@@ -185,18 +185,16 @@ func TestFailNextMatching(t *testing.T) {
 func TestLatency(t *testing.T) {
 	s := newSeeded(t)
 	c := client(s, acctKey)
-	s.SetLatency(300 * time.Millisecond)
+	// A minute of latency: this call returns only if the deadline cuts it
+	// short (no clock is read, so a loaded machine cannot fail it).
+	s.SetLatency(time.Minute)
 	cx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	start := time.Now()
 	_, err := c.GetIncidentWithContext(cx, "PINC001")
 	// go-pagerduty wraps transport errors with %v, so errors.Is cannot see
 	// the deadline; the context can.
 	if err == nil || !errors.Is(cx.Err(), context.DeadlineExceeded) || !strings.Contains(err.Error(), "deadline exceeded") {
 		t.Errorf("error = %v (context: %v), want the deadline to cut the call short", err, cx.Err())
-	}
-	if d := time.Since(start); d > 250*time.Millisecond {
-		t.Errorf("the client waited %v, the deadline was 50ms", d)
 	}
 	s.SetLatency(0)
 	if _, err := c.GetIncidentWithContext(ctx(t), "PINC001"); err != nil {
