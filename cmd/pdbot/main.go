@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/pdbot/pdbot/internal/demo"
 	"github.com/pdbot/pdbot/store"
 )
 
@@ -150,8 +151,7 @@ func run(ctx context.Context, args []string, environ map[string]string, stdin io
 		return exitOK
 
 	case "demo":
-		opts := demoOptions{SpecPath: environ["PDBOT_PD_OPENAPI"], Echo: !isTerminal(stdin)}
-		if err := runDemo(ctx, stdin, stdout, opts); err != nil {
+		if err := demo.Run(ctx, stdin, stdout, demo.Options{Echo: !isTerminal(stdin)}); err != nil {
 			return fail(err)
 		}
 		return exitOK

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"bufio"
@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/pdbot/pdbot/bot"
 	"github.com/pdbot/pdbot/handlers"
@@ -35,12 +37,8 @@ const (
 	demoPoll    = 25 * time.Millisecond
 )
 
-// demoOptions tune runDemo; the zero value is what `pdbot demo` uses bar
-// SpecPath and Echo.
-type demoOptions struct {
-	// SpecPath is PagerDuty's OpenAPI document ($PDBOT_PD_OPENAPI); pdfake
-	// validates every request against it when set.
-	SpecPath string
+// Options tune Run; the zero value is what `pdbot demo` uses bar Echo.
+type Options struct {
 	// Echo repeats each input line after the prompt, for piped stdin, so the
 	// transcript reads like a session.
 	Echo bool
@@ -80,9 +78,9 @@ Demo commands:
   quit                     leave (so does end of input)
 `
 
-// runDemo runs the demo session: fakes, seed, store, bot, then the prompt
+// Run runs the demo session: fakes, seed, store, bot, then the prompt
 // loop reading in until "quit", end of input or ctx ends.
-func runDemo(ctx context.Context, in io.Reader, out io.Writer, opts demoOptions) (err error) {
+func Run(ctx context.Context, in io.Reader, out io.Writer, opts Options) (err error) {
 	if opts.Quiet <= 0 {
 		opts.Quiet = demoQuiet
 	}
@@ -106,10 +104,7 @@ func runDemo(ctx context.Context, in io.Reader, out io.Writer, opts demoOptions)
 		defer f.Close()
 		logOut = f
 	}
-	log, err := newLogger("debug", "console", logOut)
-	if err != nil {
-		return err
-	}
+	log := newLogger(logOut)
 	defer func() { _ = log.Sync() }()
 	fakeLog := func(name string) func(string, ...any) {
 		l := log.Named(name).Sugar()
@@ -123,7 +118,7 @@ func runDemo(ctx context.Context, in io.Reader, out io.Writer, opts demoOptions)
 		return fmt.Errorf("fake Slack: %w", err)
 	}
 	defer sf.Close()
-	pd, err := pdfake.New(pdfake.Options{SpecPath: opts.SpecPath, Logf: fakeLog("pdfake")})
+	pd, err := pdfake.New(pdfake.Options{Logf: fakeLog("pdfake")})
 	if err != nil {
 		return fmt.Errorf("fake PagerDuty: %w", err)
 	}
@@ -182,9 +177,6 @@ func runDemo(ctx context.Context, in io.Reader, out io.Writer, opts demoOptions)
 	fmt.Fprint(out, demoBanner)
 	if opts.Log == nil {
 		fmt.Fprintf(out, "Bot log (deleted on exit): %s\n", logPath)
-	}
-	if pd.Validating() {
-		fmt.Fprintln(out, "Fake PagerDuty validates every request against PagerDuty's OpenAPI document.")
 	}
 	fmt.Fprintln(out)
 
@@ -1251,4 +1243,12 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// newLogger builds the demo's logger: everything, for people, to w.
+func newLogger(w io.Writer) *zap.Logger {
+	ec := zap.NewProductionEncoderConfig()
+	ec.EncodeTime = zapcore.ISO8601TimeEncoder
+	ec.EncodeLevel = zapcore.CapitalLevelEncoder
+	return zap.New(zapcore.NewCore(zapcore.NewConsoleEncoder(ec), zapcore.Lock(zapcore.AddSync(w)), zapcore.DebugLevel))
 }
