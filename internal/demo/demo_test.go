@@ -3,6 +3,8 @@ package demo
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -30,7 +32,7 @@ func TestDemo(t *testing.T) {
 	var out, logs bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	err := Run(ctx, strings.NewReader(script), &out, Options{Echo: true, Log: &logs})
+	err := Run(ctx, strings.NewReader(script), &out, Options{Log: &logs})
 	transcript := out.String()
 	t.Logf("transcript:\n%s", transcript)
 	if err != nil {
@@ -96,7 +98,7 @@ func TestDemoEOF(t *testing.T) {
 		t.Skip("runs the whole bot")
 	}
 	var out bytes.Buffer
-	err := Run(context.Background(), strings.NewReader("users\nchannels\nin #ops\nbogus\n"), &out, Options{Echo: true, Log: &bytes.Buffer{}})
+	err := Run(context.Background(), strings.NewReader("users\nchannels\nin #ops\nbogus\n"), &out, Options{Log: &bytes.Buffer{}})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -121,7 +123,7 @@ func runDemoScript(t *testing.T, lines ...string) []exchange {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	script := strings.Join(append(lines, "quit"), "\n") + "\n"
-	err := Run(ctx, strings.NewReader(script), &out, Options{Echo: true, Log: &bytes.Buffer{}})
+	err := Run(ctx, strings.NewReader(script), &out, Options{Log: &bytes.Buffer{}})
 	t.Logf("transcript:\n%s", out.String())
 	if err != nil {
 		t.Fatalf("Run: %v", err)
@@ -134,6 +136,16 @@ func runDemoScript(t *testing.T, lines ...string) []exchange {
 	if len(ex) != len(lines)+1 {
 		t.Fatalf("%d prompts answered, want %d", len(ex), len(lines)+1)
 	}
+	// Every interaction completed: acked and handled, not cut off by the
+	// safety net.
+	for _, e := range ex {
+		for _, bad := range []string{"(no ack from the bot", "(pdbot had not finished"} {
+			if strings.Contains(e.answer, bad) {
+				t.Errorf("the answer to %q has %q:\n%s", e.input, bad, e.answer)
+			}
+		}
+	}
+	assertNoCanary(t, "demo transcript", out.String())
 	return ex
 }
 
@@ -262,4 +274,76 @@ func TestDemoMentionNames(t *testing.T) {
 	t.Parallel()
 	ex := runDemoScript(t, "/pd map @erin "+demoworld.AliceEmail)
 	checkAnswer(t, ex, 0, []string{"@erin now acts"}, []string{"@" + demoworld.ErinID})
+}
+
+// TestCommandTable walks the demo's command table: every command has a name,
+// a function and one line of help, names are unique, and help (as the demo
+// prints it) lists every command with its arguments, as does README.
+func TestCommandTable(t *testing.T) {
+	cmds := commands()
+	idx := commandIndex(cmds) // panics on an empty or duplicate name
+	for _, c := range cmds {
+		if c.name == "" || c.run == nil || c.help == "" || strings.Contains(c.help, "\n") {
+			t.Errorf("command %q: want a name, a function and one line of help", c.name)
+		}
+		if idx[c.name].name != c.name {
+			t.Errorf("command %q is not in the index under its name", c.name)
+		}
+	}
+
+	ex := runDemoScript(t, "help")
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, demoSection, _ := strings.Cut(string(readme), "## Trying the demo")
+	demoSection, _, _ = strings.Cut(demoSection, "\n## ")
+	for _, c := range cmds {
+		line := fmt.Sprintf("  %-24s %s\n", c.usage(), c.help)
+		if !strings.Contains(ex[0].answer, line) {
+			t.Errorf("help lacks the line for %q: %q", c.name, line)
+		}
+		if !strings.Contains(demoSection, "`"+c.name+"`") && !strings.Contains(demoSection, "`"+c.name+" "+c.args+"`") {
+			t.Errorf("README's \"Trying the demo\" does not mention `%s`", c.name)
+		}
+	}
+	checkAnswer(t, ex, 0, []string{"/pd get", "Demo commands:"}, nil)
+}
+
+// TestDemoDemoCommands runs each demo command that needs no modal, and the
+// ones that do without one, through the prompt.
+func TestDemoDemoCommands(t *testing.T) {
+	t.Parallel()
+	ex := runDemoScript(t,
+		"yes",
+		"no",
+		"close",
+		"cancel",
+		"submit x=1",
+		"search policy web",
+		"click Nothing",
+		"as nobody",
+		"in #nowhere",
+		"say",
+		"shortcut",
+		"?",
+		"# a comment",
+		"pd whoami",
+	)
+	checkAnswer(t, ex, 0, []string{"no confirm dialog is open"}, nil)
+	checkAnswer(t, ex, 1, []string{"no confirm dialog is open"}, nil)
+	checkAnswer(t, ex, 2, []string{"no modal is open"}, nil)
+	checkAnswer(t, ex, 3, []string{"no modal is open"}, nil)
+	checkAnswer(t, ex, 4, []string{"no modal is open"}, nil)
+	checkAnswer(t, ex, 5, []string{"no modal is open"}, nil)
+	checkAnswer(t, ex, 6, []string{`no button "Nothing"`}, nil)
+	checkAnswer(t, ex, 7, []string{`no user "nobody"`}, nil)
+	checkAnswer(t, ex, 8, []string{`no channel "#nowhere"`}, nil)
+	checkAnswer(t, ex, 9, []string{"usage: say TEXT"}, nil)
+	checkAnswer(t, ex, 10, []string{`"Add as incident note"`, `"PagerDuty action"`}, nil)
+	checkAnswer(t, ex, 11, []string{"Demo commands:", "quit, exit"}, nil)
+	if ex[12].answer != "" {
+		t.Errorf("a comment got an answer: %q", ex[12].answer)
+	}
+	checkAnswer(t, ex, 13, []string{"You act in PagerDuty as " + demoworld.AliceReal}, []string{"(no answer)"})
 }
