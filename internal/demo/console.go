@@ -17,7 +17,8 @@ type console interface {
 	io.Writer
 	// readLine shows prompt and returns the next line, or an error at end
 	// of input (io.EOF, also for Ctrl-C and Ctrl-D on a terminal) or when
-	// ctx ends.
+	// ctx ends; then it ends the prompt's line, so what follows the demo
+	// starts on a line of its own.
 	readLine(ctx context.Context, prompt string) (string, error)
 }
 
@@ -34,7 +35,7 @@ func openConsole(ctx context.Context, in io.Reader, out io.Writer) (c console, r
 				io.Reader
 				io.Writer
 			}{inFile, outFile}
-			return &termConsole{t: term.NewTerminal(rw, "")}, func() { _ = term.Restore(fd, old) }
+			return &termConsole{t: term.NewTerminal(rw, ""), out: outFile}, func() { _ = term.Restore(fd, old) }
 		}
 	}
 	// A person typing into a terminal sees what they type; piped input is
@@ -52,7 +53,8 @@ func terminal(f any) (*os.File, bool) {
 // (up and down), Ctrl-C and Ctrl-D to leave. The terminal is in raw mode,
 // so all output goes through the Terminal, which ends lines with \r\n.
 type termConsole struct {
-	t *term.Terminal
+	t   *term.Terminal
+	out io.Writer // the terminal itself, past the Terminal's prompt handling
 }
 
 func (c *termConsole) Write(p []byte) (int, error) { return c.t.Write(p) }
@@ -72,12 +74,18 @@ func (c *termConsole) readLine(ctx context.Context, prompt string) (string, erro
 		}
 		got <- lineOrErr{line, err}
 	}()
+	var r lineOrErr
 	select {
 	case <-ctx.Done():
-		return "", ctx.Err()
-	case r := <-got:
-		return r.line, r.err
+		r.err = ctx.Err()
+	case r = <-got:
 	}
+	if r.err != nil {
+		// Written past the Terminal, which would otherwise draw the
+		// prompt again under it.
+		_, _ = io.WriteString(c.out, "\r\n")
+	}
+	return r.line, r.err
 }
 
 // pipeConsole reads lines as they come, for piped input (tests, CI, scripts).
@@ -110,9 +118,11 @@ func (c *pipeConsole) readLine(ctx context.Context, prompt string) (string, erro
 	fmt.Fprint(c.out, prompt)
 	select {
 	case <-ctx.Done():
+		fmt.Fprintln(c.out)
 		return "", ctx.Err()
 	case line, ok := <-c.lines:
 		if !ok {
+			fmt.Fprintln(c.out)
 			return "", io.EOF
 		}
 		if c.echo {

@@ -154,7 +154,6 @@ func Run(ctx context.Context, in io.Reader, out io.Writer, opts Options) (err er
 	for !s.quit {
 		line, err := con.readLine(ctx, s.prompt())
 		if err != nil { // end of input, Ctrl-C or Ctrl-D, or ctx ended
-			fmt.Fprintln(con)
 			return nil
 		}
 		s.exec(ctx, line)
