@@ -11,5 +11,6 @@
 // Slack would, through slackfake, and learns that an envelope is finished
 // through bot.Config.Handled), real Slack or PagerDuty, and secrets — the
 // demo's PagerDuty key (demoworld.DemoPDKey) is stored, never printed. It
-// uses the fakes' non-test constructors and imports no testing package.
+// uses the fakes' non-test constructors (slackfake.New, pdfake.New) and
+// imports no testing package itself (TestImports).
 package demo
