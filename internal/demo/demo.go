@@ -38,8 +38,6 @@ type Options struct {
 	// Log, if set, receives the bot's and the fakes' logs instead of a file in
 	// the demo's temporary directory.
 	Log io.Writer
-	// MaxWait overrides maxWait.
-	MaxWait time.Duration
 }
 
 const banner = `pdbot demo: the real bot, connected over Socket Mode to an in-process fake
@@ -54,9 +52,6 @@ that user would see. Type "help" for the demo's own commands.
 // line by line and each line is echoed after its prompt, so a piped session
 // reads like a transcript.
 func Run(ctx context.Context, in io.Reader, out io.Writer, opts Options) (err error) {
-	if opts.MaxWait <= 0 {
-		opts.MaxWait = maxWait
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // also stops the line reader
 	dir, err := os.MkdirTemp("", "pdbot-demo-")
@@ -150,7 +145,7 @@ func Run(ctx context.Context, in io.Reader, out io.Writer, opts Options) (err er
 
 	con, restore := openConsole(ctx, in, out)
 	defer restore()
-	s := newSession(sf, world, con, finished, opts.MaxWait)
+	s := newSession(sf, world, con, finished, maxWait)
 	for !s.quit {
 		line, err := con.readLine(ctx, s.prompt())
 		if err != nil { // end of input, Ctrl-C or Ctrl-D, or ctx ended
