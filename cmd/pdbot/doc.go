@@ -17,5 +17,6 @@
 // configuration, builds the logger, the store and the bot, and wires them
 // together in run and the per-command functions, in order, with no init()
 // side effects. It holds no bot logic: Slack handling lives in package bot,
-// the actions in package handlers, persistence in package store.
+// the actions in package handlers, persistence in package store, and
+// `pdbot demo` in package internal/demo.
 package main

@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/pdbot/pdbot/internal/demo"
 	"github.com/pdbot/pdbot/store"
 )
 
@@ -150,8 +151,7 @@ func run(ctx context.Context, args []string, environ map[string]string, stdin io
 		return exitOK
 
 	case "demo":
-		opts := demoOptions{Echo: !isTerminal(stdin)}
-		if err := runDemo(ctx, stdin, stdout, opts); err != nil {
+		if err := demo.Run(ctx, stdin, stdout, demo.Options{}); err != nil {
 			return fail(err)
 		}
 		return exitOK
@@ -164,15 +164,4 @@ func run(ctx context.Context, args []string, environ map[string]string, stdin io
 // multi-line errors): every problem is reported as one line.
 func oneLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
-}
-
-// isTerminal reports whether r is an interactive terminal (so the demo need
-// not echo what the user typed).
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

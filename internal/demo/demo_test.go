@@ -1,8 +1,10 @@
-package main
+package demo
 
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/pdbot/pdbot/internal/demoworld"
 	"github.com/pdbot/pdbot/internal/pdfake/pdfaketest"
+	"github.com/pdbot/pdbot/internal/slackfake"
 )
 
 // TestDemo runs the demo loop as a user would, with scripted input: help,
@@ -18,7 +21,7 @@ func TestDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the whole bot")
 	}
-	opts := demoOptions{Echo: true}
+	opts := Options{}
 	if spec := pdfaketest.EnvSpec(t); spec != nil {
 		opts.Validator = spec
 	}
@@ -35,11 +38,11 @@ func TestDemo(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	opts.Log = &logs
-	err := runDemo(ctx, strings.NewReader(script), &out, opts)
+	err := Run(ctx, strings.NewReader(script), &out, opts)
 	transcript := out.String()
 	t.Logf("transcript:\n%s", transcript)
 	if err != nil {
-		t.Fatalf("runDemo: %v", err)
+		t.Fatalf("Run: %v", err)
 	}
 
 	// Split the transcript at the prompts so each answer is checked where it belongs.
@@ -77,9 +80,17 @@ func TestDemo(t *testing.T) {
 	}
 	assertNoCanary(t, "demo transcript", transcript)
 	assertNoCanary(t, "demo log", logs.String())
-	for _, s := range []string{transcript, logs.String()} {
-		if strings.Contains(s, demoworld.DemoPDKey) {
-			t.Error("the demo PagerDuty key leaked into the transcript or the log")
+}
+
+// canaries are the demo's secrets: the PagerDuty key it stores and the fake
+// Slack's tokens. "CANARY" is in all of them, so a part of one is caught too.
+var canaries = []string{demoworld.DemoPDKey, slackfake.DefaultAppToken, slackfake.DefaultBotToken, "CANARY"}
+
+func assertNoCanary(t *testing.T, what, s string) {
+	t.Helper()
+	for _, c := range canaries {
+		if strings.Contains(s, c) {
+			t.Errorf("%s contains the secret canary %q", what, c)
 		}
 	}
 }
@@ -93,9 +104,9 @@ func TestDemoEOF(t *testing.T) {
 		t.Skip("runs the whole bot")
 	}
 	var out bytes.Buffer
-	err := runDemo(context.Background(), strings.NewReader("users\nchannels\nin #ops\nbogus\n"), &out, demoOptions{Echo: true, Log: &bytes.Buffer{}})
+	err := Run(context.Background(), strings.NewReader("users\nchannels\nin #ops\nbogus\n"), &out, Options{Log: &bytes.Buffer{}})
 	if err != nil {
-		t.Fatalf("runDemo: %v", err)
+		t.Fatalf("Run: %v", err)
 	}
 	for _, want := range []string{"alice", "erin", "#inc-43", "now in #ops", "alice@#ops> ", `unknown input "bogus"`} {
 		if !strings.Contains(out.String(), want) {
@@ -118,10 +129,10 @@ func runDemoScript(t *testing.T, lines ...string) []exchange {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	script := strings.Join(append(lines, "quit"), "\n") + "\n"
-	err := runDemo(ctx, strings.NewReader(script), &out, demoOptions{Echo: true, Log: &bytes.Buffer{}})
+	err := Run(ctx, strings.NewReader(script), &out, Options{Log: &bytes.Buffer{}})
 	t.Logf("transcript:\n%s", out.String())
 	if err != nil {
-		t.Fatalf("runDemo: %v", err)
+		t.Fatalf("Run: %v", err)
 	}
 	var ex []exchange
 	for _, part := range promptRE.Split(out.String(), -1)[1:] {
@@ -131,6 +142,16 @@ func runDemoScript(t *testing.T, lines ...string) []exchange {
 	if len(ex) != len(lines)+1 {
 		t.Fatalf("%d prompts answered, want %d", len(ex), len(lines)+1)
 	}
+	// Every interaction completed: acked and handled, not cut off by the
+	// safety net.
+	for _, e := range ex {
+		for _, bad := range []string{"(no ack from the bot", "(pdbot had not finished"} {
+			if strings.Contains(e.answer, bad) {
+				t.Errorf("the answer to %q has %q:\n%s", e.input, bad, e.answer)
+			}
+		}
+	}
+	assertNoCanary(t, "demo transcript", out.String())
 	return ex
 }
 
@@ -259,4 +280,76 @@ func TestDemoMentionNames(t *testing.T) {
 	t.Parallel()
 	ex := runDemoScript(t, "/pd map @erin "+demoworld.AliceEmail)
 	checkAnswer(t, ex, 0, []string{"@erin now acts"}, []string{"@" + demoworld.ErinID})
+}
+
+// TestCommandTable walks the demo's command table: every command has a name,
+// a function and one line of help, names are unique, and help (as the demo
+// prints it) lists every command with its arguments, as does README.
+func TestCommandTable(t *testing.T) {
+	cmds := commands()
+	idx := commandIndex(cmds) // panics on an empty or duplicate name
+	for _, c := range cmds {
+		if c.name == "" || c.run == nil || c.help == "" || strings.Contains(c.help, "\n") {
+			t.Errorf("command %q: want a name, a function and one line of help", c.name)
+		}
+		if idx[c.name].name != c.name {
+			t.Errorf("command %q is not in the index under its name", c.name)
+		}
+	}
+
+	ex := runDemoScript(t, "help")
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, demoSection, _ := strings.Cut(string(readme), "## Trying the demo")
+	demoSection, _, _ = strings.Cut(demoSection, "\n## ")
+	for _, c := range cmds {
+		line := fmt.Sprintf("  %-24s %s\n", c.usage(), c.help)
+		if !strings.Contains(ex[0].answer, line) {
+			t.Errorf("help lacks the line for %q: %q", c.name, line)
+		}
+		if !strings.Contains(demoSection, "`"+c.name+"`") && !strings.Contains(demoSection, "`"+c.name+" "+c.args+"`") {
+			t.Errorf("README's \"Trying the demo\" does not mention `%s`", c.name)
+		}
+	}
+	checkAnswer(t, ex, 0, []string{"/pd get", "Demo commands:"}, nil)
+}
+
+// TestDemoDemoCommands runs each demo command that needs no modal, and the
+// ones that do without one, through the prompt.
+func TestDemoDemoCommands(t *testing.T) {
+	t.Parallel()
+	ex := runDemoScript(t,
+		"yes",
+		"no",
+		"close",
+		"cancel",
+		"submit x=1",
+		"search policy web",
+		"click Nothing",
+		"as nobody",
+		"in #nowhere",
+		"say",
+		"shortcut",
+		"?",
+		"# a comment",
+		"pd whoami",
+	)
+	checkAnswer(t, ex, 0, []string{"no confirm dialog is open"}, nil)
+	checkAnswer(t, ex, 1, []string{"no confirm dialog is open"}, nil)
+	checkAnswer(t, ex, 2, []string{"no modal is open"}, nil)
+	checkAnswer(t, ex, 3, []string{"no modal is open"}, nil)
+	checkAnswer(t, ex, 4, []string{"no modal is open"}, nil)
+	checkAnswer(t, ex, 5, []string{"no modal is open"}, nil)
+	checkAnswer(t, ex, 6, []string{`no button "Nothing"`}, nil)
+	checkAnswer(t, ex, 7, []string{`no user "nobody"`}, nil)
+	checkAnswer(t, ex, 8, []string{`no channel "#nowhere"`}, nil)
+	checkAnswer(t, ex, 9, []string{"usage: say TEXT"}, nil)
+	checkAnswer(t, ex, 10, []string{`"Add as incident note"`, `"PagerDuty action"`}, nil)
+	checkAnswer(t, ex, 11, []string{"Demo commands:", "quit, exit"}, nil)
+	if ex[12].answer != "" {
+		t.Errorf("a comment got an answer: %q", ex[12].answer)
+	}
+	checkAnswer(t, ex, 13, []string{"You act in PagerDuty as " + demoworld.AliceReal}, []string{"(no answer)"})
 }
