@@ -63,8 +63,8 @@ func (*secret) GoString() string { return "<secret>" }
 
 // Options tune New.
 type Options struct {
-	// Transport is the underlying round tripper (default
-	// http.DefaultTransport).
+	// Transport is the underlying round tripper. Nil means a tuned
+	// transport (NewTransport) shared by every client made without one.
 	Transport http.RoundTripper
 	// Sleep replaces time.Sleep in tests.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -83,7 +83,7 @@ func New(baseURL, key string, o Options) *Client {
 	rs := &rateState{}
 	rt := o.Transport
 	if rt == nil {
-		rt = http.DefaultTransport
+		rt = sharedTransport()
 	}
 	sleep := o.Sleep
 	if sleep == nil {

@@ -1,9 +1,10 @@
 // Package pdapi is pdbot's client for PagerDuty's REST API v2: one type,
 // Client, keyed for one API key and acting as one requester.
 //
-// It owns everything between an action and the wire: the retries that are
-// safe to make (429 within a cap, GETs on 5xx; never a write after a 5xx or
-// a timeout), the client-side pacing that keeps each key under PagerDuty's 960 requests
+// It owns everything between an action and the wire: the HTTP transport
+// tuned for one API host (NewTransport), the retries that are safe to make
+// (429 within a cap, GETs on 5xx; never a write after a 5xx or a timeout),
+// the client-side pacing that keeps each key under PagerDuty's 960 requests
 // a minute (Pacers), the key fingerprint that caches use instead of the key
 // (Client.KeyID), the allow-list that guards every ID put into a URL path
 // (ValidIncidentID, ValidObjectID), the requester's From header on writes,

@@ -1,5 +1,7 @@
 package pdapi
 
+import "net/http"
+
 // This file exposes a few unexported pieces to the external tests in
 // package pdapi_test. It holds no logic of its own.
 
@@ -17,3 +19,6 @@ func (p *Pacers) Keys() int {
 	defer p.mu.Unlock()
 	return len(p.byKey)
 }
+
+// SharedTransport is the transport of clients made without one.
+func SharedTransport() http.RoundTripper { return sharedTransport() }
