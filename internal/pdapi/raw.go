@@ -156,32 +156,36 @@ func apiError(resp *http.Response) error {
 // by the number of items PagerDuty returned, which may be fewer than asked.
 // query must not set limit or offset; it is not changed.
 func List[T any](ctx context.Context, c *Client, path []string, query url.Values, key string, each func(T) bool) error {
+	name, err := buildPath(path)
+	if err != nil {
+		return fmt.Errorf("list: %w", err)
+	}
 	q := maps.Clone(query)
 	if q == nil {
 		q = url.Values{}
 	}
 	for offset := 0; ; {
 		if offset >= maxOffset {
-			return fmt.Errorf("list %s: %w", strings.Join(path, "/"), ErrListTooLong)
+			return fmt.Errorf("list %s: %w", name, ErrListTooLong)
 		}
 		q.Set("limit", strconv.Itoa(min(pageLimit, maxOffset-offset)))
 		q.Set("offset", strconv.Itoa(offset))
 		var page map[string]json.RawMessage
 		if err := c.Do(ctx, Call{Method: http.MethodGet, Path: path, Query: q}, &page); err != nil {
-			return fmt.Errorf("list %s: %w", strings.Join(path, "/"), err)
+			return fmt.Errorf("list %s: %w", name, err)
 		}
 		raw, ok := page[key]
 		if !ok {
-			return fmt.Errorf("list %s: the answer has no %q", strings.Join(path, "/"), key)
+			return fmt.Errorf("list %s: the answer has no %q", name, key)
 		}
 		var items []T
 		if err := json.Unmarshal(raw, &items); err != nil {
-			return fmt.Errorf("list %s: decode %s: %w", strings.Join(path, "/"), key, err)
+			return fmt.Errorf("list %s: decode %s: %w", name, key, err)
 		}
 		var more bool
 		if m, ok := page["more"]; ok {
 			if err := json.Unmarshal(m, &more); err != nil {
-				return fmt.Errorf("list %s: decode more: %w", strings.Join(path, "/"), err)
+				return fmt.Errorf("list %s: decode more: %w", name, err)
 			}
 		}
 		for _, it := range items {

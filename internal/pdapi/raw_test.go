@@ -478,6 +478,22 @@ func TestListErrors(t *testing.T) {
 	}
 }
 
+// TestListRefusesMalformedPaths: List's path is allow-listed like Do's,
+// and its refusal does not quote it.
+func TestListRefusesMalformedPaths(t *testing.T) {
+	f := newFakePD(t, okBody)
+	pd, _ := f.client(t, "")
+	for _, path := range [][]string{nil, {"users", "../x"}, {canaryKey}} {
+		err := pdapi.List(testCtx(t), pd, path, nil, "users", func(pagerduty.User) bool { return true })
+		if err == nil || strings.Contains(err.Error(), canaryKey) || strings.Contains(err.Error(), "..") {
+			t.Errorf("List(%q) = %v, want a refusal that does not quote the path", path, err)
+		}
+	}
+	if n := len(f.requests()); n != 0 {
+		t.Errorf("sent %d requests", n)
+	}
+}
+
 // TestListAgainstPDFake pages through pdfake's users (which clamps pages
 // and checks every request against PagerDuty's document).
 func TestListAgainstPDFake(t *testing.T) {
