@@ -76,7 +76,7 @@ func TestUpdateFromSlashLine(t *testing.T) {
 	h := newHarness(t)
 	got := h.slash(alice, incCh, "/pd update status=acknowledged assignees=@carol,bob@example.com")
 	contains(t, got.Text, "Alice Smith updated `"+inc42+"`", "status → acknowledged", "Carol White", "Bob Jones")
-	ws := h.writesOnly(demoworld.AliceEmail, "PUT /incidents")
+	ws := h.writesOnly(demoworld.AliceEmail, "PUT /incidents/"+inc42)
 	body := string(ws[0].Body)
 	contains(t, body, `"status":"acknowledged"`, demoworld.PDCarolID, demoworld.PDBobID)
 	inc, _ := h.pd.Incident(inc42)
@@ -87,15 +87,15 @@ func TestUpdateFromSlashLine(t *testing.T) {
 	h.pd.ResetRequests()
 	got = h.slash(alice, incCh, `/pd update status=resolved resolution=Rolled back the bad deploy`)
 	contains(t, got.Text, "status → resolved", "Rolled back the bad deploy")
-	ws = h.writesOnly(demoworld.AliceEmail, "PUT /incidents")
+	ws = h.writesOnly(demoworld.AliceEmail, "PUT /incidents/"+inc42)
 	contains(t, string(ws[0].Body), `"resolution":"Rolled back the bad deploy"`)
 
 	// Assignees by PagerDuty user ID, on another incident.
 	h.pd.ResetRequests()
 	got = h.slash(alice, incCh, "/pd update "+demoworld.Incident43ID+" assignees="+demoworld.PDBobID)
 	contains(t, got.Text, "updated `"+demoworld.Incident43ID+"`", "Bob Jones")
-	ws = h.writesOnly(demoworld.AliceEmail, "PUT /incidents")
-	contains(t, string(ws[0].Body), `"id":"`+demoworld.Incident43ID+`"`, `"assignments":[{"assignee":{"id":"`+demoworld.PDBobID+`","type":"user_reference"}}]`)
+	ws = h.writesOnly(demoworld.AliceEmail, "PUT /incidents/"+demoworld.Incident43ID)
+	contains(t, string(ws[0].Body), `"assignments":[{"assignee":{"id":"`+demoworld.PDBobID+`","type":"user_reference"}}]`)
 
 	h.pd.ResetRequests()
 	for _, line := range []string{"/pd update " + demoworld.Incident43ID + " resolution=oops", "/pd update " + demoworld.Incident43ID + " status=sleeping", "/pd update " + demoworld.Incident43ID + " frob"} {
@@ -144,14 +144,14 @@ func TestUpdateModalOpensInTimeWhenPagerDutyIsSlow(t *testing.T) {
 	}
 	got := h.next(alice, incCh, before, "the update")
 	contains(t, got.Text, "status → acknowledged", "assigned to")
-	h.writesOnly(demoworld.AliceEmail, "PUT /incidents")
+	h.writesOnly(demoworld.AliceEmail, "PUT /incidents/"+inc42)
 }
 
 func TestEscalateFromSlashAndModal(t *testing.T) {
 	h := newHarness(t)
 	got := h.slash(alice, incCh, "/pd escalate web on-call")
 	contains(t, got.Text, "to the escalation policy *Web On-Call*", "Escalation restarts")
-	ws := h.writesOnly(demoworld.AliceEmail, "PUT /incidents")
+	ws := h.writesOnly(demoworld.AliceEmail, "PUT /incidents/"+inc42)
 	contains(t, string(ws[0].Body), demoworld.PolicyWebID, "escalation_policy_reference")
 	if strings.Contains(string(ws[0].Body), "assignments") {
 		t.Error("escalation sent assignees too")
@@ -174,7 +174,7 @@ func TestEscalateFromSlashAndModal(t *testing.T) {
 	h.submit(alice, v, map[string]map[string]slackfake.Value{"policy": {"policy_search": {SelectedOption: demoworld.PolicyDBID}}})
 	got = h.next(alice, incCh, before, "the escalation")
 	contains(t, got.Text, "Database On-Call")
-	h.writesOnly(demoworld.AliceEmail, "PUT /incidents")
+	h.writesOnly(demoworld.AliceEmail, "PUT /incidents/"+inc42)
 }
 
 func TestRespondersFromSlashAndModal(t *testing.T) {
@@ -318,9 +318,9 @@ func TestCardButtons(t *testing.T) {
 		body             string
 	}{
 		{"card_reassign", "update_submit", map[string]map[string]slackfake.Value{"assignees": {"user_search": {SelectedOptions: []string{demoworld.PDCarolID}}}},
-			"PUT /incidents", `"assignments":[{"assignee":{"id":"` + demoworld.PDCarolID},
+			"PUT /incidents/" + inc42, `"assignments":[{"assignee":{"id":"` + demoworld.PDCarolID},
 		{"card_escalate", "escalate_submit", map[string]map[string]slackfake.Value{"policy": {"policy_search": {SelectedOption: demoworld.PolicyWebID}}},
-			"PUT /incidents", `"escalation_policy":{"id":"` + demoworld.PolicyWebID},
+			"PUT /incidents/" + inc42, `"escalation_policy":{"id":"` + demoworld.PolicyWebID},
 		{"card_responders", "responders_submit", map[string]map[string]slackfake.Value{
 			"policies": {"policy_search": {SelectedOptions: []string{demoworld.PolicyDBID}}},
 			"message":  {"message_input": {Value: "DBA please"}}},
@@ -342,12 +342,12 @@ func TestCardButtons(t *testing.T) {
 	before = h.snapshot(bob, incCh)
 	h.click(bob, incCh, card, "card_ack")
 	contains(t, h.next(bob, incCh, before, "ack").Text, "Bob Jones acknowledged")
-	h.writesOnly(demoworld.BobEmail, "PUT /incidents")
+	h.writesOnly(demoworld.BobEmail, "PUT /incidents/"+inc42)
 	h.pd.ResetRequests()
 	before = h.snapshot(bob, incCh)
 	h.click(bob, incCh, card, "card_resolve")
 	contains(t, h.next(bob, incCh, before, "resolve").Text, "Bob Jones resolved")
-	h.writesOnly(demoworld.BobEmail, "PUT /incidents")
+	h.writesOnly(demoworld.BobEmail, "PUT /incidents/"+inc42)
 
 	// The card is stale now: its Ack must not reopen the incident.
 	h.pd.ResetRequests()

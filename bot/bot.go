@@ -19,9 +19,9 @@ import (
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 	"go.uber.org/zap"
-	"golang.org/x/time/rate"
 
 	"github.com/pdbot/pdbot/handlers"
+	"github.com/pdbot/pdbot/internal/pdapi"
 	"github.com/pdbot/pdbot/store"
 )
 
@@ -95,8 +95,7 @@ type Bot struct {
 	now         func() time.Time
 	metrics     *metrics
 	sem         chan struct{}
-	limMu       sync.Mutex
-	limits      map[string]*rate.Limiter // per PagerDuty key fingerprint
+	pacers      *pdapi.Pacers // per PagerDuty key fingerprint
 	wg          sync.WaitGroup
 	ready       atomic.Bool
 	team        atomic.Value // string: the workspace the bot is installed in
@@ -167,7 +166,7 @@ func New(cfg Config) (*Bot, error) {
 		now:     cfg.Now,
 		metrics: newMetrics(cfg.Registerer),
 		sem:     make(chan struct{}, cfg.MaxInFlight),
-		limits:  map[string]*rate.Limiter{},
+		pacers:  pdapi.NewPacers(pdapi.PerKeyRate, pdapi.PerKeyBurst),
 	}
 	b.users = newUserCache(api, b.now)
 	fp := hmac.New(sha256.New, key)
@@ -332,16 +331,3 @@ func zapErr(err error) zap.Field {
 // urlRest matches a URL: its scheme ($1), any user info, its host ($2), and
 // the rest.
 var urlRest = regexp.MustCompile(`(https?://)(?:[^\s"/?#@]*@)?([^\s"/?#@]+)[^\s"]*`)
-
-// limiter returns the client-side limiter of one PagerDuty key, shared by
-// all requests of this replica that use it.
-func (b *Bot) limiter(keyID string) *rate.Limiter {
-	b.limMu.Lock()
-	defer b.limMu.Unlock()
-	l, ok := b.limits[keyID]
-	if !ok {
-		l = rate.NewLimiter(handlers.PerKeyRate, handlers.PerKeyBurst)
-		b.limits[keyID] = l
-	}
-	return l
-}

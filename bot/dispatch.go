@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pdbot/pdbot/handlers"
+	"github.com/pdbot/pdbot/internal/pdapi"
 	"github.com/pdbot/pdbot/store"
 )
 
@@ -29,7 +30,7 @@ type call struct {
 	triggerID           string
 	loadingView         string // view opened before slow work, filled later
 	log                 *zap.Logger
-	pd                  *handlers.PD
+	pd                  *pdapi.Client
 }
 
 // origin is where a request came from and how it can be answered.
@@ -103,7 +104,7 @@ func (b *Bot) explicitRef(c *call, req *handlers.Request) error {
 	switch c.route.Incident {
 	case handlers.LeadingRef:
 		first, rest := handlers.SplitFirst(req.Text)
-		loneArg := rest == "" && c.route.LoneObjectIDIsArg && handlers.ValidObjectID(first)
+		loneArg := rest == "" && c.route.LoneObjectIDIsArg && pdapi.ValidObjectID(first)
 		if handlers.LooksLikeRef(first) && !loneArg {
 			ref, _ := handlers.ParseRef(first)
 			req.Text = rest
@@ -243,7 +244,7 @@ func (b *Bot) prepare(ctx context.Context, c *call, req *handlers.Request) error
 
 // pdFor returns a PagerDuty client keyed for the channel the payload came
 // from: its own key, else the workspace default.
-func (b *Bot) pdFor(ctx context.Context, team, channel string) (*handlers.PD, error) {
+func (b *Bot) pdFor(ctx context.Context, team, channel string) (*pdapi.Client, error) {
 	key, err := b.store.APIKey(ctx, team, channel)
 	if errors.Is(err, store.ErrNotFound) {
 		key, err = b.store.APIKey(ctx, team, store.DefaultChannel)
@@ -261,14 +262,14 @@ func (b *Bot) pdFor(ctx context.Context, team, channel string) (*handlers.PD, er
 }
 
 // newPD builds a client for a key; limited clients share the key's
-// client-side rate limiter (keys being checked in the key form do not get
-// one, so trying keys cannot grow the limiter table).
-func (b *Bot) newPD(key store.Secret, limited bool) *handlers.PD {
-	o := handlers.PDOptions{Transport: b.cfg.PDTransport, KeyIDSecret: b.keyIDSecret}
+// client-side pacer (keys being checked in the key form do not get one, so
+// trying keys cannot grow the pacer table).
+func (b *Bot) newPD(key store.Secret, limited bool) *pdapi.Client {
+	o := pdapi.Options{Transport: b.cfg.PDTransport, KeyIDSecret: b.keyIDSecret}
 	if limited {
-		o.Limiter = b.limiter
+		o.Pacers = b.pacers
 	}
-	return handlers.NewPD(b.cfg.PagerDutyAPIURL, key.Reveal(), o)
+	return pdapi.New(b.cfg.PagerDutyAPIURL, key.Reveal(), o)
 }
 
 // finish sends the reply (or the advice for an error) and writes the audit row.
@@ -304,7 +305,7 @@ func (b *Bot) finish(ctx context.Context, c *call, req *handlers.Request, reply 
 	if reply.AuditIncident != "" {
 		incident = reply.AuditIncident
 	}
-	if !handlers.ValidIncidentID(incident) {
+	if !pdapi.ValidIncidentID(incident) {
 		incident = ""
 	}
 	entry := store.AuditEntry{Time: b.now(), Team: c.team, Channel: c.channel, User: c.user, Incident: incident,

@@ -10,6 +10,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/pdbot/pdbot/handlers"
+	"github.com/pdbot/pdbot/internal/pdapi"
 	"github.com/pdbot/pdbot/store"
 )
 
@@ -24,7 +25,7 @@ const mappingTTL = 24 * time.Hour
 // in the store per key, so a mapping learnt with one PagerDuty account is
 // never used with another's key. A user who maps to nobody gets advice and
 // nothing is sent to PagerDuty on their behalf.
-func (b *Bot) actor(ctx context.Context, team, user string, pd *handlers.PD) (handlers.Actor, error) {
+func (b *Bot) actor(ctx context.Context, team, user string, pd *pdapi.Client) (handlers.Actor, error) {
 	override, err := b.store.Mapping(ctx, team, user)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return handlers.Actor{}, fmt.Errorf("read mapping: %w", err)

@@ -9,6 +9,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/pdbot/pdbot/handlers"
+	"github.com/pdbot/pdbot/internal/pdapi"
 	"github.com/pdbot/pdbot/store"
 )
 
@@ -45,16 +46,16 @@ func (b *Bot) resolveIncident(ctx context.Context, c *call, req *handlers.Reques
 		if err != nil {
 			return err
 		}
-		inc, err := req.PD.GetIncident(ctx, ref)
+		inc, err := handlers.FetchIncident(ctx, req.PD, ref)
 		if err != nil {
 			return err
 		}
-		if !handlers.ValidIncidentID(inc.ID) {
+		if !pdapi.ValidIncidentID(inc.ID) {
 			return fmt.Errorf("PagerDuty answered %s with a malformed id", ref)
 		}
 		req.Incident, req.Fetched = inc.ID, inc
 	}
-	if !handlers.ValidIncidentID(req.Incident) {
+	if !pdapi.ValidIncidentID(req.Incident) {
 		return handlers.Userf("That is not an incident ID. Run `/pd get` for a fresh card.")
 	}
 	return nil
@@ -64,7 +65,7 @@ func (b *Bot) resolveIncident(ctx context.Context, c *call, req *handlers.Reques
 // PagerDuty.
 func (b *Bot) channelIncident(ctx context.Context, team, channel string) (id, source string, err error) {
 	id, err = b.store.Link(ctx, team, channel)
-	if err == nil && handlers.ValidIncidentID(id) {
+	if err == nil && pdapi.ValidIncidentID(id) {
 		return id, "link", nil
 	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {

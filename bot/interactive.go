@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pdbot/pdbot/handlers"
+	"github.com/pdbot/pdbot/internal/pdapi"
 )
 
 func (b *Bot) onInteraction(ctx context.Context, e *envelope, ic slack.InteractionCallback) {
@@ -76,7 +77,7 @@ func (b *Bot) onBlockAction(ctx context.Context, e *envelope, team string, ic sl
 			if id == "" {
 				id = meta.Incident
 			}
-			if !handlers.ValidIncidentID(id) {
+			if !pdapi.ValidIncidentID(id) {
 				return handlers.Userf("This button does not name a valid incident. Run `/pd get` for a fresh card.")
 			}
 			req.Incident, req.IncidentSource = id, "button"

@@ -131,13 +131,16 @@ func TestRouteTableRefusesMistakes(t *testing.T) {
 	bot.NewTable([]handlers.Route{ok, a})
 }
 
-// TestDependenciesFlowOneWay: cmd → bot → handlers, bot → store; store
-// knows nothing of Slack or PagerDuty, handlers nothing of bot or store.
+// TestDependenciesFlowOneWay: cmd → bot → handlers → pdapi, bot → store;
+// store knows nothing of Slack or PagerDuty, handlers nothing of bot or
+// store, pdapi nothing of Slack or of pdbot's other packages.
 func TestDependenciesFlowOneWay(t *testing.T) {
 	forbidden := map[string][]string{
 		"github.com/pdbot/pdbot/store":    {"github.com/slack-go/slack", "github.com/PagerDuty/go-pagerduty", "github.com/pdbot/pdbot/bot", "github.com/pdbot/pdbot/handlers"},
 		"github.com/pdbot/pdbot/handlers": {"github.com/pdbot/pdbot/bot", "github.com/pdbot/pdbot/store", "github.com/slack-go/slack/socketmode"},
 		"github.com/pdbot/pdbot/bot":      {"github.com/pdbot/pdbot/cmd/pdbot", "github.com/pdbot/pdbot/internal/slackfake", "github.com/pdbot/pdbot/internal/pdfake"},
+		// pdapi is the PagerDuty client and nothing else.
+		"github.com/pdbot/pdbot/internal/pdapi": {"github.com/pdbot/pdbot/handlers", "github.com/pdbot/pdbot/bot", "github.com/pdbot/pdbot/store", "github.com/slack-go/slack"},
 	}
 	for pkg, bad := range forbidden {
 		out, err := exec.Command("go", "list", "-deps", pkg).Output()

@@ -9,6 +9,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/pdbot/pdbot/handlers"
+	"github.com/pdbot/pdbot/internal/pdapi"
 )
 
 // userTTL bounds how long Slack user facts (admin flag, email) are trusted.
@@ -97,7 +98,7 @@ func displayName(u *slack.User) string {
 	return u.ID
 }
 
-func (s slackLookup) Actor(ctx context.Context, id string, pd *handlers.PD) (handlers.Actor, error) {
+func (s slackLookup) Actor(ctx context.Context, id string, pd *pdapi.Client) (handlers.Actor, error) {
 	return s.b.actor(ctx, s.team, id, pd)
 }
 

@@ -10,6 +10,8 @@ import (
 
 	"github.com/PagerDuty/go-pagerduty"
 	"github.com/slack-go/slack"
+
+	"github.com/pdbot/pdbot/internal/pdapi"
 )
 
 func sprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) }
@@ -18,13 +20,16 @@ func sprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) 
 // the one place where PagerDuty's error codes become words. known is false
 // for errors it cannot explain: the caller logs those in full and shows a
 // reference instead.
-func Explain(err error, p *PD, incident string) (msg string, known bool) {
+func Explain(err error, p *pdapi.Client, incident string) (msg string, known bool) {
 	var ue *UserError
 	if errors.As(err, &ue) {
 		return ue.Msg, true
 	}
-	if errors.Is(err, errNoRequester) {
+	if errors.Is(err, pdapi.ErrNoRequester) {
 		return "pdbot does not know who you are in PagerDuty, so nothing was sent. Run `/pd whoami` to see why.", true
+	}
+	if errors.Is(err, pdapi.ErrAssigneesWithPolicy) {
+		return "PagerDuty cannot take assignees and an escalation policy in one update: do one, then the other.", true
 	}
 	inc := "such incident"
 	if incident != "" {

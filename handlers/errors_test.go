@@ -13,6 +13,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/pdbot/pdbot/handlers"
+	"github.com/pdbot/pdbot/internal/pdapi"
 )
 
 // apiError builds a pagerduty.APIError the way go-pagerduty does when
@@ -77,7 +78,8 @@ func TestExplain(t *testing.T) {
 			[]string{"Arguments Caused Error &lt;!here&gt;"}},
 		{"wrapped deadline", fmt.Errorf("get incident %s: %w", inc, context.DeadlineExceeded), inc, []string{"/pd get"}},
 		{"wrapped net timeout", fmt.Errorf("get incident %s: %w", inc, timeoutErr{}), inc, []string{"/pd get"}},
-		{"no requester", wrap(handlers.ErrNoRequester), inc, []string{"/pd whoami"}},
+		{"no requester", wrap(pdapi.ErrNoRequester), inc, []string{"/pd whoami"}},
+		{"assignees with a policy", wrap(pdapi.ErrAssigneesWithPolicy), inc, []string{"cannot take assignees and an escalation policy in one update: do one, then the other"}},
 		{"user error", fmt.Errorf("ctx: %w", handlers.Userf("Write the note after the command: `/pd note [INC] TEXT`.")), inc,
 			[]string{"Write the note after the command: `/pd note [INC] TEXT`."}},
 	}
@@ -132,7 +134,7 @@ func TestExplainRateLimitNamesTheTime(t *testing.T) {
 		writeJSON(w, http.StatusTooManyRequests, pdError(2020, "Rate Limit Exceeded"))
 	})
 	pd, _ := f.client(t, "bob@example.com")
-	_, err := pd.GetIncident(testCtx(t), handlers.Ref{ID: "Q1ABCDEFGHIJKL"})
+	_, err := pd.GetIncident(testCtx(t), "Q1ABCDEFGHIJKL")
 	if err == nil {
 		t.Fatal("GetIncident succeeded against a 429")
 	}
@@ -149,6 +151,89 @@ func TestExplainRateLimitNamesTheTime(t *testing.T) {
 		t.Errorf("Explain = %q, want it to contain %q", msg, want)
 	}
 	checkUserSafe(t, msg)
+}
+
+// TestExplainNoRequester: a real client refuses a write as nobody, and the
+// advice names /pd whoami.
+func TestExplainNoRequester(t *testing.T) {
+	f := newFakePD(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]any{}) })
+	for _, from := range []string{"", "   "} {
+		pd, _ := f.client(t, from)
+		writes := map[string]func() error{
+			"UpdateIncident": func() error {
+				_, err := pd.UpdateIncident(testCtx(t), "Q1ABCDEFGHIJKL", pdapi.IncidentUpdate{Status: "acknowledged"})
+				return err
+			},
+			"AddNote": func() error { _, err := pd.AddNote(testCtx(t), "Q1ABCDEFGHIJKL", "hello"); return err },
+			"RequestResponders": func() error {
+				_, err := pd.RequestResponders(testCtx(t), "Q1ABCDEFGHIJKL", "PBOB001", "help", nil)
+				return err
+			},
+		}
+		for name, do := range writes {
+			msg, known := handlers.Explain(do(), pd, "Q1ABCDEFGHIJKL")
+			if !known || !strings.Contains(msg, "/pd whoami") {
+				t.Errorf("%s as %q: Explain = %q, %v; want advice naming /pd whoami", name, from, msg, known)
+			}
+		}
+	}
+	if n := len(f.requests()); n != 0 {
+		t.Errorf("server saw %d requests, want none", n)
+	}
+}
+
+// TestExplainPacing: a request the key's pacer held back past its deadline
+// is explained as "nothing was sent", with the time to try again.
+func TestExplainPacing(t *testing.T) {
+	f := newFakePD(t, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]any{"abilities": []string{}})
+	})
+	pacers := pdapi.NewPacers(0, 1) // one request, then none
+	pd, _ := f.client(t, "", func(o *pdapi.Options) { o.Pacers = pacers })
+	if err := pd.Ping(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	err := pd.Ping(ctx)
+	if err == nil {
+		t.Fatal("a request past the pacer went through")
+	}
+	if msg, known := handlers.Explain(err, pd, ""); !known || !strings.Contains(msg, "Nothing was sent") {
+		t.Errorf("Explain = %q, %v", msg, known)
+	}
+	if n := len(f.requests()); n != 1 {
+		t.Errorf("PagerDuty got %d requests, want 1", n)
+	}
+}
+
+// TestExplainHoldsNoKey: whatever PagerDuty answers, the advice made of a
+// real client's error holds no API key.
+func TestExplainHoldsNoKey(t *testing.T) {
+	for _, status := range []int{401, 403, 404, 429, 500} {
+		f := newFakePD(t, func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, status, pdError(2006, "Authentication Failed"))
+		})
+		pd, _ := f.client(t, "bob@example.com")
+		calls := map[string]func() error{
+			"GetIncident": func() error { _, err := pd.GetIncident(testCtx(t), "Q1ABCDEFGHIJKL"); return err },
+			"UpdateIncident": func() error {
+				_, err := pd.UpdateIncident(testCtx(t), "Q1ABCDEFGHIJKL", pdapi.IncidentUpdate{Status: "acknowledged"})
+				return err
+			},
+			"AddNote": func() error { _, err := pd.AddNote(testCtx(t), "Q1ABCDEFGHIJKL", "hello"); return err },
+		}
+		for name, do := range calls {
+			err := do()
+			if err == nil {
+				t.Fatalf("%s against %d succeeded", name, status)
+			}
+			msg, _ := handlers.Explain(err, pd, "Q1ABCDEFGHIJKL")
+			if strings.Contains(err.Error(), canaryKey) || strings.Contains(msg, canaryKey) {
+				t.Errorf("%s against %d leaks the key: %v / %q", name, status, err, msg)
+			}
+		}
+	}
 }
 
 // TestExplainRealTimeout: a PagerDuty call that runs out of time must be

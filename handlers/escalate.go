@@ -7,6 +7,8 @@ import (
 
 	"github.com/PagerDuty/go-pagerduty"
 	"github.com/slack-go/slack"
+
+	"github.com/pdbot/pdbot/internal/pdapi"
 )
 
 // Update Escalation Policy modal IDs.
@@ -45,7 +47,7 @@ func escalateRoutes() []Route {
 			Kind: Submission, ID: EscalateCallback, Help: "The escalation policy form.",
 			Incident: FromValue, NeedsActor: true,
 			Validate: func(ctx context.Context, r *Request) map[string]string {
-				if !ValidObjectID(selected(r, escPolicyBlock, PolicySearch)) {
+				if !pdapi.ValidObjectID(selected(r, escPolicyBlock, PolicySearch)) {
 					return map[string]string{escPolicyBlock: "Pick an escalation policy from the list."}
 				}
 				return nil
@@ -75,7 +77,7 @@ func escalate(ctx context.Context, r *Request, id, policyID, policyName string) 
 	if cur.EscalationPolicy.ID == policyID {
 		return Reply{Text: fmt.Sprintf("%s already uses %s; nothing changed.", IncidentLabel(cur), Escape(policyName)), NoAudit: true}, nil
 	}
-	inc, err := r.PD.UpdateIncident(ctx, id, pagerduty.ManageIncidentsOptions{
+	inc, err := r.PD.UpdateIncident(ctx, id, pdapi.IncidentUpdate{
 		EscalationPolicy: &pagerduty.APIReference{ID: policyID, Type: "escalation_policy_reference"},
 	})
 	if err != nil {

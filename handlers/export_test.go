@@ -35,12 +35,5 @@ func SplitQuoted(s string) []Word {
 // SplitList is splitList.
 var SplitList = splitList
 
-// ErrNoRequester is errNoRequester.
-var ErrNoRequester = errNoRequester
-
 // Limits the tests check against.
-const (
-	MaxRateLimitWait = maxRateLimitWait
-	MaxRetries       = maxRetries
-	MaxRefLen        = maxRefLen
-)
+const MaxRefLen = maxRefLen

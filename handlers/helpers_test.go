@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pdbot/pdbot/handlers"
+	"github.com/pdbot/pdbot/internal/pdapi"
 )
 
 // canaryKey is the API key every fake-backed client uses; no error, message
@@ -67,17 +67,15 @@ func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
 	return ctx.Err()
 }
 
-func (s *sleeps) all() []time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]time.Duration(nil), s.d...)
-}
-
-// client returns a PD for f acting as from, whose retries do not sleep.
-func (f *fakePD) client(t *testing.T, from string) (*handlers.PD, *sleeps) {
+// client returns a client for f acting as from, whose retries do not sleep.
+func (f *fakePD) client(t *testing.T, from string, o ...func(*pdapi.Options)) (*pdapi.Client, *sleeps) {
 	t.Helper()
 	s := &sleeps{}
-	return handlers.NewPD(f.srv.URL, canaryKey, handlers.PDOptions{Sleep: s.sleep}).As(from), s
+	opts := pdapi.Options{Sleep: s.sleep}
+	for _, f := range o {
+		f(&opts)
+	}
+	return pdapi.New(f.srv.URL, canaryKey, opts).As(from), s
 }
 
 // writeJSON answers like PagerDuty: a JSON content type on every answer.

@@ -1,10 +1,15 @@
 package handlers
 
 import (
+	"context"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/PagerDuty/go-pagerduty"
+
+	"github.com/pdbot/pdbot/internal/pdapi"
 )
 
 // maxRefLen bounds what we even look at as an incident reference; a URL to an
@@ -12,12 +17,7 @@ import (
 const maxRefLen = 200
 
 var (
-	// PagerDuty incident IDs: 7 characters starting with P (classic) or 14
-	// starting with Q (current), upper-case letters and digits only.
-	incidentIDRe = regexp.MustCompile(`^(P[A-Z0-9]{6}|Q[A-Z0-9]{13})$`)
-	// Other PagerDuty object IDs (users, policies, services).
-	objectIDRe = regexp.MustCompile(`^P[A-Z0-9]{6}$`)
-	numberRe   = regexp.MustCompile(`^#?([0-9]{1,10})$`)
+	numberRe = regexp.MustCompile(`^#?([0-9]{1,10})$`)
 	// An incident URL inside free text (topic, purpose, a message).
 	incidentURLInText = regexp.MustCompile(`https://[a-z0-9-]+\.(?:eu\.)?pagerduty\.com/incidents/([A-Z0-9]+)\b`)
 	// A bare ID inside free text; it must hold a digit so words such as
@@ -45,21 +45,14 @@ func (r Ref) String() string {
 	return ""
 }
 
-// PathID is the string that goes into a PagerDuty URL path: the ID, or the
-// number (GET /incidents/{number} accepts it).
-func (r Ref) PathID() string {
-	if r.ID != "" {
-		return r.ID
+// FetchIncident fetches the incident ref names: by ID, or by number (the
+// one PagerDuty call that takes a number).
+func FetchIncident(ctx context.Context, pd *pdapi.Client, ref Ref) (*pagerduty.Incident, error) {
+	if ref.ID != "" {
+		return pd.GetIncident(ctx, ref.ID)
 	}
-	return strconv.FormatUint(uint64(r.Number), 10)
+	return pd.GetIncidentByNumber(ctx, ref.Number)
 }
-
-// ValidIncidentID reports whether s is a well-formed incident ID.
-func ValidIncidentID(s string) bool { return incidentIDRe.MatchString(s) }
-
-// ValidObjectID reports whether s is a well-formed PagerDuty user, policy or
-// service ID.
-func ValidObjectID(s string) bool { return objectIDRe.MatchString(s) }
 
 // ParseRef parses an incident ID, an incident URL (plain or wrapped by Slack
 // as <url> or <url|label>) or #NUMBER. It refuses anything else, so nothing
@@ -78,7 +71,7 @@ func ParseRef(s string) (Ref, error) {
 			s = s[:i]
 		}
 	}
-	if incidentIDRe.MatchString(s) {
+	if pdapi.ValidIncidentID(s) {
 		return Ref{ID: s}, nil
 	}
 	if m := numberRe.FindStringSubmatch(s); m != nil && strings.HasPrefix(s, "#") {
@@ -89,7 +82,7 @@ func ParseRef(s string) (Ref, error) {
 	}
 	if u, err := url.Parse(s); err == nil && u.Scheme == "https" && isPagerDutyHost(u.Host) && u.RawQuery == "" {
 		parts := strings.Split(strings.Trim(u.EscapedPath(), "/"), "/")
-		if len(parts) == 2 && parts[0] == "incidents" && incidentIDRe.MatchString(parts[1]) {
+		if len(parts) == 2 && parts[0] == "incidents" && pdapi.ValidIncidentID(parts[1]) {
 			return Ref{ID: parts[1]}, nil
 		}
 	}
@@ -113,7 +106,7 @@ func LooksLikeRef(s string) bool {
 // FindRefInText finds an incident URL or ID in free text such as a channel
 // topic or a message.
 func FindRefInText(s string) (Ref, bool) {
-	if m := incidentURLInText.FindStringSubmatch(s); m != nil && incidentIDRe.MatchString(m[1]) {
+	if m := incidentURLInText.FindStringSubmatch(s); m != nil && pdapi.ValidIncidentID(m[1]) {
 		return Ref{ID: m[1]}, true
 	}
 	for _, m := range incidentIDInText.FindAllString(s, -1) {

@@ -157,43 +157,21 @@ func checkUserSafe(t *testing.T, msg string) {
 	}
 }
 
-func TestRefStringAndPathID(t *testing.T) {
+func TestRefStringAndIsZero(t *testing.T) {
 	tests := []struct {
-		ref       handlers.Ref
-		str, path string
-		zero      bool
+		ref  handlers.Ref
+		str  string
+		zero bool
 	}{
-		{handlers.Ref{}, "", "0", true},
-		{handlers.Ref{ID: "PT4KHLK"}, "PT4KHLK", "PT4KHLK", false},
-		{handlers.Ref{Number: 42}, "#42", "42", false},
+		{handlers.Ref{}, "", true},
+		{handlers.Ref{ID: "PT4KHLK"}, "PT4KHLK", false},
+		{handlers.Ref{Number: 42}, "#42", false},
 	}
 	for _, tt := range tests {
-		got := []any{tt.ref.String(), tt.ref.PathID(), tt.ref.IsZero()}
-		want := []any{tt.str, tt.path, tt.zero}
+		got := []any{tt.ref.String(), tt.ref.IsZero()}
+		want := []any{tt.str, tt.zero}
 		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("%+v: String, PathID, IsZero (-want +got):\n%s", tt.ref, diff)
-		}
-	}
-}
-
-func TestValidIDs(t *testing.T) {
-	tests := []struct {
-		in               string
-		incident, object bool
-	}{
-		{"PT4KHLK", true, true},
-		{"Q1ABCDEFGHIJKL", true, false},
-		{"PXPGF42", true, true},
-		{"pxpgf42", false, false},
-		{"PXPGF4", false, false},
-		{"", false, false},
-		{"../users", false, false},
-		{"PXPGF4\n", false, false},
-	}
-	for _, tt := range tests {
-		got := [2]bool{handlers.ValidIncidentID(tt.in), handlers.ValidObjectID(tt.in)}
-		if want := [2]bool{tt.incident, tt.object}; got != want {
-			t.Errorf("%q: ValidIncidentID, ValidObjectID = %v, want %v", tt.in, got, want)
+			t.Errorf("%+v: String, IsZero (-want +got):\n%s", tt.ref, diff)
 		}
 	}
 }

@@ -3,6 +3,8 @@ package handlers
 import (
 	"context"
 	"fmt"
+
+	"github.com/pdbot/pdbot/internal/pdapi"
 )
 
 func linkRoutes() []Route {
@@ -15,7 +17,7 @@ func linkRoutes() []Route {
 				if err != nil {
 					return Reply{}, err
 				}
-				if !ValidIncidentID(inc.ID) {
+				if !pdapi.ValidIncidentID(inc.ID) {
 					return Reply{}, fmt.Errorf("link: PagerDuty answered with a malformed incident id")
 				}
 				if err := r.Store.SetLink(ctx, r.Channel, inc.ID); err != nil {

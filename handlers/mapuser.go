@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/pdbot/pdbot/internal/pdapi"
 )
 
 var (
@@ -39,7 +41,7 @@ func mapRoutes() []Route {
 func findPDUser(ctx context.Context, r *Request, s string) (Actor, error) {
 	s = FromSlack(s)
 	switch {
-	case ValidObjectID(s):
+	case pdapi.ValidObjectID(s):
 		u, err := r.PD.GetUser(ctx, s)
 		if err != nil {
 			return Actor{}, err

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/PagerDuty/go-pagerduty"
+
+	"github.com/pdbot/pdbot/internal/pdapi"
 )
 
 // maxTargets bounds how many users or policies one command may name.
@@ -24,7 +26,7 @@ func resolveUser(ctx context.Context, r *Request, spec string) (Actor, error) {
 		}
 		return a, err
 	}
-	if ValidObjectID(spec) {
+	if pdapi.ValidObjectID(spec) {
 		// PagerDuty checks the ID when it gets the write; no lookup needed.
 		return Actor{ID: spec, Name: spec}, nil
 	}
@@ -56,7 +58,7 @@ func resolveUsers(ctx context.Context, r *Request, specs []string) ([]Actor, err
 // partial matches are listed back to the requester.
 func resolvePolicy(ctx context.Context, r *Request, spec string) (id, name string, err error) {
 	spec = strings.Trim(strings.TrimSpace(FromSlack(spec)), `"“”`)
-	if ValidObjectID(spec) {
+	if pdapi.ValidObjectID(spec) {
 		return spec, spec, nil
 	}
 	if spec == "" || len(spec) > 200 {

@@ -48,7 +48,7 @@ func pickerRoutes() []Route {
 				if err != nil {
 					return Reply{}, err
 				}
-				inc, err := r.PD.GetIncident(ctx, ref)
+				inc, err := FetchIncident(ctx, r.PD, ref)
 				if err != nil {
 					return Reply{}, err
 				}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/PagerDuty/go-pagerduty"
 	"github.com/slack-go/slack"
+
+	"github.com/pdbot/pdbot/internal/pdapi"
 )
 
 // Add Additional Responders modal IDs.
@@ -79,7 +81,7 @@ func respondersRoutes() []Route {
 					errs[respUserBlock] = fmt.Sprintf("Pick at most %d.", maxTargets)
 				}
 				for _, id := range append(ps, us...) {
-					if !ValidObjectID(id) {
+					if !pdapi.ValidObjectID(id) {
 						errs[respUserBlock] = "Pick responders from the lists."
 					}
 				}
@@ -136,7 +138,7 @@ func requestResponders(ctx context.Context, r *Request, id string, targets []pag
 	if len(msg) > maxResponderMsg {
 		return Reply{}, Userf("Keep the message under %d characters.", maxResponderMsg)
 	}
-	if !ValidObjectID(r.Actor.ID) {
+	if !pdapi.ValidObjectID(r.Actor.ID) {
 		return Reply{}, Userf("pdbot does not know your PagerDuty user ID. Ask an admin to run `/pd map @you your-pagerduty-email`.")
 	}
 	if _, err := r.PD.RequestResponders(ctx, id, r.Actor.ID, msg, targets); err != nil {

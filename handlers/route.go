@@ -6,6 +6,8 @@ import (
 
 	"github.com/PagerDuty/go-pagerduty"
 	"github.com/slack-go/slack"
+
+	"github.com/pdbot/pdbot/internal/pdapi"
 )
 
 // Kind says which Slack surface a route answers.
@@ -104,8 +106,8 @@ type Request struct {
 	// "topic", "purpose", "button", "form", "message"), for messages.
 	IncidentSource string
 
-	PD    *PD   // nil unless the route needs a key
-	Actor Actor // zero unless the route needs an actor
+	PD    *pdapi.Client // nil unless the route needs a key
+	Actor Actor         // zero unless the route needs an actor
 
 	// Interactive surfaces.
 	Values          map[string]map[string]slack.BlockAction // view state
@@ -127,7 +129,7 @@ type Request struct {
 type SlackLookup interface {
 	// Actor maps a Slack user to their PagerDuty user, the way the requester
 	// is mapped (admin override, else exact email match).
-	Actor(ctx context.Context, userID string, pd *PD) (Actor, error)
+	Actor(ctx context.Context, userID string, pd *pdapi.Client) (Actor, error)
 }
 
 // StoreOps is the slice of the store that handlers may use; the dispatcher
@@ -179,5 +181,5 @@ func (r *Request) Current(ctx context.Context, id string) (*pagerduty.Incident, 
 	if r.Fetched != nil && r.Fetched.ID == id {
 		return r.Fetched, nil
 	}
-	return r.PD.GetIncident(ctx, Ref{ID: id})
+	return r.PD.GetIncident(ctx, id)
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/PagerDuty/go-pagerduty"
+
+	"github.com/pdbot/pdbot/internal/pdapi"
 )
 
 func statusRoutes() []Route {
@@ -80,7 +82,7 @@ func setStatus(ctx context.Context, r *Request, id, status, message string) (Rep
 		}
 		return Reply{}, alreadyResolved(cur, "acknowledging it would reopen it")
 	}
-	inc, err := r.PD.UpdateIncident(ctx, id, pagerduty.ManageIncidentsOptions{Status: status})
+	inc, err := r.PD.UpdateIncident(ctx, id, pdapi.IncidentUpdate{Status: status})
 	if err != nil {
 		return Reply{}, err
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/pdbot/pdbot/internal/pdapi"
 )
 
 // Type-ahead action IDs (external selects answered by block_suggestion).
@@ -97,7 +99,7 @@ func suggestRoutes(cache *suggestCache) []Route {
 					us, more, err := r.PD.SearchUsers(ctx, q, maxOptions)
 					var items []suggestItem
 					for _, u := range us {
-						if ValidObjectID(u.ID) {
+						if pdapi.ValidObjectID(u.ID) {
 							items = append(items, suggestItem{ID: u.ID, Label: u.Name + " <" + u.Email + ">", Match: strings.ToLower(u.Name + " " + u.Email)})
 						}
 					}
@@ -112,7 +114,7 @@ func suggestRoutes(cache *suggestCache) []Route {
 					ps, more, err := r.PD.SearchPolicies(ctx, q, maxOptions)
 					var items []suggestItem
 					for _, p := range ps {
-						if ValidObjectID(p.ID) {
+						if pdapi.ValidObjectID(p.ID) {
 							items = append(items, suggestItem{ID: p.ID, Label: p.Name, Match: strings.ToLower(p.Name)})
 						}
 					}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/pdbot/pdbot/internal/pdapi"
 )
 
 var t0 = time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
@@ -142,7 +144,7 @@ func TestSuggestTyping(t *testing.T) {
 			if route.ID != UserSearch {
 				t.Fatalf("first suggestion route is %q, want %q", route.ID, UserSearch)
 			}
-			pd := NewPD(srv.URL, "k", PDOptions{})
+			pd := pdapi.New(srv.URL, "k", pdapi.Options{})
 			var last Reply
 			for _, q := range []string{"d", "da", "dat", "Data"} {
 				r := &Request{PD: pd, Query: q, Now: func() time.Time { return t0 }}

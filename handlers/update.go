@@ -7,6 +7,8 @@ import (
 
 	"github.com/PagerDuty/go-pagerduty"
 	"github.com/slack-go/slack"
+
+	"github.com/pdbot/pdbot/internal/pdapi"
 )
 
 // Incident Update modal IDs.
@@ -101,7 +103,7 @@ func (u incidentUpdate) fieldErrors() map[string]string {
 		errs[updResBlock] = fmt.Sprintf("Keep the resolution under %d characters.", maxResolutionLen)
 	}
 	for _, id := range u.assigneeIDs {
-		if !ValidObjectID(id) {
+		if !pdapi.ValidObjectID(id) {
 			errs[updAssignBlock] = "Pick assignees from the list."
 		}
 	}
@@ -143,7 +145,7 @@ func (u incidentUpdate) apply(ctx context.Context, r *Request, id string) (Reply
 	if cur.Status == "resolved" {
 		return Reply{}, alreadyResolved(cur, "acknowledging or reassigning it would reopen it")
 	}
-	o := pagerduty.ManageIncidentsOptions{Status: u.status, Resolution: u.resolution}
+	o := pdapi.IncidentUpdate{Status: u.status, Resolution: u.resolution}
 	for _, p := range people {
 		o.Assignments = append(o.Assignments, pagerduty.Assignee{Assignee: pagerduty.APIObject{ID: p.ID, Type: "user_reference"}})
 	}

@@ -1,9 +1,10 @@
-package handlers_test
+package pdapi_test
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -14,18 +15,20 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/time/rate"
 
-	"github.com/pdbot/pdbot/handlers"
+	"github.com/pdbot/pdbot/internal/pdapi"
 )
 
 const testIncident = "Q1ABCDEFGHIJKL"
 
-// okBody answers a successful call of each PD method the tests make.
+// okBody answers a successful call of each client method the tests make.
 func okBody(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/incidents/"):
 		writeJSON(w, 200, map[string]any{"incident": map[string]any{"id": testIncident, "incident_number": 42, "status": "triggered"}})
-	case r.Method == http.MethodPut && r.URL.Path == "/incidents":
-		writeJSON(w, 200, map[string]any{"incidents": []any{map[string]any{"id": testIncident, "status": "acknowledged"}}})
+	case r.Method == http.MethodPut && r.URL.Path == "/incidents/"+testIncident:
+		writeJSON(w, 200, map[string]any{"incident": map[string]any{"id": testIncident, "status": "acknowledged"}})
+	case r.Method == http.MethodGet && r.URL.Path == "/users":
+		writeJSON(w, 200, map[string]any{"users": []any{}, "limit": 100, "offset": 0, "more": false})
 	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/notes"):
 		writeJSON(w, 201, map[string]any{"note": map[string]any{"id": "PNOTE01", "content": "hello"}})
 	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/responder_requests"):
@@ -64,41 +67,51 @@ func serverError(status int) http.HandlerFunc {
 	}
 }
 
-// call is one PD method, as the requester bob@example.com.
+// call is one client method, as the requester bob@example.com.
 type call struct {
 	name   string
 	method string
-	do     func(ctx context.Context, pd *handlers.PD) error
+	do     func(ctx context.Context, pd *pdapi.Client) error
 }
 
 var (
-	getCall = call{"GetIncident", http.MethodGet, func(ctx context.Context, pd *handlers.PD) error {
-		_, err := pd.GetIncident(ctx, handlers.Ref{ID: testIncident})
+	getCall = call{"GetIncident", http.MethodGet, func(ctx context.Context, pd *pdapi.Client) error {
+		_, err := pd.GetIncident(ctx, testIncident)
 		return err
 	}}
-	putCall = call{"UpdateIncident", http.MethodPut, func(ctx context.Context, pd *handlers.PD) error {
-		_, err := pd.UpdateIncident(ctx, testIncident, pagerduty.ManageIncidentsOptions{Status: "acknowledged"})
+	putCall = call{"UpdateIncident", http.MethodPut, func(ctx context.Context, pd *pdapi.Client) error {
+		_, err := pd.UpdateIncident(ctx, testIncident, pdapi.IncidentUpdate{Status: "acknowledged"})
 		return err
 	}}
-	noteCall = call{"AddNote", http.MethodPost, func(ctx context.Context, pd *handlers.PD) error {
+	noteCall = call{"AddNote", http.MethodPost, func(ctx context.Context, pd *pdapi.Client) error {
 		_, err := pd.AddNote(ctx, testIncident, "hello")
 		return err
 	}}
-	respondersCall = call{"RequestResponders", http.MethodPost, func(ctx context.Context, pd *handlers.PD) error {
+	respondersCall = call{"RequestResponders", http.MethodPost, func(ctx context.Context, pd *pdapi.Client) error {
 		var tg pagerduty.ResponderRequestTarget
 		tg.ID, tg.Type = "PUSER01", "user_reference"
 		_, err := pd.RequestResponders(ctx, testIncident, "PBOB001", "help", []pagerduty.ResponderRequestTarget{tg})
 		return err
 	}}
+	// rawPostCall is a write through Do, as later actions make them.
+	rawPostCall = call{"Do/POST", http.MethodPost, func(ctx context.Context, pd *pdapi.Client) error {
+		body := map[string]any{"note": map[string]any{"content": "hello"}}
+		return pd.Do(ctx, pdapi.Call{Method: http.MethodPost, Path: []string{"incidents", testIncident, "notes"}, Body: body}, nil)
+	}}
+	// rawGetCall is a read through Do.
+	rawGetCall = call{"Do/GET", http.MethodGet, func(ctx context.Context, pd *pdapi.Client) error {
+		var out struct{ Incident pagerduty.Incident }
+		return pd.Do(ctx, pdapi.Call{Method: http.MethodGet, Path: []string{"incidents", testIncident}}, &out)
+	}}
 )
 
 func TestRetryOn429(t *testing.T) {
-	for _, c := range []call{getCall, putCall, noteCall, respondersCall} {
+	for _, c := range []call{getCall, putCall, noteCall, respondersCall, rawPostCall, rawGetCall} {
 		for _, h := range []struct{ header, value string }{
 			{"ratelimit-reset", "0"},
 			{"Retry-After", "0"},
 		} {
-			for _, fails := range []int32{1, handlers.MaxRetries} {
+			for _, fails := range []int32{1, pdapi.MaxRetries} {
 				t.Run(c.name+"/"+h.header+"/"+string('0'+rune(fails)), func(t *testing.T) {
 					f := newFakePD(t, failFirst(fails, rateLimited(h.header, h.value)))
 					pd, sl := f.client(t, "bob@example.com")
@@ -142,7 +155,7 @@ func TestRetryOn429GivesUp(t *testing.T) {
 	if !errors.As(err, &ae) || !ae.RateLimited() {
 		t.Fatalf("UpdateIncident against endless 429s: %v, want a rate-limited APIError", err)
 	}
-	if got, want := len(f.requests()), handlers.MaxRetries+1; got != want {
+	if got, want := len(f.requests()), pdapi.MaxRetries+1; got != want {
 		t.Errorf("server saw %d requests, want %d", got, want)
 	}
 }
@@ -172,10 +185,10 @@ func TestNoRetryPastMaxRateLimitWait(t *testing.T) {
 		{"Retry-After 30", map[string]string{"Retry-After": "30"}, 30 * time.Second},
 		{"ratelimit-reset wins over Retry-After", map[string]string{"ratelimit-reset": "30", "Retry-After": "0"}, 30 * time.Second},
 	}
-	if handlers.MaxRateLimitWait >= 3*time.Second {
-		t.Fatalf("maxRateLimitWait is %v; update the cases", handlers.MaxRateLimitWait)
+	if pdapi.MaxRateLimitWait >= 3*time.Second {
+		t.Fatalf("maxRateLimitWait is %v; update the cases", pdapi.MaxRateLimitWait)
 	}
-	for _, c := range []call{getCall, putCall, noteCall} {
+	for _, c := range []call{getCall, putCall, noteCall, rawGetCall} {
 		for _, tt := range tests {
 			t.Run(c.name+"/"+tt.name, func(t *testing.T) {
 				f := newFakePD(t, func(w http.ResponseWriter, r *http.Request) {
@@ -193,7 +206,7 @@ func TestNoRetryPastMaxRateLimitWait(t *testing.T) {
 					t.Fatalf("%s: %v, want a rate-limited APIError", c.name, err)
 				}
 				if n := len(f.requests()); n != 1 {
-					t.Errorf("server saw %d requests, want 1 (no retry past %v)", n, handlers.MaxRateLimitWait)
+					t.Errorf("server saw %d requests, want 1 (no retry past %v)", n, pdapi.MaxRateLimitWait)
 				}
 				if got := sl.all(); len(got) != 0 {
 					t.Errorf("slept %v, want no sleep", got)
@@ -240,6 +253,9 @@ func TestRetryOn5xx(t *testing.T) {
 		{respondersCall, 502, 1, true},
 		// PUTs are not retried on 5xx either.
 		{putCall, 500, 1, true},
+		// Neither are raw writes; raw reads are.
+		{rawPostCall, 502, 1, true},
+		{rawGetCall, 503, 2, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.c.name+"/"+http.StatusText(tt.status), func(t *testing.T) {
@@ -270,7 +286,7 @@ func TestRetryOn5xxGivesUp(t *testing.T) {
 	if !errors.As(err, &ae) || ae.StatusCode != 500 {
 		t.Fatalf("GetIncident against endless 500s: %v", err)
 	}
-	if got, want := len(f.requests()), handlers.MaxRetries+1; got != want {
+	if got, want := len(f.requests()), pdapi.MaxRetries+1; got != want {
 		t.Errorf("server saw %d requests, want %d", got, want)
 	}
 	for i, d := range sl.all() {
@@ -281,7 +297,7 @@ func TestRetryOn5xxGivesUp(t *testing.T) {
 }
 
 func TestRedirectsAreNotFollowed(t *testing.T) {
-	for _, c := range []call{getCall, putCall, noteCall} {
+	for _, c := range []call{getCall, putCall, noteCall, rawGetCall, rawPostCall} {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFakePD(t, func(w http.ResponseWriter, r *http.Request) {
 				if r.URL.Path == "/users" {
@@ -311,17 +327,14 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 
 func TestWritesNeedARequester(t *testing.T) {
 	for _, from := range []string{"", "   "} {
-		for _, c := range []call{putCall, noteCall, respondersCall} {
+		for _, c := range []call{putCall, noteCall, respondersCall, rawPostCall} {
 			t.Run(c.name+"/"+strings.ReplaceAll(from, " ", "_"), func(t *testing.T) {
 				f := newFakePD(t, okBody)
 				pd, _ := f.client(t, from)
 				err := c.do(testCtx(t), pd)
-				if !errors.Is(err, handlers.ErrNoRequester) {
-					t.Fatalf("%s as %q: %v, want errNoRequester", c.name, from, err)
-				}
-				msg, known := handlers.Explain(err, pd, testIncident)
-				if !known || !strings.Contains(msg, "/pd whoami") {
-					t.Errorf("Explain = %q, %v; want advice naming /pd whoami", msg, known)
+				// handlers.Explain turns it into advice (its own test).
+				if !errors.Is(err, pdapi.ErrNoRequester) {
+					t.Fatalf("%s as %q: %v, want ErrNoRequester", c.name, from, err)
 				}
 				if n := len(f.requests()); n != 0 {
 					t.Errorf("server saw %d requests, want none", n)
@@ -332,7 +345,7 @@ func TestWritesNeedARequester(t *testing.T) {
 }
 
 // TestMalformedIDsNeverReachPagerDuty: go-pagerduty joins IDs into paths
-// unescaped, so PD must refuse anything that is not an ID before any request.
+// unescaped, so the client must refuse anything that is not an ID before any request.
 func TestMalformedIDsNeverReachPagerDuty(t *testing.T) {
 	bad := []string{"../users", "Q1?x=1", "P1#frag", "P1ABCDE/notes", "..%2Fusers", "a b", "", "q1abcdefghijkl", "PUSER01\n"}
 	target := func(id string) []pagerduty.ResponderRequestTarget {
@@ -341,44 +354,43 @@ func TestMalformedIDsNeverReachPagerDuty(t *testing.T) {
 		return []pagerduty.ResponderRequestTarget{tg}
 	}
 	for _, id := range bad {
-		calls := map[string]func(ctx context.Context, pd *handlers.PD) error{
-			"GetIncident": func(ctx context.Context, pd *handlers.PD) error {
-				_, err := pd.GetIncident(ctx, handlers.Ref{ID: id})
+		calls := map[string]func(ctx context.Context, pd *pdapi.Client) error{
+			"GetIncident": func(ctx context.Context, pd *pdapi.Client) error {
+				_, err := pd.GetIncident(ctx, id)
 				return err
 			},
-			"UpdateIncident": func(ctx context.Context, pd *handlers.PD) error {
-				_, err := pd.UpdateIncident(ctx, id, pagerduty.ManageIncidentsOptions{Status: "acknowledged"})
+			"UpdateIncident": func(ctx context.Context, pd *pdapi.Client) error {
+				_, err := pd.UpdateIncident(ctx, id, pdapi.IncidentUpdate{Status: "acknowledged"})
 				return err
 			},
-			"AddNote": func(ctx context.Context, pd *handlers.PD) error {
+			"AddNote": func(ctx context.Context, pd *pdapi.Client) error {
 				_, err := pd.AddNote(ctx, id, "hello")
 				return err
 			},
-			"RequestResponders/incident": func(ctx context.Context, pd *handlers.PD) error {
+			"RequestResponders/incident": func(ctx context.Context, pd *pdapi.Client) error {
 				_, err := pd.RequestResponders(ctx, id, "PBOB001", "help", target("PUSER01"))
 				return err
 			},
-			"RequestResponders/requester": func(ctx context.Context, pd *handlers.PD) error {
+			"RequestResponders/requester": func(ctx context.Context, pd *pdapi.Client) error {
 				_, err := pd.RequestResponders(ctx, testIncident, id, "help", target("PUSER01"))
 				return err
 			},
-			"RequestResponders/target": func(ctx context.Context, pd *handlers.PD) error {
+			"RequestResponders/target": func(ctx context.Context, pd *pdapi.Client) error {
 				_, err := pd.RequestResponders(ctx, testIncident, "PBOB001", "help", target(id))
 				return err
 			},
-			"GetUser": func(ctx context.Context, pd *handlers.PD) error {
+			"GetUser": func(ctx context.Context, pd *pdapi.Client) error {
 				_, err := pd.GetUser(ctx, id)
 				return err
 			},
-			"GetPolicy": func(ctx context.Context, pd *handlers.PD) error {
-				_, err := pd.GetPolicy(ctx, id)
-				return err
+			"Do/incident": func(ctx context.Context, pd *pdapi.Client) error {
+				return pd.Do(ctx, pdapi.Call{Method: http.MethodGet, Path: []string{"incidents", id}}, nil)
+			},
+			"Do/sub-resource": func(ctx context.Context, pd *pdapi.Client) error {
+				return pd.Do(ctx, pdapi.Call{Method: http.MethodPost, Path: []string{"incidents", id, "notes"}, Body: map[string]any{}}, nil)
 			},
 		}
 		for name, do := range calls {
-			if id == "" && name == "GetIncident" {
-				continue // the zero Ref: see TestGetIncidentZeroRef
-			}
 			t.Run(name+"/"+id, func(t *testing.T) {
 				f := newFakePD(t, okBody)
 				pd, _ := f.client(t, "bob@example.com")
@@ -393,29 +405,31 @@ func TestMalformedIDsNeverReachPagerDuty(t *testing.T) {
 	}
 }
 
-// TestGetIncidentZeroRef: a zero Ref must not become GET /incidents/0.
-func TestGetIncidentZeroRef(t *testing.T) {
+// TestGetIncidentByNumberZero: number 0 (a zero handlers.Ref) must not
+// become GET /incidents/0.
+func TestGetIncidentByNumberZero(t *testing.T) {
 	f := newFakePD(t, okBody)
 	pd, _ := f.client(t, "bob@example.com")
-	if _, err := pd.GetIncident(testCtx(t), handlers.Ref{}); err == nil {
-		t.Error("GetIncident(Ref{}) succeeded")
+	if _, err := pd.GetIncidentByNumber(testCtx(t), 0); err == nil {
+		t.Error("GetIncidentByNumber(0) succeeded")
 	}
 	if reqs := f.requests(); len(reqs) != 0 {
-		t.Errorf("GetIncident(Ref{}) sent %+v, want no request", reqs)
+		t.Errorf("GetIncidentByNumber(0) sent %+v, want no request", reqs)
 	}
 }
 
 func TestGetIncidentByNumber(t *testing.T) {
 	f := newFakePD(t, okBody)
 	pd, _ := f.client(t, "")
-	inc, err := pd.GetIncident(testCtx(t), handlers.Ref{Number: 42})
+	inc, err := pd.GetIncidentByNumber(testCtx(t), 42)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if inc.ID != testIncident {
 		t.Errorf("incident ID = %q, want %q", inc.ID, testIncident)
 	}
-	want := []seen{{Method: "GET", Path: "/incidents/42", Auth: "Token token=" + canaryKey}}
+	want := []seen{{Method: "GET", Path: "/incidents/42", Auth: "Token token=" + canaryKey,
+		Accept: "application/vnd.pagerduty+json;version=2", ContentType: "application/json", UserAgent: "go-pagerduty/" + pagerduty.Version}}
 	if diff := cmp.Diff(want, f.requests()); diff != "" {
 		t.Errorf("requests (-want +got):\n%s", diff)
 	}
@@ -448,42 +462,62 @@ func TestAddNoteSendsFrom(t *testing.T) {
 	}
 }
 
-func TestUpdateIncidentSendsOneItem(t *testing.T) {
-	f := newFakePD(t, okBody)
-	pd, _ := f.client(t, "bob@example.com")
-	inc, err := pd.UpdateIncident(testCtx(t), testIncident, pagerduty.ManageIncidentsOptions{Status: "acknowledged"})
-	if err != nil {
-		t.Fatal(err)
+// TestUpdateIncidentSendsOnePUT: an update is PUT /incidents/{id} with the
+// incident wrapped in "incident", not the bulk PUT /incidents.
+func TestUpdateIncidentSendsOnePUT(t *testing.T) {
+	tests := []struct {
+		name string
+		upd  pdapi.IncidentUpdate
+		want map[string]any
+	}{
+		{"status", pdapi.IncidentUpdate{Status: "acknowledged"},
+			map[string]any{"type": "incident_reference", "status": "acknowledged"}},
+		{"resolution", pdapi.IncidentUpdate{Status: "resolved", Resolution: "rolled back"},
+			map[string]any{"type": "incident_reference", "status": "resolved", "resolution": "rolled back"}},
+		{"assignees", pdapi.IncidentUpdate{Assignments: []pagerduty.Assignee{{Assignee: pagerduty.APIObject{ID: "PUSER01", Type: "user_reference"}}}},
+			map[string]any{"type": "incident_reference", "assignments": []any{map[string]any{"assignee": map[string]any{"id": "PUSER01", "type": "user_reference"}}}}},
+		{"policy", pdapi.IncidentUpdate{EscalationPolicy: &pagerduty.APIReference{ID: "PPOL001", Type: "escalation_policy_reference"}},
+			map[string]any{"type": "incident_reference", "escalation_policy": map[string]any{"id": "PPOL001", "type": "escalation_policy_reference"}}},
 	}
-	if inc.ID != testIncident {
-		t.Errorf("returned incident %q, want %q", inc.ID, testIncident)
-	}
-	reqs := f.requests()
-	if len(reqs) != 1 || reqs[0].Method != "PUT" || reqs[0].Path != "/incidents" || reqs[0].From != "bob@example.com" {
-		t.Fatalf("requests = %+v, want one PUT /incidents From bob@example.com", reqs)
-	}
-	var body struct {
-		Incidents []map[string]any `json:"incidents"`
-	}
-	if err := json.Unmarshal([]byte(reqs[0].Body), &body); err != nil {
-		t.Fatal(err)
-	}
-	want := []map[string]any{{"id": testIncident, "type": "incident", "status": "acknowledged"}}
-	if diff := cmp.Diff(want, body.Incidents); diff != "" {
-		t.Errorf("PUT body (-want +got):\n%s", diff)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakePD(t, okBody)
+			pd, _ := f.client(t, "bob@example.com")
+			inc, err := pd.UpdateIncident(testCtx(t), testIncident, tt.upd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if inc.ID != testIncident || inc.Status != "acknowledged" {
+				t.Errorf("returned incident %q %q, want %q as PagerDuty answered it", inc.ID, inc.Status, testIncident)
+			}
+			reqs := f.requests()
+			if len(reqs) != 1 || reqs[0].Method != "PUT" || reqs[0].Path != "/incidents/"+testIncident || reqs[0].From != "bob@example.com" {
+				t.Fatalf("requests = %+v, want one PUT /incidents/%s From bob@example.com", reqs, testIncident)
+			}
+			r := reqs[0]
+			if r.Auth != "Token token="+canaryKey || r.Accept != "application/vnd.pagerduty+json;version=2" || r.ContentType != "application/json" {
+				t.Errorf("headers: Authorization %q, Accept %q, Content-Type %q", r.Auth, r.Accept, r.ContentType)
+			}
+			var body map[string]any
+			if err := json.Unmarshal([]byte(r.Body), &body); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(map[string]any{"incident": tt.want}, body); diff != "" {
+				t.Errorf("PUT body (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
 func TestUpdateIncidentRefusesAssigneesWithPolicy(t *testing.T) {
 	f := newFakePD(t, okBody)
 	pd, _ := f.client(t, "bob@example.com")
-	_, err := pd.UpdateIncident(testCtx(t), testIncident, pagerduty.ManageIncidentsOptions{
+	_, err := pd.UpdateIncident(testCtx(t), testIncident, pdapi.IncidentUpdate{
 		Assignments:      []pagerduty.Assignee{{Assignee: pagerduty.APIObject{ID: "PUSER01", Type: "user_reference"}}},
 		EscalationPolicy: &pagerduty.APIReference{ID: "PPOL001", Type: "escalation_policy_reference"},
 	})
-	var ue *handlers.UserError
-	if !errors.As(err, &ue) {
-		t.Fatalf("err = %v, want a UserError", err)
+	if !errors.Is(err, pdapi.ErrAssigneesWithPolicy) {
+		t.Fatalf("err = %v, want ErrAssigneesWithPolicy", err)
 	}
 	if n := len(f.requests()); n != 0 {
 		t.Errorf("server saw %d requests, want none", n)
@@ -491,12 +525,18 @@ func TestUpdateIncidentRefusesAssigneesWithPolicy(t *testing.T) {
 }
 
 func TestUpdateIncidentMissingFromAnswer(t *testing.T) {
-	f := newFakePD(t, func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, map[string]any{"incidents": []any{map[string]any{"id": "Q9OTHEROTHER99"}}})
-	})
-	pd, _ := f.client(t, "bob@example.com")
-	if inc, err := pd.UpdateIncident(testCtx(t), testIncident, pagerduty.ManageIncidentsOptions{Status: "resolved"}); err == nil {
-		t.Errorf("UpdateIncident returned %+v for an answer without the incident, want an error", inc)
+	for name, answer := range map[string]any{
+		"another incident": map[string]any{"incident": map[string]any{"id": "Q9OTHEROTHER99"}},
+		"no incident":      map[string]any{},
+		"the bulk shape":   map[string]any{"incidents": []any{map[string]any{"id": testIncident}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFakePD(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, answer) })
+			pd, _ := f.client(t, "bob@example.com")
+			if inc, err := pd.UpdateIncident(testCtx(t), testIncident, pdapi.IncidentUpdate{Status: "resolved"}); err == nil {
+				t.Errorf("UpdateIncident returned %+v for an answer without the incident, want an error", inc)
+			}
+		})
 	}
 }
 
@@ -571,7 +611,7 @@ func TestFindUserByEmail(t *testing.T) {
 
 func TestKeyID(t *testing.T) {
 	id := func(key string) string {
-		return handlers.NewPD("https://api.pagerduty.com", key, handlers.PDOptions{}).KeyID()
+		return pdapi.New("https://api.pagerduty.com", key, pdapi.Options{}).KeyID()
 	}
 	a, a2, b := id(canaryKey), id(canaryKey), id(canaryKey+"x")
 	if a != a2 {
@@ -588,64 +628,83 @@ func TestKeyID(t *testing.T) {
 			t.Errorf("KeyID %q / %q holds the key", a, b)
 		}
 	}
-	pd := handlers.NewPD("https://api.pagerduty.com", canaryKey, handlers.PDOptions{})
+	pd := pdapi.New("https://api.pagerduty.com", canaryKey, pdapi.Options{})
 	if pd.As("bob@example.com").KeyID() != pd.KeyID() {
 		t.Error("As changed the KeyID")
 	}
-	if pd.As("bob@example.com").From() != "bob@example.com" || pd.From() != "" {
-		t.Error("As did not copy the client: the original's requester changed")
+}
+
+// TestAsCopies: As gives a copy that acts as the requester; the original
+// still acts as nobody (and so refuses writes).
+func TestAsCopies(t *testing.T) {
+	f := newFakePD(t, okBody)
+	pd, _ := f.client(t, "")
+	bob := pd.As("bob@example.com")
+	if err := noteCall.do(testCtx(t), bob); err != nil {
+		t.Fatal(err)
+	}
+	if err := noteCall.do(testCtx(t), pd); !errors.Is(err, pdapi.ErrNoRequester) {
+		t.Errorf("the original after As: %v, want ErrNoRequester", err)
+	}
+	if reqs := f.requests(); len(reqs) != 1 || reqs[0].From != "bob@example.com" {
+		t.Errorf("requests = %+v, want one From bob@example.com", reqs)
 	}
 }
 
-// TestErrorsHoldNoKey: whatever PagerDuty answers, neither the error nor the
-// user's explanation holds the API key.
+// TestErrorsHoldNoKey: whatever PagerDuty answers, the error holds no API
+// key (handlers' tests check the advice made of it).
 func TestErrorsHoldNoKey(t *testing.T) {
-	for _, status := range []int{401, 403, 404, 429, 500} {
+	for _, status := range []int{301, 400, 401, 403, 404, 429, 500} {
 		f := newFakePD(t, func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, status, pdError(2006, "Authentication Failed"))
 		})
 		pd, _ := f.client(t, "bob@example.com")
-		for _, c := range []call{getCall, putCall, noteCall} {
+		for _, c := range []call{getCall, putCall, noteCall, respondersCall, rawGetCall, rawPostCall} {
 			err := c.do(testCtx(t), pd)
 			if err == nil {
 				t.Fatalf("%s against %d succeeded", c.name, status)
 			}
-			msg, _ := handlers.Explain(err, pd, testIncident)
-			if strings.Contains(err.Error(), canaryKey) || strings.Contains(msg, canaryKey) {
-				t.Errorf("%s against %d leaks the key: %v / %q", c.name, status, err, msg)
+			if got := fmt.Sprintf("%v %+v %#v", err, err, err); strings.Contains(got, canaryKey) {
+				t.Errorf("%s against %d leaks the key: %s", c.name, status, got)
 			}
 		}
 	}
 }
 
-func TestPingAndHasAbility(t *testing.T) {
+// TestPrintedClientHoldsNoKey: a client that ends up in a log line or a
+// test failure shows no key.
+func TestPrintedClientHoldsNoKey(t *testing.T) {
+	pd := pdapi.New("https://api.pagerduty.com", canaryKey, pdapi.Options{}).As("bob@example.com")
+	for _, format := range []string{"%v", "%+v", "%#v", "%s", "%d", "%x"} {
+		for _, v := range []any{pd, *pd} {
+			if got := fmt.Sprintf(format, v); strings.Contains(got, canaryKey) {
+				t.Errorf("Sprintf(%q) = %s: holds the key", format, got)
+			}
+		}
+	}
+}
+
+func TestPing(t *testing.T) {
 	f := newFakePD(t, okBody)
 	pd, _ := f.client(t, "")
 	if err := pd.Ping(testCtx(t)); err != nil {
 		t.Fatalf("Ping: %v", err)
 	}
-	for ability, want := range map[string]bool{"coordinated_responding": true, "teams": false} {
-		got, err := pd.HasAbility(testCtx(t), ability)
-		if err != nil || got != want {
-			t.Errorf("HasAbility(%q) = %v, %v; want %v", ability, got, err, want)
-		}
+	if reqs := f.requests(); len(reqs) != 1 || reqs[0].Method != "GET" || reqs[0].Path != "/abilities" {
+		t.Errorf("requests = %+v, want one GET /abilities", reqs)
 	}
 }
 
-// TestClientSideLimiter: requests wait for the key's shared limiter, so a
-// burst beyond it queues (here until the deadline) instead of hitting
-// PagerDuty's 429s.
+// TestClientSideLimiter: requests wait for the key's pacer, so a burst
+// beyond it queues (here until the deadline) instead of hitting PagerDuty's
+// 429s, and RetryAt says when it would have gone.
 func TestClientSideLimiter(t *testing.T) {
 	f := newFakePD(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"abilities":[]}`))
 	})
-	shared := rate.NewLimiter(0, 1) // one request, then none
-	var asked []string
-	pd := handlers.NewPD(f.srv.URL, canaryKey, handlers.PDOptions{Limiter: func(keyID string) *rate.Limiter {
-		asked = append(asked, keyID)
-		return shared
-	}})
+	pacers := pdapi.NewPacers(0, 1) // one request, then none
+	pd := pdapi.New(f.srv.URL, canaryKey, pdapi.Options{Pacers: pacers})
 	if err := pd.Ping(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -658,21 +717,59 @@ func TestClientSideLimiter(t *testing.T) {
 	if n := len(f.requests()); n != 1 {
 		t.Errorf("PagerDuty got %d requests, want 1", n)
 	}
-	if msg, known := handlers.Explain(err, pd, ""); !known || !strings.Contains(msg, "Nothing was sent") {
-		t.Errorf("Explain = %q, %v", msg, known)
+	if _, ok := pd.RetryAt(); !ok {
+		t.Error("RetryAt not set after the pacer held a request back")
 	}
-	if len(asked) != 1 || asked[0] != pd.KeyID() {
-		t.Errorf("limiter asked for %v, want the key's ID", asked)
+	var ae pagerduty.APIError
+	if errors.As(err, &ae) {
+		t.Errorf("err = %v, an APIError: PagerDuty never answered", err)
+	}
+}
+
+// TestPacersAreSharedByKey: clients of one key share one pacer, whatever
+// their requester; another key has its own; a client without Pacers is not
+// paced and adds no entry.
+func TestPacersAreSharedByKey(t *testing.T) {
+	f := newFakePD(t, okBody)
+	pacers := pdapi.NewPacers(0, 1)
+	short := func() context.Context {
+		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+		t.Cleanup(cancel)
+		return ctx
+	}
+	first := pdapi.New(f.srv.URL, canaryKey, pdapi.Options{Pacers: pacers})
+	if err := first.Ping(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	sameKey := pdapi.New(f.srv.URL, canaryKey, pdapi.Options{Pacers: pacers}).As("bob@example.com")
+	if err := sameKey.Ping(short()); err == nil {
+		t.Error("a second client of the same key was not paced with the first")
+	}
+	otherKey := pdapi.New(f.srv.URL, canaryKey+"2", pdapi.Options{Pacers: pacers})
+	if err := otherKey.Ping(short()); err != nil {
+		t.Errorf("another key waited for the first key's pacer: %v", err)
+	}
+	unpaced := pdapi.New(f.srv.URL, canaryKey+"3", pdapi.Options{})
+	for range 3 {
+		if err := unpaced.Ping(short()); err != nil {
+			t.Errorf("a client without pacers was held back: %v", err)
+		}
+	}
+	if n := pacers.Keys(); n != 2 {
+		t.Errorf("pacers hold %d keys, want 2", n)
+	}
+	if n := len(f.requests()); n != 5 {
+		t.Errorf("PagerDuty got %d requests, want 5", n)
 	}
 }
 
 // TestKeyIDWithSecret: a keyed fingerprint depends on the secret, so a
 // stored fingerprint cannot be checked against guessed keys without it.
 func TestKeyIDWithSecret(t *testing.T) {
-	plain := handlers.NewPD("http://127.0.0.1:1", canaryKey, handlers.PDOptions{})
-	a := handlers.NewPD("http://127.0.0.1:1", canaryKey, handlers.PDOptions{KeyIDSecret: []byte("secret one")})
-	a2 := handlers.NewPD("http://127.0.0.1:1", canaryKey, handlers.PDOptions{KeyIDSecret: []byte("secret one")})
-	b := handlers.NewPD("http://127.0.0.1:1", canaryKey, handlers.PDOptions{KeyIDSecret: []byte("secret two")})
+	plain := pdapi.New("http://127.0.0.1:1", canaryKey, pdapi.Options{})
+	a := pdapi.New("http://127.0.0.1:1", canaryKey, pdapi.Options{KeyIDSecret: []byte("secret one")})
+	a2 := pdapi.New("http://127.0.0.1:1", canaryKey, pdapi.Options{KeyIDSecret: []byte("secret one")})
+	b := pdapi.New("http://127.0.0.1:1", canaryKey, pdapi.Options{KeyIDSecret: []byte("secret two")})
 	if a.KeyID() != a2.KeyID() || a.KeyID() == b.KeyID() || a.KeyID() == plain.KeyID() {
 		t.Errorf("fingerprints: plain %s, one %s/%s, two %s", plain.KeyID(), a.KeyID(), a2.KeyID(), b.KeyID())
 	}
@@ -682,11 +779,11 @@ func TestKeyIDWithSecret(t *testing.T) {
 // burst + rate×60 s in any minute; that must not exceed PagerDuty's 960 per
 // key, and a busy incident's burst must not wait.
 func TestPacingStaysUnderPagerDutysLimit(t *testing.T) {
-	perMinute := float64(handlers.PerKeyBurst) + float64(handlers.PerKeyRate)*60
+	perMinute := float64(pdapi.PerKeyBurst) + float64(pdapi.PerKeyRate)*60
 	if perMinute > 960 {
 		t.Errorf("up to %.0f requests a minute, PagerDuty allows 960", perMinute)
 	}
-	l := rate.NewLimiter(handlers.PerKeyRate, handlers.PerKeyBurst)
+	l := rate.NewLimiter(pdapi.PerKeyRate, pdapi.PerKeyBurst)
 	now := time.Now()
 	for i := 0; i < 100; i++ {
 		if !l.AllowN(now, 1) {
