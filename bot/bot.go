@@ -38,8 +38,10 @@ const (
 	dedupTTL = 10 * time.Minute
 	// defaultWorkTimeout bounds the work after an ack.
 	defaultWorkTimeout = 30 * time.Second
-	// maxInFlight bounds concurrent envelope handlers.
-	maxInFlight = 256
+	// queueWait is how long an interaction that finds no room waits for
+	// some, from its arrival: inside Slack's 3 s, so the ack (which may
+	// carry the answer) still goes out in time; past it pdbot says "busy".
+	queueWait = 1500 * time.Millisecond
 	// replyTimeout bounds sending the answer and the audit row, which get a
 	// fresh budget so a request that used up its own still gets its answer.
 	replyTimeout = 10 * time.Second
@@ -64,9 +66,12 @@ type Config struct {
 	PDTransport http.RoundTripper
 	SlackHTTP   *http.Client
 	WorkTimeout time.Duration
-	// MaxInFlight bounds requests handled at once (default 256); past it
-	// pdbot answers "busy" at once.
+	// MaxInFlight bounds requests handled at once (default: sized by the
+	// memory pdbot may use, see defaultMaxInFlight). One that finds no room
+	// waits up to QueueWait from its arrival, then is answered "busy".
 	MaxInFlight int
+	// QueueWait overrides queueWait (tests); negative means no wait.
+	QueueWait time.Duration
 	// Routes replaces the route table (tests); nil means handlers.All().
 	Routes []handlers.Route
 	// PingInterval overrides slack-go's 30 s server-ping watchdog.
@@ -122,7 +127,10 @@ func New(cfg Config) (*Bot, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.MaxInFlight <= 0 {
-		cfg.MaxInFlight = maxInFlight
+		cfg.MaxInFlight = defaultMaxInFlight()
+	}
+	if cfg.QueueWait == 0 {
+		cfg.QueueWait = queueWait
 	}
 	if cfg.Routes == nil {
 		cfg.Routes = handlers.All()
@@ -300,7 +308,7 @@ func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) {
 	ack := func(ctx context.Context, payload any) error { return b.sm.AckCtx(ctx, id, payload) }
 	// The loop never waits: slack-go stops reading the socket (and misses
 	// Slack's pings) when its event buffer fills. Dispatch answers "busy"
-	// at once past MaxInFlight instead.
+	// past MaxInFlight instead.
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()

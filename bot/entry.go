@@ -51,7 +51,8 @@ type Ack func(ctx context.Context, payload any) error
 // the ack (always exactly one), the PagerDuty work, the answer and the audit
 // row. It is the bot's one entry point; transports call it concurrently, one
 // call per delivery, and must not block their read loop on it. Past
-// MaxInFlight calls at once, it acks with a "busy" answer and does nothing.
+// MaxInFlight calls at once, it waits for room while the ack can still go
+// out in time, then acks with a "busy" answer and does nothing.
 func (b *Bot) Dispatch(ctx context.Context, in Interaction, ack Ack) {
 	if in.Received.IsZero() {
 		in.Received = b.now()
@@ -62,15 +63,14 @@ func (b *Bot) Dispatch(ctx context.Context, in Interaction, ack Ack) {
 		defer b.cfg.Handled(e.id)
 	}
 	defer e.ackIfNot()
-	select {
-	case b.sem <- struct{}{}:
-		defer func() { <-b.sem }()
-	default:
+	if !b.room(ctx, in) {
 		b.log.Warn("too many requests in flight; answering busy", zap.String("request_id", e.id))
+		b.metrics.busy.Inc()
 		e.ack(busyPayload(in))
 		b.tellBusy(ctx, e, in)
 		return
 	}
+	defer func() { <-b.sem }()
 	defer b.recoverPanic(e)
 	switch {
 	case in.Command != nil:
@@ -80,6 +80,31 @@ func (b *Bot) Dispatch(ctx context.Context, in Interaction, ack Ack) {
 	default:
 		// Events and anything unknown: ack so Slack does not redeliver.
 		e.ack(nil)
+	}
+}
+
+// room takes a slot for in: at once, or as soon as one frees while Slack's
+// ack window still has room to spare (QueueWait from the arrival).
+func (b *Bot) room(ctx context.Context, in Interaction) bool {
+	select {
+	case b.sem <- struct{}{}:
+		return true
+	default:
+	}
+	wait := in.Received.Add(b.cfg.QueueWait).Sub(b.now())
+	if wait <= 0 {
+		return false
+	}
+	b.metrics.queued.Inc()
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case b.sem <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	case <-ctx.Done():
+		return false
 	}
 }
 

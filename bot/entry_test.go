@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -303,7 +304,7 @@ func (g *gate) RoundTrip(r *http.Request) (*http.Response, error) {
 // and a click gets an ephemeral answer instead of silence.
 func TestSaturatedFormsAndClicksAreAnswered(t *testing.T) {
 	g := &gate{next: http.DefaultTransport, arrived: make(chan struct{}), open: make(chan struct{})}
-	b, pd, _ := newDispatchBot(t, func(c *bot.Config) { c.MaxInFlight = 1; c.PDTransport = g })
+	b, pd, _ := newDispatchBot(t, func(c *bot.Config) { c.MaxInFlight = 1; c.QueueWait = -1; c.PDTransport = g })
 	ctx := context.Background()
 	rurl := newResponseURLs(t)
 	done := make(chan struct{})
@@ -343,4 +344,59 @@ func TestSaturatedFormsAndClicksAreAnswered(t *testing.T) {
 	if w := pd.Writes(); len(w) != 0 {
 		t.Errorf("writes from refused work: %d", len(w))
 	}
+}
+
+// TestFullBotQueuesRatherThanRefuses: an interaction that finds every slot
+// taken waits for one while Slack's ack window allows, and is then served
+// as usual, not answered "busy".
+func TestFullBotQueuesRatherThanRefuses(t *testing.T) {
+	g := &gate{next: http.DefaultTransport, arrived: make(chan struct{}), open: make(chan struct{})}
+	reg := prometheus.NewRegistry()
+	b, pd, _ := newDispatchBot(t, func(c *bot.Config) {
+		c.MaxInFlight, c.QueueWait, c.PDTransport, c.Registerer = 1, time.Minute, g, reg
+	})
+	ctx := context.Background()
+	rurl := newResponseURLs(t)
+	slash := func(id, text string) bot.Interaction {
+		return bot.Interaction{ID: id, Command: &slack.SlashCommand{
+			TeamID: demoworld.TeamID, ChannelID: demoworld.IncChannelID, UserID: demoworld.BobID,
+			Command: "/pd", Text: text, ResponseURL: rurl.srv.URL + "/" + id,
+		}}
+	}
+	var wg sync.WaitGroup
+	var first, second acks
+	wg.Go(func() { b.Dispatch(ctx, slash("E1", "get"), first.ack) })
+	<-g.arrived // E1 holds the only slot, waiting on PagerDuty
+	wg.Go(func() { b.Dispatch(ctx, slash("E2", "note queued behind the first"), second.ack) })
+	for deadline := time.Now().Add(30 * time.Second); counter(t, reg, "pdbot_queued_total") < 1; runtime.Gosched() {
+		if time.Now().After(deadline) { // a safety net for a broken build, not a timing assertion
+			t.Fatal("the second command never waited for room")
+		}
+	}
+	close(g.open)
+	wg.Wait()
+	if strings.Contains(strings.Join(second.payloads, ""), "too many requests") {
+		t.Errorf("the queued command was answered busy: %q", second.payloads)
+	}
+	if inc, _ := pd.Incident(demoworld.Incident42ID); len(inc.Notes) != 1 || inc.Notes[0].Content != "queued behind the first" {
+		t.Errorf("notes %+v, want the queued command's note", inc.Notes)
+	}
+	if n := counter(t, reg, "pdbot_busy_total"); n != 0 {
+		t.Errorf("pdbot_busy_total = %v, want 0", n)
+	}
+}
+
+// counter reads a counter from reg (0 when it has not been touched).
+func counter(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) > 0 {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	return 0
 }

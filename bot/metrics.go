@@ -6,6 +6,8 @@ type metrics struct {
 	envelopes  *prometheus.CounterVec
 	ackSeconds *prometheus.HistogramVec
 	actions    *prometheus.CounterVec
+	queued     prometheus.Counter
+	busy       prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -20,9 +22,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pdbot_actions_total", Help: "Routed requests, by route and result.",
 		}, []string{"route", "result"}),
+		queued: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "pdbot_queued_total", Help: "Interactions that found MaxInFlight reached and waited for room.",
+		}),
+		busy: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "pdbot_busy_total", Help: "Interactions answered \"busy\": no room freed in time.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.envelopes, m.ackSeconds, m.actions)
+		reg.MustRegister(m.envelopes, m.ackSeconds, m.actions, m.queued, m.busy)
 	}
 	return m
 }

@@ -454,7 +454,8 @@ func must(d *slackfake.Delivery, err error) *slackfake.Delivery {
 // TestBusyAnswersAtOnceAndKeepsTheConnection: past MaxInFlight, envelopes
 // are acked at once with a "busy" answer; the loop never stalls.
 func TestBusyAnswersAtOnceAndKeepsTheConnection(t *testing.T) {
-	h := newHarness(t, tuned(func(c *bot.Config) { c.MaxInFlight = 2 }))
+	// No queueing: this is about the refusal once no room can be had.
+	h := newHarness(t, tuned(func(c *bot.Config) { c.MaxInFlight, c.QueueWait = 2, -1 }))
 	h.slash(alice, incCh, "/pd whoami")
 	h.pd.SetLatency(2 * time.Second)
 	var ds []*slackfake.Delivery
