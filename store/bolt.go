@@ -392,7 +392,10 @@ func firstKey(c *bolt.Cursor) []byte {
 
 func (s *boltStore) Reseal(ctx context.Context) (int, error) {
 	// Collect the record keys first, then rewrite each in its own short
-	// transaction so other requests interleave.
+	// transaction so other requests interleave, a kill loses nothing but
+	// the record in flight (still sealed under its old key), and an ended
+	// ctx stops between records. Each transaction re-reads its record, so
+	// concurrent calls rewrite it once.
 	var keys [][]byte
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(bktAPIKeys).ForEach(func(k, _ []byte) error {
@@ -451,6 +454,26 @@ func (s *boltStore) Reseal(ctx context.Context) (int, error) {
 		}
 	}
 	return n, errors.Join(errs...)
+}
+
+func (s *boltStore) KeyCensus(ctx context.Context) (KeyCensus, error) {
+	var c KeyCensus
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bktAPIKeys).ForEach(func(k, v []byte) error {
+			team, channel, ok := splitRecordKey(k)
+			var rec boltKeyRecord
+			if !ok || json.Unmarshal(v, &rec) != nil {
+				c.count(ageUnknown) // not a record any key opens
+				return nil
+			}
+			c.count(s.ring.age(rec.Sealed, team, channel))
+			return nil
+		})
+	})
+	if err != nil {
+		return KeyCensus{}, fmt.Errorf("key census: %w", err)
+	}
+	return c, nil
 }
 
 func (s *boltStore) Close() error { return s.db.Close() }

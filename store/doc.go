@@ -31,10 +31,11 @@
 //
 //  1. Generate a key and put it first: PDBOT_MASTER_KEY=NEW,OLD. Restart the
 //     replicas; from now on they seal with NEW and open with either.
-//  2. Run `pdbot keys rotate` (Store.Reseal): every record still sealed
-//     under OLD is re-sealed under NEW, each in its own atomic write, while
-//     the bot keeps serving.
-//  3. Drop OLD: PDBOT_MASTER_KEY=NEW.
+//  2. Run `pdbot keys rotate` (Store.Reseal), or let `pdbot serve` do it
+//     at start-up: every record still sealed under OLD is re-sealed under
+//     NEW, each in its own atomic write, while the bot keeps serving.
+//  3. When Store.KeyCensus (`pdbot keys status`) counts none under an older
+//     key, drop OLD: PDBOT_MASTER_KEY=NEW.
 //
 // # What it must not touch
 //

@@ -452,7 +452,10 @@ func (s *pgStore) Reseal(ctx context.Context) (int, error) {
 
 // resealOne rewrites one record with compare-and-swap on the sealed bytes,
 // so a key set meanwhile by another replica is never overwritten with the
-// old one.
+// old one. The UPDATE is its own transaction and re-checks the bytes under
+// the row lock: when two replicas reseal at once, the second one's UPDATE
+// waits for the first, then matches no row, and its retry finds the record
+// under the newest key already — so each record is rewritten once in total.
 func (s *pgStore) resealOne(ctx context.Context, team, channel string) (bool, error) {
 	for range pgResealRetries {
 		var sealed []byte
@@ -486,6 +489,24 @@ func (s *pgStore) resealOne(ctx context.Context, team, channel string) (bool, er
 		}
 	}
 	return false, fmt.Errorf("record kept changing; gave up after %d tries", pgResealRetries)
+}
+
+func (s *pgStore) KeyCensus(ctx context.Context) (KeyCensus, error) {
+	var c KeyCensus
+	rows, err := s.pool.Query(ctx, `SELECT team, channel, sealed FROM pdbot_api_keys`)
+	if err != nil {
+		return c, fmt.Errorf("key census: %w", err)
+	}
+	var team, channel string
+	var sealed []byte
+	_, err = pgx.ForEachRow(rows, []any{&team, &channel, &sealed}, func() error {
+		c.count(s.ring.age(sealed, team, channel))
+		return nil
+	})
+	if err != nil {
+		return KeyCensus{}, fmt.Errorf("key census: %w", err)
+	}
+	return c, nil
 }
 
 func (s *pgStore) Close() error {

@@ -212,3 +212,53 @@ func BenchmarkPostgresClaim(b *testing.B) {
 		}
 	}
 }
+
+// Replicas re-sealing at once at start-up, during a rolling restart: two
+// on NEW,OLD and one not yet restarted, on OLD alone. Each record is
+// rewritten exactly once in total, all by the NEW,OLD replicas, and none
+// goes back under OLD.
+func TestPostgresReplicasResealOnce(t *testing.T) {
+	dsn, _ := pgSchema(t)
+	ringOld, old := storetest.NewKeyRing(t, 1)
+	_, fresh := storetest.NewKeyRing(t, 1)
+	seed := openPG(t, dsn, ringOld)
+	const records = 40
+	ctx := context.Background()
+	for i := range records {
+		if err := seed.SetAPIKey(ctx, "T1", "C"+strconv.Itoa(i), store.Secret("old-key-"+strconv.Itoa(i)), "U1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	both := storetest.MustParseKeyRing(t, fresh[0], old[0])
+	replicas := []store.Store{openPG(t, dsn, both), openPG(t, dsn, both), seed}
+	counts := make([]int, len(replicas))
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i, s := range replicas {
+		wg.Go(func() {
+			<-start
+			n, err := s.Reseal(ctx)
+			// The OLD replica cannot open what the others already re-sealed.
+			if err != nil && (i < 2 || !errors.Is(err, store.ErrCannotUnseal)) {
+				t.Errorf("replica %d: Reseal: %v", i, err)
+			}
+			counts[i] = n
+		})
+	}
+	close(start)
+	wg.Wait()
+	if counts[0]+counts[1] != records || counts[2] != 0 {
+		t.Errorf("rewrites per replica %v: want the NEW,OLD replicas to sum to %d and the OLD one to rewrite none", counts, records)
+	}
+	newOnly := openPG(t, dsn, storetest.MustParseKeyRing(t, fresh[0]))
+	c, err := newOnly.KeyCensus(ctx)
+	if err != nil || c != (store.KeyCensus{Newest: records}) {
+		t.Errorf("census under NEW alone = %+v, %v; want all %d under the newest", c, err, records)
+	}
+	for i := range records {
+		got, err := newOnly.APIKey(ctx, "T1", "C"+strconv.Itoa(i))
+		if err != nil || got.Reveal() != "old-key-"+strconv.Itoa(i) {
+			t.Errorf("C%d under NEW alone: %v", i, err)
+		}
+	}
+}

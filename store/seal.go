@@ -211,3 +211,58 @@ func (r *KeyRing) open(sealed []byte, team, channel string) (plaintext []byte, k
 	}
 	return nil, -1, fmt.Errorf("%w: authentication failed (wrong team or channel, or tampered)", ErrCannotUnseal)
 }
+
+// keyAge is where a sealed record stands against a ring, for KeyCensus.
+type keyAge int
+
+const (
+	ageNewest  keyAge = iota // sealed under the ring's newest key
+	ageOlder                 // under another key of the ring
+	ageUnknown               // under no key of the ring, or not a sealed record
+)
+
+// age classifies a sealed record of team and channel by its key-id byte,
+// without opening it. Only when the id is shared by several keys of the
+// ring (a one-byte collision, see above) does it open the record to learn
+// which key sealed it; a record that then does not open is ageUnknown.
+func (r *KeyRing) age(sealed []byte, team, channel string) keyAge {
+	if len(sealed) < headerSize+tagSize || sealed[0] != sealFormatV1 {
+		return ageUnknown
+	}
+	id := sealed[1]
+	first, matches := -1, 0
+	for i, k := range r.keys {
+		if k.id == id {
+			if first < 0 {
+				first = i
+			}
+			matches++
+		}
+	}
+	switch {
+	case matches == 0:
+		return ageUnknown
+	case matches > 1:
+		_, idx, err := r.open(sealed, team, channel)
+		if err != nil {
+			return ageUnknown
+		}
+		first = idx
+	}
+	if first == 0 {
+		return ageNewest
+	}
+	return ageOlder
+}
+
+// count adds a record of age a to c.
+func (c *KeyCensus) count(a keyAge) {
+	switch a {
+	case ageNewest:
+		c.Newest++
+	case ageOlder:
+		c.Older++
+	default:
+		c.Unknown++
+	}
+}

@@ -389,3 +389,56 @@ func BenchmarkOpen(b *testing.B) {
 		}
 	}
 }
+
+// TestKeyAge: the census reads the key-id byte, and opens a record only
+// when two ring keys share that id.
+func TestKeyAge(t *testing.T) {
+	oldK, newK := testKey(1), testKey(2)
+	sealedOld, _ := testRing(t, oldK).seal([]byte("secret"), "T1", "C1")
+	sealedNew, _ := testRing(t, newK).seal([]byte("secret"), "T1", "C1")
+	both := testRing(t, newK, oldK)
+	for _, tt := range []struct {
+		name   string
+		ring   *KeyRing
+		sealed []byte
+		want   keyAge
+	}{
+		{"new under [new, old]", both, sealedNew, ageNewest},
+		{"old under [new, old]", both, sealedOld, ageOlder},
+		{"new under [old]", testRing(t, oldK), sealedNew, ageUnknown},
+		{"old under [old]", testRing(t, oldK), sealedOld, ageNewest},
+		{"too short", both, sealedNew[:headerSize], ageUnknown},
+		{"unknown format", both, append([]byte{0x7f}, sealedNew[1:]...), ageUnknown},
+	} {
+		if got := tt.ring.age(tt.sealed, "T1", "C1"); got != tt.want {
+			t.Errorf("%s: age = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+
+	// Two keys with one id: the byte cannot tell, so age opens the record.
+	a := testKey(1)
+	var b []byte
+	for i := range 1 << 16 {
+		k := testKey(3)
+		k[0], k[1] = byte(i), byte(i>>8)
+		if keyID(k) == keyID(a) && string(k) != string(a) {
+			b = k
+			break
+		}
+	}
+	if b == nil {
+		t.Fatal("no colliding key found")
+	}
+	sealedA, _ := testRing(t, a).seal([]byte("secret"), "T1", "C1")
+	sealedB, _ := testRing(t, b).seal([]byte("secret"), "T1", "C1")
+	colliding := testRing(t, a, b)
+	if got := colliding.age(sealedB, "T1", "C1"); got != ageOlder {
+		t.Errorf("record under the older of two colliding keys: age = %d, want ageOlder", got)
+	}
+	if got := colliding.age(sealedA, "T1", "C1"); got != ageNewest {
+		t.Errorf("record under the newer of two colliding keys: age = %d, want ageNewest", got)
+	}
+	if got := colliding.age(sealedA, "T1", "C2"); got != ageUnknown {
+		t.Errorf("moved record with a colliding id: age = %d, want ageUnknown", got)
+	}
+}

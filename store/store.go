@@ -74,6 +74,25 @@ type AuditEntry struct {
 	Result   string // "ok" or a short error text
 }
 
+// KeyCensus counts the stored API keys by the master key they are sealed
+// under, relative to the ring the store was opened with. Store.KeyCensus
+// reads each record's key-id byte (see seal.go) and opens none of them,
+// except to tell apart two ring keys that share an id.
+type KeyCensus struct {
+	// Newest counts the keys sealed under the newest master key: nothing
+	// to do.
+	Newest int
+	// Older counts the keys sealed under an older key of the ring: Reseal
+	// rewrites them, and until then that master key must stay in the ring.
+	Older int
+	// Unknown counts the keys sealed under no key of the ring (or records
+	// that are not sealed keys at all): they do not open.
+	Unknown int
+}
+
+// Total is the number of stored API keys.
+func (c KeyCensus) Total() int { return c.Newest + c.Older + c.Unknown }
+
 // Store is everything pdbot keeps. Implementations are safe for concurrent use.
 //
 // Shared rules of every implementation (the storetest suite checks them):
@@ -126,7 +145,17 @@ type Store interface {
 	// in use meanwhile. Records that fail are skipped and reported in the
 	// joined error, each naming its team and channel; one that the ring
 	// cannot open wraps ErrCannotUnseal.
+	//
+	// Reseal stops between records when ctx ends, returning what it did so
+	// far. Replicas may reseal at once: every record is re-read inside the
+	// write that replaces it, so each is rewritten once in total, and a
+	// store whose newest key is older than the record's (a replica not yet
+	// given the new key) leaves it alone.
 	Reseal(ctx context.Context) (int, error)
+
+	// KeyCensus counts the stored API keys by the master key they are
+	// sealed under; see KeyCensus.
+	KeyCensus(ctx context.Context) (KeyCensus, error)
 
 	Close() error
 }

@@ -34,7 +34,9 @@ func TestUsage(t *testing.T) {
 		{[]string{"keys"}, exitUsage, "unknown command"},
 		{[]string{"keys", "list"}, exitUsage, `"keys list"`},
 		{[]string{"serve", "now"}, exitUsage, "unexpected arguments"},
+		{[]string{"keys", "status", "now"}, exitUsage, `pdbot keys status: unexpected arguments "now"`},
 		{[]string{"help"}, exitOK, "pdbot keys rotate"},
+		{[]string{"help"}, exitOK, "pdbot keys status"},
 		{[]string{"--help"}, exitOK, "pdbot demo"},
 		{[]string{"version"}, exitOK, "pdbot "},
 	}

@@ -6,6 +6,7 @@
 //	pdbot demo         run the whole bot against in-process fake Slack and PagerDuty
 //	pdbot keygen       print a new master key for PDBOT_MASTER_KEY
 //	pdbot keys rotate  re-seal every stored API key under the newest master key
+//	pdbot keys status  count the stored API keys under the newest, an older and no master key
 //	pdbot check        validate the configuration and the Slack tokens
 //	pdbot version      print the version
 //

@@ -29,6 +29,7 @@ Usage:
   pdbot demo         try the whole bot against in-process fake Slack and PagerDuty (no accounts needed)
   pdbot keygen       print a new master key for PDBOT_MASTER_KEY
   pdbot keys rotate  re-seal every stored API key under the newest master key
+  pdbot keys status  count the stored API keys under the newest, an older and no master key
   pdbot check        validate the configuration and the Slack tokens
   pdbot version      print the version
   pdbot help         print this help
@@ -67,11 +68,11 @@ func run(ctx context.Context, args []string, environ map[string]string, stdin io
 	}
 	cmd, rest := args[0], args[1:]
 	if cmd == "keys" {
-		if len(rest) == 0 || rest[0] != "rotate" {
+		if len(rest) == 0 || (rest[0] != "rotate" && rest[0] != "status") {
 			fmt.Fprintf(stderr, "pdbot: unknown command %q\n\n%s", strings.TrimSpace("keys "+strings.Join(rest, " ")), usageText)
 			return exitUsage
 		}
-		cmd, rest = "keys rotate", rest[1:]
+		cmd, rest = "keys "+rest[0], rest[1:]
 	}
 	if len(rest) > 0 && cmd != "help" {
 		fmt.Fprintf(stderr, "pdbot %s: unexpected arguments %q\n\n%s", cmd, strings.Join(rest, " "), usageText)
@@ -120,6 +121,18 @@ func run(ctx context.Context, args []string, environ map[string]string, stdin io
 		if err != nil {
 			return fail(err)
 		}
+		return exitOK
+
+	case "keys status":
+		cfg, err := setup(needRotate)
+		if err != nil {
+			return fail(err)
+		}
+		c, err := keysStatus(ctx, cfg)
+		if err != nil {
+			return fail(err)
+		}
+		fmt.Fprint(stdout, censusText(c))
 		return exitOK
 
 	case "check":

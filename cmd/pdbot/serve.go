@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -51,6 +52,16 @@ func serve(ctx context.Context, cfg Config, log *zap.Logger) error {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	// Re-seal keys under older master keys and keep their gauge, in the
+	// background. Deferred calls run last first: the goroutine is stopped
+	// and waited for before the store closes.
+	keys := newKeyMaintainer(st, log, reg)
+	keysCtx, stopKeys := context.WithCancel(ctx)
+	var keysDone sync.WaitGroup
+	keysDone.Go(func() { keys.run(keysCtx) })
+	defer keysDone.Wait()
+	defer stopKeys()
+
 	b, err := bot.New(bot.Config{
 		AppToken:        cfg.AppToken,
 		BotToken:        cfg.BotToken,

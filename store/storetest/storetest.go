@@ -80,6 +80,18 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, reopen Reopen) {
 		t.Parallel()
 		testReseal(t, open(t), reopen)
 	})
+	t.Run("ResealConcurrent", func(t *testing.T) {
+		t.Parallel()
+		testResealConcurrent(t, open(t), reopen)
+	})
+	t.Run("ResealStopsWhenCanceled", func(t *testing.T) {
+		t.Parallel()
+		testResealCanceled(t, open(t), reopen)
+	})
+	t.Run("KeyCensus", func(t *testing.T) {
+		t.Parallel()
+		testKeyCensus(t, open(t), reopen)
+	})
 	t.Run("ReopenKeepsData", func(t *testing.T) {
 		t.Parallel()
 		testReopen(t, open(t), reopen)
@@ -582,6 +594,118 @@ func testReseal(t *testing.T, s store.Store, reopen Reopen) {
 	if err != nil && strings.Contains(err.Error(), Canary) {
 		t.Errorf("Reseal error holds a key: %v", err)
 	}
+}
+
+// sealUnderOld stores n keys in s sealed under a fresh master key OLD, then
+// reopens s under the ring NEW,OLD. It returns the store, the keys by
+// channel, and NEW and OLD encoded for PDBOT_MASTER_KEY.
+func sealUnderOld(t *testing.T, s store.Store, reopen Reopen, n int) (_ store.Store, keys map[string]store.Secret, newKey, oldKey string) {
+	t.Helper()
+	ringOld, old := NewKeyRing(t, 1)
+	s = reopen(t, s, ringOld)
+	keys = make(map[string]store.Secret, n)
+	for i := range n {
+		ch, k := fmt.Sprintf("C%03d", i), store.Secret(fmt.Sprintf("old-key-%04d", i))
+		mustSetKey(t, s, team, ch, k)
+		keys[ch] = k
+	}
+	_, fresh := NewKeyRing(t, 1)
+	return reopen(t, s, MustParseKeyRing(t, fresh[0], old[0])), keys, fresh[0], old[0]
+}
+
+func wantCensus(t *testing.T, s store.Store, step string, want store.KeyCensus) {
+	t.Helper()
+	got, err := s.KeyCensus(context.Background())
+	if err != nil {
+		t.Fatalf("%s: KeyCensus: %v", step, err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("%s: KeyCensus (-want +got):\n%s", step, diff)
+	}
+}
+
+// testResealConcurrent: several Reseal calls at once (as replicas at
+// start-up) rewrite each record exactly once in total.
+func testResealConcurrent(t *testing.T, s store.Store, reopen Reopen) {
+	const records, workers = 12, 4
+	s, keys, newKey, _ := sealUnderOld(t, s, reopen, records)
+	var total atomic.Int64
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for range workers {
+		wg.Go(func() {
+			<-start
+			n, err := s.Reseal(context.Background())
+			if err != nil {
+				t.Errorf("Reseal: %v", err)
+			}
+			total.Add(int64(n))
+		})
+	}
+	close(start)
+	wg.Wait()
+	if total.Load() != records {
+		t.Errorf("%d concurrent Reseals rewrote %d records in total, want %d (each once)", workers, total.Load(), records)
+	}
+	wantCensus(t, s, "after the concurrent reseals", store.KeyCensus{Newest: records})
+	s = reopen(t, s, MustParseKeyRing(t, newKey))
+	for ch, k := range keys {
+		wantKey(t, s, team, ch, k)
+	}
+}
+
+// testResealCanceled: Reseal under an ended context stops before rewriting
+// anything and says why; every record is as it was.
+func testResealCanceled(t *testing.T, s store.Store, reopen Reopen) {
+	const records = 3
+	s, keys, _, _ := sealUnderOld(t, s, reopen, records)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	n, err := s.Reseal(ctx)
+	if n != 0 || !errors.Is(err, context.Canceled) {
+		t.Errorf("Reseal with a canceled context = %d, %v; want 0 and context.Canceled", n, err)
+	}
+	wantCensus(t, s, "after the canceled reseal", store.KeyCensus{Older: records})
+	for ch, k := range keys {
+		wantKey(t, s, team, ch, k)
+	}
+	if n, err := s.Reseal(context.Background()); n != records || err != nil {
+		t.Errorf("Reseal after the canceled one = %d, %v; want %d, nil", n, err, records)
+	}
+}
+
+// testKeyCensus follows a rotation through the census: every key counts
+// under exactly one of newest, older and unknown, relative to the ring.
+func testKeyCensus(t *testing.T, s store.Store, reopen Reopen) {
+	wantCensus(t, s, "empty store", store.KeyCensus{})
+	s, _, newKey, oldKey := sealUnderOld(t, s, reopen, 3)
+	mustSetKey(t, s, otherTeam, store.DefaultChannel, Canary) // sealed under NEW
+	wantCensus(t, s, "ring NEW,OLD before Reseal", store.KeyCensus{Newest: 1, Older: 3})
+
+	// A replica not yet given NEW sees the new record as unknown and
+	// reseals nothing backwards.
+	s = reopen(t, s, MustParseKeyRing(t, oldKey))
+	wantCensus(t, s, "ring OLD", store.KeyCensus{Newest: 3, Unknown: 1})
+	n, err := s.Reseal(context.Background())
+	if n != 0 || !errors.Is(err, store.ErrCannotUnseal) {
+		t.Errorf("Reseal under OLD alone = %d, %v; want 0 and ErrCannotUnseal for the record under NEW", n, err)
+	}
+	wantCensus(t, s, "ring OLD after its Reseal", store.KeyCensus{Newest: 3, Unknown: 1})
+
+	s = reopen(t, s, MustParseKeyRing(t, newKey, oldKey))
+	if n, err := s.Reseal(context.Background()); n != 3 || err != nil {
+		t.Fatalf("Reseal under NEW,OLD = %d, %v; want 3, nil", n, err)
+	}
+	wantCensus(t, s, "ring NEW,OLD after Reseal", store.KeyCensus{Newest: 4})
+	s = reopen(t, s, MustParseKeyRing(t, newKey))
+	wantCensus(t, s, "ring NEW", store.KeyCensus{Newest: 4})
+	_, other := NewKeyRing(t, 1)
+	s = reopen(t, s, MustParseKeyRing(t, other[0], oldKey))
+	wantCensus(t, s, "a ring without NEW", store.KeyCensus{Unknown: 4})
+	if err := s.DeleteAPIKey(context.Background(), otherTeam, store.DefaultChannel); err != nil {
+		t.Fatal(err)
+	}
+	wantCensus(t, s, "after a delete", store.KeyCensus{Unknown: 3})
 }
 
 func testReopen(t *testing.T, s store.Store, reopen Reopen) {
