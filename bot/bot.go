@@ -97,6 +97,7 @@ type Bot struct {
 	// keyIDSecret keys API key fingerprints (mapping cache rows hold them).
 	keyIDSecret []byte
 	users       *userCache
+	channels    *channelCache
 	now         func() time.Time
 	metrics     *metrics
 	sem         chan struct{}
@@ -177,6 +178,7 @@ func New(cfg Config) (*Bot, error) {
 		pacers:  pdapi.NewPacers(pdapi.PerKeyRate, pdapi.PerKeyBurst),
 	}
 	b.users = newUserCache(api, b.now)
+	b.channels = newChannelCache(api, b.now)
 	fp := hmac.New(sha256.New, key)
 	fp.Write([]byte("pdbot api key fingerprint v1"))
 	b.keyIDSecret = fp.Sum(nil)

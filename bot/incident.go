@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/slack-go/slack"
-
 	"github.com/pdbot/pdbot/handlers"
 	"github.com/pdbot/pdbot/internal/pdapi"
 	"github.com/pdbot/pdbot/store"
@@ -71,15 +69,12 @@ func (b *Bot) channelIncident(ctx context.Context, team, channel string) (id, so
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return "", "", fmt.Errorf("read link: %w", err)
 	}
-	ch, err := b.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: channel})
-	if err != nil {
-		// A DM or a channel the bot cannot read has no topic to offer.
-		return "", "", nil
-	}
-	if ref, ok := handlers.FindRefInText(ch.Topic.Value); ok {
+	// A DM or a channel the bot cannot read has no topic to offer.
+	topic, purpose := b.channels.texts(ctx, channel)
+	if ref, ok := handlers.FindRefInText(topic); ok {
 		return ref.ID, "topic", nil
 	}
-	if ref, ok := handlers.FindRefInText(ch.Purpose.Value); ok {
+	if ref, ok := handlers.FindRefInText(purpose); ok {
 		return ref.ID, "purpose", nil
 	}
 	return "", "", nil
