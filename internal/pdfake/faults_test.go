@@ -279,3 +279,29 @@ func TestRecorderAndLogs(t *testing.T) {
 		t.Error("ResetRequests kept requests")
 	}
 }
+
+// TestConnectionsCountsTCPConnections: a client that keeps its connection
+// alive is counted once however many requests it sends; one that closes
+// every connection is counted per request.
+func TestConnectionsCountsTCPConnections(t *testing.T) {
+	s := newSeeded(t)
+	for range 5 {
+		if _, err := client(s, acctKey).ListAbilitiesWithContext(ctx(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kept := s.Connections()
+	if kept != 1 {
+		t.Errorf("5 requests over a kept-alive connection: %d connections, want 1", kept)
+	}
+	c := client(s, acctKey)
+	c.HTTPClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	for range 3 {
+		if _, err := c.ListAbilitiesWithContext(ctx(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := s.Connections() - kept; got != 3 {
+		t.Errorf("3 requests without keep-alive: %d connections, want 3", got)
+	}
+}

@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -37,6 +39,7 @@ type Server struct {
 	logf      func(format string, args ...any)
 	now       func() time.Time
 	done      chan struct{} // closed by Close: aborts injected latency
+	conns     atomic.Int64  // TCP connections accepted
 	stop      sync.Once
 
 	mu           sync.Mutex
@@ -88,9 +91,19 @@ func New(opts Options) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.ts = httptest.NewServer(s)
+	s.ts = httptest.NewUnstartedServer(s)
+	s.ts.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
+	s.ts.Start()
 	return s, nil
 }
+
+// Connections reports how many TCP connections clients have opened to the
+// fake so far: how well a client reuses its connections.
+func (s *Server) Connections() int { return int(s.conns.Load()) }
 
 // AllowInvalid marks invalid requests as expected: tests that send them on
 // purpose call it, and pdfaketest.New's cleanup then does not fail the test.
