@@ -75,7 +75,7 @@ func (h *harness) click(user, channel string, m slackfake.Message, actionID stri
 func TestUpdateFromSlashLine(t *testing.T) {
 	h := newHarness(t)
 	got := h.slash(alice, incCh, "/pd update status=acknowledged assignees=@carol,bob@example.com")
-	contains(t, got.Text, "Alice Smith updated `"+inc42+"`", "status → acknowledged", "Carol White", "Bob Jones")
+	contains(t, got.Text, "Alice Smith updated #42 Orders DB latency", "status → acknowledged", "Carol White", "Bob Jones")
 	ws := h.writesOnly(demoworld.AliceEmail, "PUT /incidents/"+inc42)
 	body := string(ws[0].Body)
 	contains(t, body, `"status":"acknowledged"`, demoworld.PDCarolID, demoworld.PDBobID)
@@ -93,7 +93,7 @@ func TestUpdateFromSlashLine(t *testing.T) {
 	// Assignees by PagerDuty user ID, on another incident.
 	h.pd.ResetRequests()
 	got = h.slash(alice, incCh, "/pd update "+demoworld.Incident43ID+" assignees="+demoworld.PDBobID)
-	contains(t, got.Text, "updated `"+demoworld.Incident43ID+"`", "Bob Jones")
+	contains(t, got.Text, "updated #43 Checkout 502s", "Bob Jones")
 	ws = h.writesOnly(demoworld.AliceEmail, "PUT /incidents/"+demoworld.Incident43ID)
 	contains(t, string(ws[0].Body), `"assignments":[{"assignee":{"id":"`+demoworld.PDBobID+`","type":"user_reference"}}]`)
 

@@ -56,7 +56,7 @@ func TestNoteAsRequesterFromTopic(t *testing.T) {
 func TestAckThenResolveWithMessage(t *testing.T) {
 	h := newHarness(t)
 	got := h.slash(bob, incCh, "/pd ack")
-	contains(t, got.Text, "Bob Jones acknowledged `"+inc42+"` #42 Orders DB latency &gt; 2s via Slack")
+	contains(t, got.Text, "Bob Jones acknowledged #42 Orders DB latency &gt; 2s via Slack")
 	ws := h.writesOnly(demoworld.BobEmail, "PUT /incidents/"+inc42)
 	contains(t, string(ws[0].Body), `"status":"acknowledged"`)
 	inc, _ := h.pd.Incident(inc42)
@@ -65,7 +65,7 @@ func TestAckThenResolveWithMessage(t *testing.T) {
 	}
 	h.pd.ResetRequests()
 	got = h.slash(alice, incCh, "/pd resolve Root cause fixed")
-	contains(t, got.Text, "Alice Smith resolved `"+inc42+"` #42 Orders DB latency &gt; 2s via Slack", "Root cause fixed")
+	contains(t, got.Text, "Alice Smith resolved #42 Orders DB latency &gt; 2s via Slack", "Root cause fixed")
 	ws = h.writesOnly(demoworld.AliceEmail, "PUT /incidents/"+inc42, "POST /incidents/"+inc42+"/notes")
 	contains(t, string(ws[0].Body), `"status":"resolved"`)
 	contains(t, string(ws[1].Body), `"content":"Root cause fixed"`)
@@ -86,19 +86,20 @@ func TestStatusFromPurposeAndByNumber(t *testing.T) {
 	h := newHarness(t)
 	// #43's channel names it in its purpose; it is already acknowledged.
 	got := h.slash(alice, demoworld.Inc43ChannelID, "/pd status resolved Fixed upstream")
-	contains(t, got.Text, "resolved `"+demoworld.Incident43ID+"`", "Fixed upstream")
+	contains(t, got.Text, "resolved #43 Checkout 502s", "Fixed upstream")
 	h.writesOnly(demoworld.AliceEmail, "PUT /incidents/"+demoworld.Incident43ID, "POST /incidents/"+demoworld.Incident43ID+"/notes")
-	// #42 by number from a channel with no incident: looked up first (that
-	// GET also serves the stale-status check), then the write names its ID.
+	// #42 by number from a channel with no incident: looked up first, read
+	// again right before the write (the status check never relies on a read
+	// made before slower look-ups), then the write names its ID.
 	h.slash(bob, opsCh, "/pd whoami") // learn Bob first
 	h.pd.ResetRequests()
 	got = h.slash(bob, opsCh, "/pd status #42 acknowledged")
-	contains(t, got.Text, "acknowledged `"+inc42+"`")
+	contains(t, got.Text, "acknowledged #42 Orders DB latency")
 	rs := h.pd.Requests()
-	if got := paths(rs); len(got) != 2 || got[0] != "GET /incidents/42" || got[1] != "PUT /incidents/"+inc42 {
-		t.Errorf("requests = %v, want the number looked up once, then the write", got)
+	if got := paths(rs); len(got) != 3 || got[0] != "GET /incidents/42" || got[1] != "GET /incidents/"+inc42 || got[2] != "PUT /incidents/"+inc42 {
+		t.Fatalf("requests = %v, want the number looked up once, the incident read by ID, then the write", got)
 	}
-	contains(t, string(rs[1].Body), `"status":"acknowledged"`)
+	contains(t, string(rs[2].Body), `"status":"acknowledged"`)
 	h.pd.ResetRequests()
 	got = h.slash(bob, opsCh, "/pd status #42 sleeping")
 	contains(t, got.Text, "Say which status")

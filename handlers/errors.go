@@ -28,6 +28,9 @@ func Explain(err error, p *pdapi.Client, incident string) (msg string, known boo
 	if errors.Is(err, pdapi.ErrNoRequester) {
 		return "pdbot does not know who you are in PagerDuty, so nothing was sent. Run `/pd whoami` to see why.", true
 	}
+	if errors.Is(err, pdapi.ErrUnconfirmed) {
+		return "PagerDuty accepted the change but did not send the incident back, so pdbot cannot show the result: it was sent and was probably applied. Check with `/pd get` before doing anything again; sending it again blindly could repeat it.", true
+	}
 	if errors.Is(err, pdapi.ErrAssigneesWithPolicy) {
 		return "PagerDuty cannot take assignees and an escalation policy in one update: do one, then the other.", true
 	}
@@ -37,43 +40,7 @@ func Explain(err error, p *pdapi.Client, incident string) (msg string, known boo
 	}
 	var ae pagerduty.APIError
 	if errors.As(err, &ae) {
-		code := 0
-		var details []string
-		if ae.APIError.Valid {
-			code = ae.APIError.ErrorObject.Code
-			details = ae.APIError.ErrorObject.Errors
-		}
-		switch {
-		case code == 2016 || code == 1028:
-			return "PagerDuty needs to know who is acting and did not get your email. Run `/pd whoami`; if it shows no user, ask an admin to run `/pd map @you your-pagerduty-email`.", true
-		case code == 1008 || (code == 2001 && mentions(details, "requester", "from header", "\"from\" header")):
-			return "PagerDuty does not recognise your email as one of its users. Ask an admin to map you with `/pd map @you your-pagerduty-email`.", true
-		case ae.StatusCode == 401 || code == 2006:
-			return "PagerDuty rejected this channel's API key (it may have been revoked). Ask an admin to run `/pd key` to set a new one.", true
-		case ae.StatusCode == 403 || code == 2010:
-			return "This channel's PagerDuty key is not allowed to do that (is it a read-only key?). Ask an admin to set a full-access key with `/pd key`.", true
-		case ae.StatusCode == 402:
-			return "Your PagerDuty account does not include this feature (adding responders needs the coordinated_responding ability). Ask your PagerDuty admin, or page people through an escalation policy instead.", true
-		case ae.NotFound():
-			return fmt.Sprintf("PagerDuty has no %s with this channel's key. Check the ID (or `/pd link` the right incident) — or the incident belongs to another PagerDuty account.", Escape(inc)), true
-		case ae.RateLimited():
-			at := "in a minute"
-			if p != nil {
-				if t, ok := p.RetryAt(); ok {
-					at = "at " + t.UTC().Format("15:04:05") + " UTC"
-				}
-			}
-			return "PagerDuty is rate-limiting this channel's key (960 requests a minute). Nothing was changed; try again " + at + ".", true
-		case ae.StatusCode == 413:
-			return "That was too large for PagerDuty. Shorten it and try again.", true
-		case ae.StatusCode >= 500:
-			return fmt.Sprintf("PagerDuty had an internal error (HTTP %d). A note or responder request may still have been recorded: check with `/pd get` before retrying.", ae.StatusCode), true
-		case ae.StatusCode == 400 && len(details) > 0:
-			return "PagerDuty refused: " + Escape(strings.Join(details, "; ")) + ". Nothing was changed; check the values (`/pd get` shows the incident now) and try again.", true
-		case ae.StatusCode == 400 && ae.APIError.Valid && ae.APIError.ErrorObject.Message != "":
-			return "PagerDuty refused: " + Escape(ae.APIError.ErrorObject.Message) + ". Nothing was changed; check the values and try again.", true
-		}
-		return "", false
+		return explainAPI(ae, p, inc)
 	}
 	if msg, ok := explainSlack(err); ok {
 		return msg, true
@@ -89,6 +56,64 @@ func Explain(err error, p *pdapi.Client, incident string) (msg string, known boo
 	}
 	return "", false
 }
+
+// explainAPI turns PagerDuty's error answers into advice. The HTTP status
+// decides first and PagerDuty's code only refines it: a 429 or a 400 whose
+// body happens to carry 2100 is not "no such incident".
+func explainAPI(ae pagerduty.APIError, p *pdapi.Client, inc string) (string, bool) {
+	code := 0
+	var details []string
+	if ae.APIError.Valid {
+		code = ae.APIError.ErrorObject.Code
+		details = ae.APIError.ErrorObject.Errors
+	}
+	switch {
+	case ae.StatusCode == 429:
+		at := "in a minute"
+		if p != nil {
+			if t, ok := p.RetryAt(); ok {
+				at = "at " + t.UTC().Format("15:04:05") + " UTC"
+			}
+		}
+		return "PagerDuty is rate-limiting this channel's key (960 requests a minute). Nothing was changed; try again " + at + ".", true
+	case ae.StatusCode == 401:
+		return keyRejected, true
+	case ae.StatusCode == 403:
+		return keyNotAllowed, true
+	case ae.StatusCode == 402:
+		return "Your PagerDuty account does not include this feature (adding responders needs the coordinated_responding ability). Ask your PagerDuty admin, or page people through an escalation policy instead.", true
+	case ae.StatusCode == 404:
+		return fmt.Sprintf("PagerDuty has no %s with this channel's key. Check the ID (or `/pd link` the right incident) — or the incident belongs to another PagerDuty account.", Escape(inc)), true
+	case ae.StatusCode == 413:
+		return "That was too large for PagerDuty. Shorten it and try again.", true
+	case ae.StatusCode >= 500:
+		return fmt.Sprintf("PagerDuty had an internal error (HTTP %d). A note or responder request may still have been recorded: check with `/pd get` before retrying.", ae.StatusCode), true
+	case ae.StatusCode != 400:
+		return "", false
+	}
+	// A 400: the code says what was wrong with the request.
+	switch {
+	case code == 2016 || code == 1028:
+		return "PagerDuty needs to know who is acting and did not get your email. Run `/pd whoami`; if it shows no user, ask an admin to run `/pd map @you your-pagerduty-email`.", true
+	case code == 1008 || (code == 2001 && mentions(details, "requester", "from header", "\"from\" header")):
+		return "PagerDuty does not recognise your email as one of its users. Ask an admin to map you with `/pd map @you your-pagerduty-email`.", true
+	case code == 2006:
+		return keyRejected, true
+	case code == 2010:
+		return keyNotAllowed, true
+	case len(details) > 0:
+		return "PagerDuty refused: " + Escape(strings.Join(details, "; ")) + ". Nothing was changed; check the values (`/pd get` shows the incident now) and try again.", true
+	case ae.APIError.Valid && ae.APIError.ErrorObject.Message != "":
+		return "PagerDuty refused: " + Escape(ae.APIError.ErrorObject.Message) + ". Nothing was changed; check the values and try again.", true
+	}
+	return "", false
+}
+
+// Advice shared by an HTTP status and the code PagerDuty pairs with it.
+const (
+	keyRejected   = "PagerDuty rejected this channel's API key (it may have been revoked). Ask an admin to run `/pd key` to set a new one."
+	keyNotAllowed = "This channel's PagerDuty key is not allowed to do that (is it a read-only key?). Ask an admin to set a full-access key with `/pd key`."
+)
 
 // explainSlack turns Slack's own refusals (looking up a user or a channel
 // on the way to PagerDuty) into advice.

@@ -64,7 +64,7 @@ func TestExplain(t *testing.T) {
 		{"2010 without 403", wrap(apiError(400, 2010, "Access Denied")), inc, []string{"/pd key"}},
 		{"402", wrap(apiError(402, 2012, "Payment Required")), inc, []string{"escalation policy instead"}},
 		{"404", wrap(apiError(404, 2100, "Not Found")), inc, []string{"incident " + inc, "/pd link"}},
-		{"2100 without 404", wrap(apiError(400, 2100, "Not Found")), inc, []string{"incident " + inc, "/pd link"}},
+		{"2100 in a 400 is a refusal, not a missing incident", wrap(apiError(400, 2100, "Not Found")), inc, []string{"PagerDuty refused: Not Found", "Nothing was changed"}},
 		{"404 without an incident", wrap(apiError(404, 2100, "Not Found")), "", []string{"the incident", "/pd link"}},
 		{"404 with a hostile incident", wrap(apiError(404, 2100, "Not Found")), "<!channel>", []string{"&lt;!channel&gt;", "/pd link"}},
 		{"429 without a client", wrap(apiError(429, 2020, "Rate Limit Exceeded")), inc, []string{"try again in a minute"}},

@@ -67,7 +67,7 @@ func escalateRoutes() []Route {
 // escalate moves the incident to a policy. It reads the incident first: a
 // resolved incident is not reassigned by a stale card.
 func escalate(ctx context.Context, r *Request, id, policyID, policyName string) (Reply, error) {
-	cur, err := r.Current(ctx, id)
+	cur, err := r.Latest(ctx, id)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -81,14 +81,14 @@ func escalate(ctx context.Context, r *Request, id, policyID, policyName string) 
 		EscalationPolicy: &pagerduty.APIReference{ID: policyID, Type: "escalation_policy_reference"},
 	})
 	if err != nil {
-		return Reply{}, err
+		return unconfirmed(err, cur, "Your change of escalation policy")
 	}
 	if inc.EscalationPolicy.Summary != "" {
 		policyName = inc.EscalationPolicy.Summary
 	}
 	return Reply{
 		InChannel:     true,
-		Text:          fmt.Sprintf(":arrows_counterclockwise: %s moved `%s` %s to the escalation policy *%s* via Slack. Escalation restarts from its first level.", Escape(r.Actor.Name), id, IncidentLabel(cur), Escape(policyName)),
+		Text:          fmt.Sprintf(":arrows_counterclockwise: %s moved %s to the escalation policy *%s* via Slack. Escalation restarts from its first level.", Escape(r.Actor.Name), IncidentLabel(cur), Escape(policyName)),
 		AuditIncident: id,
 	}, nil
 }

@@ -133,13 +133,22 @@ func requestResponders(ctx context.Context, r *Request, id string, targets []pag
 		return Reply{}, Userf("Name at least one responder: `policy=\"Database On-Call\"` or `user=@bob` (or a PagerDuty email or ID).")
 	}
 	if msg == "" {
-		return Reply{}, Userf("Add a message saying why you need them: `/pd responders [INC] user=@bob Need a DBA for the failover`.")
+		return Reply{}, Userf("Add a message saying why you need them: `/pd responders %suser=@bob Need a DBA for the failover`.", exampleRef(r))
 	}
 	if len(msg) > maxResponderMsg {
 		return Reply{}, Userf("Keep the message under %d characters.", maxResponderMsg)
 	}
 	if !pdapi.ValidObjectID(r.Actor.ID) {
 		return Reply{}, Userf("pdbot does not know your PagerDuty user ID. Ask an admin to run `/pd map @you your-pagerduty-email`.")
+	}
+	// Read right before the request: asking people to join a resolved
+	// incident would page them for nothing (a stale form, a late command).
+	cur, err := r.Latest(ctx, id)
+	if err != nil {
+		return Reply{}, err
+	}
+	if cur.Status == "resolved" {
+		return Reply{}, alreadyResolved(cur, respondersWhyNot)
 	}
 	if _, err := r.PD.RequestResponders(ctx, id, r.Actor.ID, msg, targets); err != nil {
 		return Reply{}, err
@@ -149,13 +158,16 @@ func requestResponders(ctx context.Context, r *Request, id string, targets []pag
 	}
 	return Reply{
 		InChannel:     true,
-		Text:          fmt.Sprintf(":busts_in_silhouette: %s asked %s to join `%s` via Slack:\n>%s", Escape(r.Actor.Name), strings.Join(names, ", "), id, strings.ReplaceAll(Escape(clip(msg, noteQuoteLimit)), "\n", "\n>")),
+		Text:          fmt.Sprintf(":busts_in_silhouette: %s asked %s to join %s via Slack:\n%s", Escape(r.Actor.Name), strings.Join(names, ", "), IncidentLabel(cur), quote(msg)),
 		AuditIncident: id,
 	}, nil
 }
 
+// respondersWhyNot is why pdbot asks nobody to join a resolved incident.
+const respondersWhyNot = "asking people to join it would page them for nothing"
+
 func respondersModalReply(ctx context.Context, r *Request) (Reply, error) {
-	return formForOpenIncident(ctx, r, "nobody needs to join it", RespondersModal)
+	return formForOpenIncident(ctx, r, respondersWhyNot, RespondersModal)
 }
 
 // RespondersModal is the Add Additional Responders form.

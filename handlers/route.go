@@ -175,8 +175,9 @@ func Userf(format string, a ...any) error {
 	return &UserError{Msg: sprintf(format, a...)}
 }
 
-// Current returns the incident id as PagerDuty has it now: the one fetched
-// moments ago while resolving the request's #NUMBER, else a fresh GET.
+// Current returns the incident id for answers that only show it (a card, a
+// form): the one fetched while resolving the request's #NUMBER, else a
+// fresh GET. A write decides on Latest instead.
 func (r *Request) Current(ctx context.Context, id string) (*pagerduty.Incident, error) {
 	if r.Fetched != nil && r.Fetched.ID == id {
 		return r.Fetched, nil

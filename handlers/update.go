@@ -37,13 +37,17 @@ func updateRoutes() []Route {
 					return Reply{}, err
 				}
 				if rest != "" {
-					return Reply{}, Userf("pdbot understands only status=, resolution= and assignees= here: `/pd update [INC] [status=acknowledged|resolved] [resolution=TEXT] [assignees=LIST]`.")
+					ex := exampleRef(r)
+					return Reply{}, Userf("pdbot understands only status=, resolution= and assignees= here, e.g. `/pd update %sstatus=resolved resolution=Rolled back the deploy` or `/pd update %sassignees=@carol,bob@example.com`.", ex, ex)
 				}
 				u := incidentUpdate{}
 				if v := args["status"]; len(v) > 0 {
 					s, ok := parseStatus(v[len(v)-1])
+					if !ok && isTriggered(v[len(v)-1]) {
+						return Reply{}, cannotTrigger(r)
+					}
 					if !ok {
-						return Reply{}, Userf("The status can be acknowledged or resolved: `/pd update [INC] status=acknowledged`.")
+						return Reply{}, Userf("The status can be acknowledged or resolved: `/pd update %sstatus=acknowledged`.", exampleRef(r))
 					}
 					u.status = s
 				}
@@ -120,7 +124,8 @@ func (u incidentUpdate) fieldErrors() map[string]string {
 // stale form cannot reopen or reassign a resolved incident.
 func (u incidentUpdate) apply(ctx context.Context, r *Request, id string) (Reply, error) {
 	if u.status == "" && u.resolution == "" && len(u.assigneeSpecs) == 0 && len(u.assigneeIDs) == 0 {
-		return Reply{}, Userf("Nothing to change. Use `/pd update [INC] [status=acknowledged|resolved] [resolution=TEXT] [assignees=LIST]`, or `/pd update` alone for a form.")
+		ex := exampleRef(r)
+		return Reply{}, Userf("Nothing to change. Say what to change, e.g. `/pd update %sstatus=resolved resolution=Rolled back the deploy` or `/pd update %sassignees=@carol`, or run `/pd update` alone for a form.", ex, ex)
 	}
 	if u.resolution != "" && u.status != "resolved" {
 		return Reply{}, Userf("A resolution goes with `status=resolved`.")
@@ -138,12 +143,15 @@ func (u incidentUpdate) apply(ctx context.Context, r *Request, id string) (Reply
 	if len(people) > maxTargets {
 		return Reply{}, Userf("Assign at most %d people at once.", maxTargets)
 	}
-	cur, err := r.Current(ctx, id)
+	cur, err := r.Latest(ctx, id)
 	if err != nil {
 		return Reply{}, err
 	}
 	if cur.Status == "resolved" {
-		return Reply{}, alreadyResolved(cur, "acknowledging or reassigning it would reopen it")
+		return u.leftResolved(cur, len(people) > 0)
+	}
+	if cur.Status == "acknowledged" && u.status == "acknowledged" && len(people) == 0 {
+		return Reply{Text: alreadyAcknowledged(cur, r.Actor), AuditIncident: id, NoAudit: true}, nil
 	}
 	o := pdapi.IncidentUpdate{Status: u.status, Resolution: u.resolution}
 	for _, p := range people {
@@ -151,7 +159,7 @@ func (u incidentUpdate) apply(ctx context.Context, r *Request, id string) (Reply
 	}
 	inc, err := r.PD.UpdateIncident(ctx, id, o)
 	if err != nil {
-		return Reply{}, err
+		return unconfirmed(err, cur, "Your update")
 	}
 	var changes []string
 	if u.status != "" {
@@ -172,11 +180,31 @@ func (u incidentUpdate) apply(ctx context.Context, r *Request, id string) (Reply
 		}
 		changes = append(changes, "assigned to "+strings.Join(names, ", "))
 	}
-	return Reply{
-		InChannel:     true,
-		Text:          fmt.Sprintf(":pencil2: %s updated `%s` %s via Slack: %s.", Escape(r.Actor.Name), id, IncidentLabel(cur), strings.Join(changes, "; ")),
-		AuditIncident: id,
-	}, nil
+	text := fmt.Sprintf(":pencil2: %s updated %s via Slack: %s.", Escape(r.Actor.Name), IncidentLabel(cur), strings.Join(changes, "; "))
+	if u.status != "" {
+		text += raceWarning(cur, inc, u.status, r.Actor)
+	}
+	return Reply{InChannel: true, Text: text, AuditIncident: id}, nil
+}
+
+// leftResolved answers an update of a resolved incident, which pdbot leaves
+// alone, naming only what this update asked for.
+func (u incidentUpdate) leftResolved(cur *pagerduty.Incident, reassign bool) (Reply, error) {
+	var why []string
+	if u.status == "acknowledged" {
+		why = append(why, "acknowledging it would reopen it")
+	}
+	if reassign {
+		why = append(why, "PagerDuty does not reassign a resolved incident")
+	}
+	if len(why) > 0 {
+		return Reply{}, alreadyResolved(cur, strings.Join(why, ", and "))
+	}
+	text := fmt.Sprintf("%s is already resolved; nothing changed.", IncidentLabel(cur))
+	if u.resolution != "" {
+		text += fmt.Sprintf(" The resolution was not recorded: PagerDuty keeps one only with the resolve itself. To keep it, add it as a note: `/pd note %s %s`.", RefOf(cur), Escape(strings.ReplaceAll(clip(u.resolution, noteQuoteLimit), "`", "'")))
+	}
+	return Reply{Text: text, AuditIncident: cur.ID, NoAudit: true}, nil
 }
 
 func updateModalReply(ctx context.Context, r *Request, reassign bool) (Reply, error) {

@@ -30,6 +30,11 @@ const (
 // email in From.
 var ErrNoRequester = errors.New("no requester for a PagerDuty write")
 
+// ErrUnconfirmed is returned for a write PagerDuty accepted (a 2xx) whose
+// answer does not show the incident written: the change was sent and was
+// probably applied, but nothing confirms it. Never retry on it blindly.
+var ErrUnconfirmed = errors.New("PagerDuty accepted the write but its answer did not show the incident")
+
 // ErrAssigneesWithPolicy is returned, before anything is sent, for an
 // update that names both assignees and an escalation policy: PagerDuty
 // refuses the two together.
@@ -224,7 +229,7 @@ func (c *Client) UpdateIncident(ctx context.Context, id string, u IncidentUpdate
 		return nil, fmt.Errorf("update incident %s: %w", id, err)
 	}
 	if out.Incident == nil || out.Incident.ID != id {
-		return nil, fmt.Errorf("update incident %s: PagerDuty's answer did not include it", id)
+		return nil, fmt.Errorf("update incident %s: %w", id, ErrUnconfirmed)
 	}
 	return out.Incident, nil
 }

@@ -33,6 +33,10 @@ const (
 	// FaultErrorString is an error (default 400) whose "error" is a plain
 	// string, as GET /users/me answers account keys (notes §2.8).
 	FaultErrorString
+	// Fault2xxWithoutIncident carries the request out and answers 200 (or
+	// Status) with an empty object: an answer that does not echo what was
+	// written, although the change landed.
+	Fault2xxWithoutIncident
 )
 
 // Fault describes injected failures (FailNext).
@@ -125,6 +129,8 @@ func (s *Server) writeFault(w http.ResponseWriter, token string, f Fault) {
 		}})
 	case FaultErrorString:
 		writeJSON(w, status(http.StatusBadRequest), map[string]any{"error": "Something about the input was wrong."})
+	case Fault2xxWithoutIncident:
+		writeJSON(w, status(http.StatusOK), map[string]any{})
 	default:
 		(&apiError{status: status(http.StatusInternalServerError), code: 2000, message: "Internal Error",
 			errors: []string{"pdfake: unknown fault kind " + strconv.Itoa(int(f.Kind))}}).write(w)

@@ -54,6 +54,7 @@ type Server struct {
 	latency      time.Duration
 	limiter      rateLimiter
 	faults       []*pendingFault
+	afters       []*pendingAfter
 	seq          int
 	reqSeq       int
 
@@ -338,12 +339,13 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	rec.Invalid = strings.Join(reasons, "; ")
 
-	if fault != nil && !fault.Landed {
+	if fault != nil && !fault.Landed && fault.Kind != Fault2xxWithoutIncident {
 		s.writeFault(w, token, *fault)
 		return
 	}
 	resp, apiErr := s.serve(w, r, body, rt, op, token, key, known, reasons)
-	if fault != nil {
+	s.runAfter(r.Method, rec.Path)
+	if fault != nil && (fault.Kind != Fault2xxWithoutIncident || apiErr == nil) {
 		s.writeFault(w, token, *fault)
 		return
 	}
