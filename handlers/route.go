@@ -55,7 +55,7 @@ type Route struct {
 
 	Incident   IncidentMode
 	NeedsKey   bool // a PagerDuty client keyed for the channel
-	NeedsActor bool // the requester's PagerDuty identity (implies NeedsKey)
+	NeedsActor bool // the requester's PagerDuty identity (implies NeedsKey); also on routes that open a write's form
 	AdminOnly  bool
 	// NoGuests refuses guests (restricted accounts): for changes that steer
 	// what everyone else in the channel acts on.
