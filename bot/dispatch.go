@@ -278,7 +278,7 @@ func (b *Bot) finish(ctx context.Context, c *call, req *handlers.Request, reply 
 	defer cancel()
 	result := "ok"
 	if err != nil {
-		msg, known := handlers.Explain(err, c.pd, req.Incident)
+		msg, known := handlers.ExplainIn(c.channel, err, c.pd, req.Incident)
 		if !known {
 			ref := newRef()
 			c.log.Error("request failed", zap.String("ref", ref), zapErr(err))
