@@ -86,7 +86,12 @@ func (b *Bot) onSlash(ctx context.Context, e *envelope, cmd slack.SlashCommand) 
 		if commandWord.MatchString(sub) {
 			name = "`" + sub + "`" // quoted back only when it looks like a command, never a pasted secret
 		}
-		e.ack(map[string]any{"response_type": "ephemeral", "text": "pdbot has no command " + name + ". Try `/pd help`."})
+		text := "pdbot has no command " + name + ". Try `/pd help`."
+		if near, ok := b.table.nearestCommand(sub); ok {
+			// A word of the table, never the requester's own text.
+			text = "pdbot has no command " + name + ". Did you mean `/pd " + near + "`? (`/pd help` lists every command.)"
+		}
+		e.ack(map[string]any{"response_type": "ephemeral", "text": text})
 		return
 	}
 	e.ack(nil)
@@ -122,6 +127,9 @@ func (b *Bot) explicitRef(c *call, req *handlers.Request) error {
 		if strings.ContainsAny(text, " \t\n") && !slackLink {
 			return handlers.Userf("`/pd %s` takes nothing but the incident: `/pd %s`.", c.route.ID, c.route.Usage)
 		}
+		if c.route.BareNumber && isNumber(text) {
+			text = "#" + text // `/pd get 43`
+		}
 		ref, err := handlers.ParseRef(text)
 		if err != nil {
 			return err
@@ -130,6 +138,11 @@ func (b *Bot) explicitRef(c *call, req *handlers.Request) error {
 		setExplicit(req, ref)
 	}
 	return nil
+}
+
+// isNumber reports whether s is a bare incident number (digits only).
+func isNumber(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
 // setExplicit stores a parsed reference until the incident is resolved: an
@@ -278,7 +291,7 @@ func (b *Bot) finish(ctx context.Context, c *call, req *handlers.Request, reply 
 	defer cancel()
 	result := "ok"
 	if err != nil {
-		msg, known := handlers.Explain(err, c.pd, req.Incident)
+		msg, known := handlers.ExplainIn(c.channel, err, c.pd, req.Incident)
 		if !known {
 			ref := newRef()
 			c.log.Error("request failed", zap.String("ref", ref), zapErr(err))

@@ -126,6 +126,13 @@ func (b *Bot) onSubmission(ctx context.Context, e *envelope, team string, ic sla
 		}
 	}
 	if route.Validate != nil {
+		if route.NeedsKey || route.NeedsActor {
+			// Validation may ask PagerDuty (is there such an incident?);
+			// without a key it checks only the form, and the answer explains.
+			if pd, err := b.pdFor(vctx, team, meta.Channel); err == nil {
+				c.pd, req.PD = pd, pd
+			}
+		}
 		if errs := route.Validate(vctx, req); len(errs) > 0 {
 			e.ack(slack.NewErrorsViewSubmissionResponse(errs))
 			return

@@ -47,6 +47,15 @@ func NewTable(routes []handlers.Route) *Table {
 			panic(fmt.Sprintf("bot: duplicate %s route %q", r.Kind, r.ID))
 		}
 		m[r.ID] = &r
+		for _, a := range r.Aliases {
+			if r.Kind != handlers.Slash || a == "" || a != strings.ToLower(a) {
+				panic(fmt.Sprintf("bot: %s route %q: alias %q must be a lower-case slash word", r.Kind, r.ID, a))
+			}
+			if _, dup := m[a]; dup {
+				panic(fmt.Sprintf("bot: alias %q of %q is taken", a, r.ID))
+			}
+			m[a] = &r
+		}
 		t.all = append(t.all, r)
 	}
 	return t

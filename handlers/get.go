@@ -9,7 +9,7 @@ import (
 func getRoutes() []Route {
 	return []Route{{
 		Kind: Slash, ID: "get", Usage: "get [INC]", Help: "Show the incident card with buttons for the other actions.",
-		Incident: OnlyRef, NeedsKey: true,
+		Incident: OnlyRef, NeedsKey: true, BareNumber: true,
 		Handle: showCard,
 	}}
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -15,32 +16,49 @@ func helpRoute(routes []Route) Route {
 	}
 }
 
-// HelpText lists every slash route with its usage, generated from the table.
+// HelpText lists every slash route with its usage, generated from the
+// table: the incident actions first, then the commands about the channel
+// and the requester, then the admin commands in a section of their own.
 func HelpText(routes []Route) string {
-	var lines []string
+	var actions, setup, admin []string
 	picker := ""
 	for _, rt := range routes {
-		if rt.Kind == Slash && rt.ID == "" {
-			picker = "• `/pd` — " + rt.Help + "\n"
-		}
-		if rt.Kind != Slash || rt.ID == "" {
+		if rt.Kind != Slash {
 			continue
 		}
-		lines = append(lines, "• `/pd "+rt.Usage+"` — "+rt.Help)
-	}
-	sort.Strings(lines)
-	return "*pdbot* runs PagerDuty actions from Slack, as you. INC is an incident ID, an incident URL or #NUMBER; leave it out in a channel linked to an incident (`/pd link`) or whose topic names one.\n" +
-		picker + "• `/pd help` — Show this help.\n" + strings.Join(filterOut(lines, "`/pd help`"), "\n")
-}
-
-func filterOut(lines []string, sub string) []string {
-	out := lines[:0:0]
-	for _, l := range lines {
-		if !strings.Contains(l, sub) {
-			out = append(out, l)
+		if rt.ID == "" {
+			picker = "• `/pd` — " + rt.Help + "\n"
+			continue
+		}
+		line := "• `/pd " + rt.Usage + "` — " + rt.Help
+		if len(rt.Aliases) > 0 {
+			line += " Also `/pd " + strings.Join(rt.Aliases, "`, `/pd ") + "`."
+		}
+		switch {
+		case rt.AdminOnly:
+			admin = append(admin, line)
+		case rt.NoGuests || rt.Incident == NoIncident:
+			setup = append(setup, line)
+		default:
+			actions = append(actions, line)
 		}
 	}
-	return out
+	if !slices.ContainsFunc(routes, func(rt Route) bool { return rt.Kind == Slash && rt.ID == "help" }) {
+		setup = append(setup, "• `/pd help` — Show this help.") // All builds it from the others
+	}
+	for _, ls := range [][]string{actions, setup, admin} {
+		sort.Strings(ls)
+	}
+	var b strings.Builder
+	b.WriteString("*pdbot* runs PagerDuty actions from Slack, as you. INC is an incident ID, an incident URL or #NUMBER (`/pd get 43` takes a bare number too); leave it out in a channel linked to an incident (`/pd link`) or whose topic names one.\n")
+	b.WriteString("*Incident actions*\n" + picker + strings.Join(actions, "\n"))
+	if len(setup) > 0 {
+		b.WriteString("\n*This channel and you*\n" + strings.Join(setup, "\n"))
+	}
+	if len(admin) > 0 {
+		b.WriteString("\n*For admins* (workspace admins and owners, and PDBOT_ADMINS)\n" + strings.Join(admin, "\n"))
+	}
+	return b.String()
 }
 
 // All returns every route pdbot serves.

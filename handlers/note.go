@@ -57,14 +57,16 @@ func noteModalRoutes() []Route {
 	return []Route{
 		{
 			Kind: Action, ID: ActionNote, Help: "Card button: add a note (opens a form).",
-			Incident: FromValue, NeedsKey: true, Modal: true, Title: "Add note",
+			// NeedsActor: someone pdbot cannot act as hears so instead of
+			// a form they would type into for nothing.
+			Incident: FromValue, NeedsActor: true, Modal: true, Title: "Add note",
 			Handle: func(ctx context.Context, r *Request) (Reply, error) {
 				return Reply{Modal: NoteModal(r.Incident, ""), NoAudit: true}, nil
 			},
 		},
 		{
 			Kind: MessageShortcut, ID: NoteFromMessage, Help: "Message shortcut: add the message as an incident note.",
-			Incident: OnlyRef, NeedsKey: true, Modal: true, Title: "Add note",
+			Incident: OnlyRef, NeedsActor: true, Modal: true, Title: "Add note",
 			Handle: func(ctx context.Context, r *Request) (Reply, error) {
 				return Reply{Modal: NoteModal(r.Incident, messageNote(r)), NoAudit: true}, nil
 			},

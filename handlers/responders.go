@@ -24,7 +24,7 @@ const (
 func respondersRoutes() []Route {
 	return []Route{
 		{
-			Kind: Slash, ID: "responders", Usage: "responders [INC] [policy=P]… [user=U]… MESSAGE",
+			Kind: Slash, ID: "responders", Usage: "responders [INC] [@USER…] [policy=P]… [user=U]… MESSAGE",
 			Help:     "Ask more people or escalation policies to join, as you. Users: @mention, email or ID; policies: \"name\" or ID. Bare, it opens a form.",
 			Incident: LeadingRef, NeedsActor: true, Modal: true, Title: "Add responders",
 			Handle: func(ctx context.Context, r *Request) (Reply, error) {
@@ -48,7 +48,7 @@ func respondersRoutes() []Route {
 					targets = append(targets, target(id, "escalation_policy_reference"))
 					names = append(names, name)
 				}
-				var specs []string
+				specs, msg := leadingMentions(msg)
 				for _, u := range args["user"] {
 					specs = append(specs, splitList(u)...)
 				}

@@ -53,13 +53,20 @@ type Route struct {
 	Usage string // slash: the arguments, e.g. "note [INC] TEXT"
 	Help  string // one line for /pd help
 
+	// Aliases are other slash words for the same route (`acknowledge` for
+	// `ack`); /pd help names them on the route's line.
+	Aliases []string
+
 	Incident   IncidentMode
 	NeedsKey   bool // a PagerDuty client keyed for the channel
-	NeedsActor bool // the requester's PagerDuty identity (implies NeedsKey)
+	NeedsActor bool // the requester's PagerDuty identity (implies NeedsKey); also on routes that open a write's form
 	AdminOnly  bool
 	// NoGuests refuses guests (restricted accounts): for changes that steer
 	// what everyone else in the channel acts on.
 	NoGuests bool
+	// BareNumber: with OnlyRef, a bare number N is the incident #N
+	// (`/pd get 43`).
+	BareNumber bool
 	// LoneObjectIDIsArg: with LeadingRef, a single word shaped like a
 	// PagerDuty object ID (P + 6) is the argument, not the incident
 	// (`/pd escalate PEPWEB1` names a policy).

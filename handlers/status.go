@@ -14,6 +14,7 @@ func statusRoutes() []Route {
 	return []Route{
 		{
 			Kind: Slash, ID: "ack", Usage: "ack [INC]", Help: "Acknowledge the incident, as you.",
+			Aliases:  []string{"acknowledge"},
 			Incident: OnlyRef, NeedsActor: true,
 			Handle: func(ctx context.Context, r *Request) (Reply, error) {
 				return setStatus(ctx, r, r.Incident, "acknowledged", "")

@@ -88,7 +88,17 @@ func helpText(cmds []command) string {
 	return b.String()
 }
 
-func (s *session) help(context.Context, string) { fmt.Fprint(s.out, helpText(commands())) }
+func (s *session) help(context.Context, string) {
+	fmt.Fprint(s.out, helpText(commands()))
+	// The one key the demo ever shows, and on purpose: the fake account's
+	// own, so that /pd key can be tried. It works nowhere else.
+	fmt.Fprint(s.raw, demoKeyLine(s.world.PDKey))
+}
+
+// demoKeyLine is the line of help that gives the demo account's key.
+func demoKeyLine(key string) string {
+	return "To try /pd key (as an admin: alice or carol), the demo PagerDuty account's key is " + key + " (it works only in this demo)\n"
+}
 
 func (s *session) quitCmd(context.Context, string) { s.quit = true }
 
@@ -99,7 +109,7 @@ func (s *session) as(_ context.Context, name string) {
 		return
 	}
 	s.user = u.ID
-	fmt.Fprintf(s.out, "now acting as %s (%s)\n", u.Name, describeUser(u))
+	fmt.Fprintf(s.out, "now acting as %s (%s)\n", u.Name, s.describeUser(u))
 }
 
 func (s *session) in(_ context.Context, name string) {
@@ -114,7 +124,7 @@ func (s *session) in(_ context.Context, name string) {
 
 func (s *session) users(context.Context, string) {
 	for _, u := range s.world.SlackUsers {
-		fmt.Fprintf(s.out, "  %-10s %s\n", u.Name, describeUser(u))
+		fmt.Fprintf(s.out, "  %-10s %s\n", u.Name, s.describeUser(u))
 	}
 }
 
@@ -160,7 +170,10 @@ func (s *session) closeModal(ctx context.Context) {
 	s.interact(ctx, func() (*slackfake.Delivery, error) { return s.sf.CloseView(s.user, m.ID) })
 }
 
-func describeUser(u slackfake.User) string {
+// describeUser says who u is: name, role, email, and whether the PagerDuty
+// account has a user with that email (pdbot acts only for those, unless an
+// admin maps them with /pd map).
+func (s *session) describeUser(u slackfake.User) string {
 	var tags []string
 	switch {
 	case u.IsOwner:
@@ -175,8 +188,22 @@ func describeUser(u slackfake.User) string {
 	if u.Email != "" {
 		tags = append(tags, u.Email)
 	}
+	if !s.inPagerDuty(u.Email) {
+		tags = append(tags, "no PagerDuty account")
+	}
 	if u.RealName != "" {
 		tags = append([]string{u.RealName}, tags...)
 	}
 	return strings.Join(tags, ", ")
+}
+
+// inPagerDuty reports whether the demo's PagerDuty account has a user with
+// that email (matched as pdbot matches it, ignoring case).
+func (s *session) inPagerDuty(email string) bool {
+	for _, p := range s.world.PDUsers {
+		if email != "" && strings.EqualFold(p.Email, email) {
+			return true
+		}
+	}
+	return false
 }

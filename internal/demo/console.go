@@ -126,7 +126,7 @@ func (c *pipeConsole) readLine(ctx context.Context, prompt string) (string, erro
 			return "", io.EOF
 		}
 		if c.echo {
-			fmt.Fprintln(c.out, line)
+			fmt.Fprintln(c.out, hideSecrets(line)) // a pasted key is not repeated
 		}
 		return line, nil
 	}

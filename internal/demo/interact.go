@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -17,8 +18,16 @@ func (s *session) interact(ctx context.Context, send func() (*slackfake.Delivery
 		fmt.Fprintf(s.out, "error: %v\n", err)
 		return
 	}
-	_, complete := s.await(ctx, d)
+	ack, complete := s.await(ctx, d)
 	shown := s.show(before, s.snapshot())
+	if !shown && refusedForm(ack) {
+		// The same field errors as last time leave the modal unchanged;
+		// Slack still shows them again, and so does the demo.
+		if m, ok := s.topModal(); ok {
+			s.showModal(m)
+			shown = true
+		}
+	}
 	switch {
 	case !shown:
 		fmt.Fprintln(s.out, "(no answer)")
@@ -189,4 +198,13 @@ type shownMessage struct {
 	channel, ts string
 	visibleTo   string // "" for channel messages
 	buttons     []button
+}
+
+// refusedForm reports whether an ack refused a form with field errors
+// (response_action errors).
+func refusedForm(ack slackfake.Ack) bool {
+	var p struct {
+		ResponseAction string `json:"response_action"`
+	}
+	return json.Unmarshal(ack.Payload, &p) == nil && p.ResponseAction == "errors"
 }

@@ -9,9 +9,10 @@ import (
 	"github.com/pdbot/pdbot/internal/slackfake"
 )
 
-// renderMessage renders a message as a reader sees it: its text (unless the
-// blocks already say it) followed by its blocks — headers, sections and
-// their fields, context, buttons as [Label], selects as [Placeholder ▾].
+// renderMessage renders a message as a reader sees it in Slack: its blocks —
+// headers, sections and their fields, context, buttons as [Label], selects
+// as [Placeholder ▾] — or, when it has none, its text (with blocks, the text
+// is only the notification's fallback, which Slack does not show).
 func renderMessage(m slackfake.Message) string {
 	if m.Deleted {
 		return ""
@@ -21,14 +22,10 @@ func renderMessage(m slackfake.Message) string {
 	if err != nil {
 		return strings.TrimSpace(text + "\n(the demo cannot show this message's blocks: " + err.Error() + ")")
 	}
-	body := renderBlocks(blocks, nil)
-	switch {
-	case body == "":
-		return text
-	case text == "" || strings.Contains(body, text):
+	if body := renderBlocks(blocks, nil); body != "" {
 		return body
 	}
-	return text + "\n" + body
+	return text
 }
 
 // renderModal renders a modal: the title, the blocks (inputs as
@@ -67,7 +64,7 @@ func renderBlocks(blocks []slack.Block, errs map[string]string) string {
 			}
 			add(line)
 			for _, f := range b.Fields {
-				add("  " + mrkdwnToPlain(textOf(f)))
+				add("  " + fieldText(textOf(f)))
 			}
 		case *slack.ContextBlock:
 			var parts []string
@@ -108,6 +105,18 @@ func renderBlocks(blocks []slack.Block, errs map[string]string) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// boldLabelRE matches a field's first line when it is a bold label.
+var boldLabelRE = regexp.MustCompile(`^\*[^*\n]+\*$`)
+
+// fieldText renders a section field: a bold label over its value
+// ("*Status*\n🔴 Triggered") reads "Status: 🔴 Triggered".
+func fieldText(s string) string {
+	if label, value, ok := strings.Cut(s, "\n"); ok && boldLabelRE.MatchString(label) {
+		s = label + ": " + value
+	}
+	return strings.ReplaceAll(mrkdwnToPlain(s), "\n", "\n  ")
 }
 
 // renderAccessory renders a section's accessory ("" for none or an image).
@@ -280,7 +289,29 @@ func mrkdwnToPlain(s string) string {
 		}
 		return target
 	})
-	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
+	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(unbold(s))
+}
+
+// boldRE matches mrkdwn bold as Slack reads it: *text* with the asterisks
+// against the text, and neither inside a word ("2*3*4" stays).
+var boldRE = regexp.MustCompile(`(^|[^\w*])\*([^\s*](?:[^*\n]*[^\s*])?)\*($|[^\w*])`)
+
+// unbold renders *bold* as plain text, outside `code`, for a terminal that
+// may not show bold (and for transcripts).
+func unbold(s string) string {
+	parts := strings.Split(s, "`")
+	for i := 0; i < len(parts); i += 2 { // the odd parts are inside code
+		for {
+			// Neighbouring matches share the character between them, so
+			// repeat until nothing changes ("*a* *b*").
+			next := boldRE.ReplaceAllString(parts[i], "$1$2$3")
+			if next == parts[i] {
+				break
+			}
+			parts[i] = next
+		}
+	}
+	return strings.Join(parts, "`")
 }
 
 // indent renders text for the terminal, indented: emoji as Slack shows them

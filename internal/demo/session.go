@@ -14,9 +14,12 @@ import (
 // session is the state of the prompt: who is typing where, and what they
 // have been shown.
 type session struct {
-	sf       *slackfake.Fake
-	world    demoworld.World
-	out      io.Writer
+	sf    *slackfake.Fake
+	world demoworld.World
+	// out is where the session writes, hiding key-shaped values; raw is the
+	// console itself, for the one line that shows a key on purpose (help's
+	// demo key).
+	out, raw io.Writer
 	finished *finished
 	maxWait  time.Duration
 	cmds     map[string]command // by name and alias
@@ -41,7 +44,7 @@ type session struct {
 
 func newSession(sf *slackfake.Fake, world demoworld.World, out io.Writer, fin *finished, maxWait time.Duration) *session {
 	return &session{
-		sf: sf, world: world, out: out, finished: fin, maxWait: maxWait,
+		sf: sf, world: world, out: hidingWriter{out}, raw: out, finished: fin, maxWait: maxWait,
 		cmds: commandIndex(commands()),
 		user: world.DefaultUser, channel: world.DefaultChan,
 	}
@@ -66,6 +69,11 @@ func (s *session) exec(ctx context.Context, line string) {
 	case line == "" || strings.HasPrefix(line, "#"):
 		return
 	case strings.HasPrefix(line, "/"):
+		if f := strings.Fields(line); len(f) == 0 || f[0] != "/pd" {
+			// Not quoted back: it could be anything, a pasted key included.
+			fmt.Fprintln(s.out, "the demo only knows /pd (pdbot's command); try: /pd help")
+			return
+		}
 		s.slash(ctx, line)
 		return
 	case word == "pd":

@@ -57,7 +57,7 @@ const (
 	// IncChannelID's topic holds the URL of incident #42 (Incident42ID).
 	IncChannelID    = "C0INC4201"
 	IncChannelName  = "inc-42-orders-db"
-	IncChannelTopic = "Orders DB latency https://acme.pagerduty.com/incidents/" + Incident42ID
+	IncChannelTopic = "Orders DB latency " + PagerDutyWebURL + "/incidents/" + Incident42ID
 
 	// OpsChannelID names no incident.
 	OpsChannelID   = "C0OPS0001"
@@ -68,6 +68,11 @@ const (
 	Inc43ChannelName    = "inc-43"
 	Inc43ChannelPurpose = "Checkout 502s, PagerDuty incident " + Incident43ID
 )
+
+// PagerDutyWebURL is the demo account's PagerDuty subdomain: the channel
+// topics link to it and every html_url the fake PagerDuty answers with
+// starts with it (SeedWorld sets it).
+const PagerDutyWebURL = "https://acme.pagerduty.com"
 
 // PagerDuty users, policies and services.
 const (
@@ -210,6 +215,7 @@ func SeedWorld(sf *slackfake.Fake, pd *pdfake.Server, w World) World {
 		sf.AddChannel(c)
 	}
 	pd.AddKey(w.PDKey, pdfake.AccountKey)
+	pd.SetWebURL(PagerDutyWebURL)
 	for _, u := range w.PDUsers {
 		pd.AddUser(u)
 	}

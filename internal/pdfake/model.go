@@ -223,6 +223,14 @@ func (s *Server) SetAbilities(abilities ...string) {
 	s.abilities = slices.Clone(abilities)
 }
 
+// SetWebURL sets the web UI base of the account (https://SUBDOMAIN.pagerduty.com,
+// no trailing slash), which every html_url starts with.
+func (s *Server) SetWebURL(base string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.webURL = base
+}
+
 // DefaultAbilities are the abilities a new Server's account has. They include
 // coordinated_responding, which responder requests need.
 var DefaultAbilities = []string{"teams", "read_only_users", "service_support_hours", "urgencies", "coordinated_responding"}

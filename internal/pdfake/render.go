@@ -4,8 +4,9 @@ import (
 	"time"
 )
 
-// htmlBase is the web UI base of the fake account; html_url fields use it.
-const htmlBase = "https://example.pagerduty.com"
+// defaultWebURL is the web UI base of the fake account unless SetWebURL
+// changes it; html_url fields use it.
+const defaultWebURL = "https://example.pagerduty.com"
 
 type obj = map[string]any
 
@@ -17,28 +18,28 @@ func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 func (s *Server) userRef(id string) obj {
 	return obj{
 		"id": id, "type": "user_reference", "summary": s.users[id].Name,
-		"self": s.URL() + "/users/" + id, "html_url": htmlBase + "/users/" + id,
+		"self": s.URL() + "/users/" + id, "html_url": s.webURL + "/users/" + id,
 	}
 }
 
 func (s *Server) policyRef(id string) obj {
 	return obj{
 		"id": id, "type": "escalation_policy_reference", "summary": s.policies[id].Name,
-		"self": s.URL() + "/escalation_policies/" + id, "html_url": htmlBase + "/escalation_policies/" + id,
+		"self": s.URL() + "/escalation_policies/" + id, "html_url": s.webURL + "/escalation_policies/" + id,
 	}
 }
 
 func (s *Server) serviceRef(id string) obj {
 	return obj{
 		"id": id, "type": "service_reference", "summary": s.services[id].Name,
-		"self": s.URL() + "/services/" + id, "html_url": htmlBase + "/service-directory/" + id,
+		"self": s.URL() + "/services/" + id, "html_url": s.webURL + "/service-directory/" + id,
 	}
 }
 
 func (s *Server) incidentRef(st *incidentState) obj {
 	return obj{
 		"id": st.ID, "type": "incident_reference", "summary": st.summary(),
-		"self": s.URL() + "/incidents/" + st.ID, "html_url": htmlBase + "/incidents/" + st.ID,
+		"self": s.URL() + "/incidents/" + st.ID, "html_url": s.webURL + "/incidents/" + st.ID,
 	}
 }
 
@@ -57,7 +58,7 @@ func (s *Server) renderUser(u User) obj {
 	}
 	return obj{
 		"id": u.ID, "type": "user", "summary": u.Name,
-		"self": s.URL() + "/users/" + u.ID, "html_url": htmlBase + "/users/" + u.ID,
+		"self": s.URL() + "/users/" + u.ID, "html_url": s.webURL + "/users/" + u.ID,
 		"name": u.Name, "email": u.Email, "time_zone": tz, "color": "purple", "role": role,
 		"avatar_url":  "https://secure.gravatar.com/avatar/00000000000000000000000000000000.png?d=mm&r=PG",
 		"description": "", "invitation_sent": false, "job_title": "",
@@ -82,7 +83,7 @@ func (s *Server) renderPolicy(p EscalationPolicy) obj {
 	}
 	return obj{
 		"id": p.ID, "type": "escalation_policy", "summary": p.Name,
-		"self": s.URL() + "/escalation_policies/" + p.ID, "html_url": htmlBase + "/escalation_policies/" + p.ID,
+		"self": s.URL() + "/escalation_policies/" + p.ID, "html_url": s.webURL + "/escalation_policies/" + p.ID,
 		"name": p.Name, "description": "", "escalation_rules": rules, "services": services,
 		"num_loops": 0, "teams": []any{}, "on_call_handoff_notifications": "if_has_services",
 	}
@@ -159,7 +160,7 @@ func (s *Server) renderIncident(st *incidentState) obj {
 	}
 	in := obj{
 		"id": st.ID, "type": "incident", "summary": st.summary(),
-		"self": s.URL() + "/incidents/" + st.ID, "html_url": htmlBase + "/incidents/" + st.ID,
+		"self": s.URL() + "/incidents/" + st.ID, "html_url": s.webURL + "/incidents/" + st.ID,
 		"incident_number": st.Number, "title": st.Title, "description": st.Title,
 		"incident_key":          "pdfake-" + st.ID,
 		"created_at":            ts(st.CreatedAt),

@@ -59,6 +59,7 @@ type Server struct {
 	reqSeq       int
 
 	unknownFromCode   int
+	webURL            string // html_url base (SetWebURL)
 	resolveResolvedOK bool
 	maxNoteLen        int
 }
@@ -85,6 +86,7 @@ func New(opts Options) (*Server, error) {
 		abilities:       slices.Clone(DefaultAbilities),
 		limiter:         newRateLimiter(DefaultRateLimit, DefaultRateWindow, true),
 		unknownFromCode: DefaultUnknownFromCode,
+		webURL:          defaultWebURL,
 	}
 	if s.logf == nil {
 		s.logf = func(string, ...any) {}
