@@ -28,6 +28,9 @@ func Explain(err error, p *pdapi.Client, incident string) (msg string, known boo
 	if errors.Is(err, pdapi.ErrNoRequester) {
 		return "pdbot does not know who you are in PagerDuty, so nothing was sent. Run `/pd whoami` to see why.", true
 	}
+	if errors.Is(err, pdapi.ErrAmbiguousEmail) {
+		return "Several PagerDuty users have that email, so pdbot cannot tell which one is meant and sent nothing. Ask a workspace admin to map the person by PagerDuty user ID (`/pd map @user PXXXXXX`), or to give each PagerDuty user an email of their own.", true
+	}
 	if errors.Is(err, pdapi.ErrAssigneesWithPolicy) {
 		return "PagerDuty cannot take assignees and an escalation policy in one update: do one, then the other.", true
 	}
