@@ -34,9 +34,9 @@ func (b *Bot) requireAdmin(ctx context.Context, c *call) error {
 
 // mayUseKey refuses, before any PagerDuty request, a requester pdbot
 // cannot vouch for: guests, people of another organisation (in a shared
-// channel, or whose profile Slack does not show) and deactivated accounts
-// use no key, reads included, unless a workspace admin vouched for them
-// with /pd map; bots use none at all. In DMs and group DMs the workspace
+// channel, or whose profile Slack does not show) use no key, reads
+// included, unless a workspace admin vouched for them with /pd map; bots
+// and deactivated accounts use none at all. In DMs and group DMs the workspace
 // default key serves full members only.
 func (b *Bot) mayUseKey(ctx context.Context, c *call) error {
 	u, err := b.users.get(ctx, c.user)
@@ -48,8 +48,11 @@ func (b *Bot) mayUseKey(ctx context.Context, c *call) error {
 	if !unreadable && u.IsBot {
 		return handlers.Userf("Only people can use PagerDuty through pdbot, and this request came from a bot account, so nothing was sent.")
 	}
+	if !unreadable && u.Deleted {
+		return handlers.Userf("This Slack account is deactivated, so pdbot sent nothing to PagerDuty for it.")
+	}
 	stranger := unreadable || u.IsStranger || b.foreign(c.team, u.TeamID)
-	guest := !unreadable && (u.IsRestricted || u.IsUltraRestricted || u.Deleted)
+	guest := !unreadable && (u.IsRestricted || u.IsUltraRestricted)
 	if !stranger && !guest {
 		return nil
 	}

@@ -36,8 +36,17 @@ func TestUserLevelTokensAreRefusedAsKeys(t *testing.T) {
 	h.pd.AddUserKey(userToken, demoworld.PDBobID)
 	const accountKey = "u+channelKeyCANARY-88"
 	h.pd.AddKey(accountKey, pdfake.AccountKey)
+	// openKeyForm opens a key form and returns it, not one opened before.
+	openKeyForm := func(line, channel string) slackfake.View {
+		old := map[string]bool{}
+		for _, v := range h.sf.Views(alice) {
+			old[v.ID] = true
+		}
+		h.ack(must(h.sf.Slash(alice, channel, line)))
+		return h.topView(alice, func(v slackfake.View) bool { return v.CallbackID == "key_submit" && !old[v.ID] })
+	}
 	for _, tc := range []struct{ line, channel string }{{"/pd key", incCh}, {"/pd key default", opsCh}} {
-		v := h.openModal(alice, tc.channel, tc.line, "key_submit")
+		v := openKeyForm(tc.line, tc.channel)
 		a := h.submit(alice, v, map[string]map[string]slackfake.Value{"key": {"key_input": {Value: userToken}}})
 		contains(t, string(a.Payload), "personal", "general access REST API key")
 	}
@@ -51,7 +60,7 @@ func TestUserLevelTokensAreRefusedAsKeys(t *testing.T) {
 		t.Errorf("writes: %v", paths(h.writes()))
 	}
 	// An account key passes the same check.
-	v := h.openModal(alice, incCh, "/pd key", "key_submit")
+	v := openKeyForm("/pd key", incCh)
 	before := h.snapshot(alice, incCh)
 	h.submit(alice, v, map[string]map[string]slackfake.Value{"key": {"key_input": {Value: accountKey}}})
 	contains(t, h.next(alice, incCh, before, "saved").Text, "ending in `Y-88`")
