@@ -31,12 +31,18 @@ type call struct {
 	loadingView         string // view opened before slow work, filled later
 	log                 *zap.Logger
 	pd                  *pdapi.Client
+
+	// direct: the request came from a DM, a group DM or the app's own DM
+	// (see isDirect), where the workspace default key serves full members
+	// only.
+	direct bool
 }
 
 // origin is where a request came from and how it can be answered.
 type origin struct {
 	team, channel, user    string
 	responseURL, triggerID string
+	direct                 bool
 }
 
 // begin sets up one routed request: the call (its logger and the ways to
@@ -45,7 +51,7 @@ type origin struct {
 func (b *Bot) begin(e *envelope, route *handlers.Route, o origin) (*call, *handlers.Request) {
 	c := &call{
 		e: e, route: route, team: o.team, channel: o.channel, user: o.user,
-		responseURL: o.responseURL, triggerID: o.triggerID,
+		responseURL: o.responseURL, triggerID: o.triggerID, direct: o.direct || isDirect(o.channel, ""),
 		log: b.log.With(zap.String("team", o.team), zap.String("channel", o.channel), zap.String("user", o.user),
 			zap.String("route", route.Kind.String()+":"+route.ID), zap.String("request_id", e.id)),
 	}
@@ -95,7 +101,8 @@ func (b *Bot) onSlash(ctx context.Context, e *envelope, cmd slack.SlashCommand) 
 		return
 	}
 	e.ack(nil)
-	c, req := b.begin(e, route, origin{team: cmd.TeamID, channel: cmd.ChannelID, user: cmd.UserID, responseURL: cmd.ResponseURL, triggerID: cmd.TriggerID})
+	c, req := b.begin(e, route, origin{team: cmd.TeamID, channel: cmd.ChannelID, user: cmd.UserID, responseURL: cmd.ResponseURL, triggerID: cmd.TriggerID,
+		direct: isDirect(cmd.ChannelID, cmd.ChannelName)})
 	if !b.claim(ctx, c, req) {
 		return
 	}
@@ -161,6 +168,14 @@ func (b *Bot) serve(ctx context.Context, c *call, req *handlers.Request, parse, 
 	defer cancel()
 	var reply handlers.Reply
 	err := runIf(ctx, parse)
+	if err == nil && c.route.FreeText {
+		err = checkFreeText(req)
+	}
+	// Admin rights are settled before a form opens: someone who may not
+	// use it never sees it.
+	if err == nil && c.route.AdminOnly {
+		err = b.requireAdmin(ctx, c)
+	}
 	if err == nil && c.route.Modal && c.triggerID != "" && (c.route.Kind != handlers.Slash || strings.TrimSpace(req.Text) == "") {
 		b.openLoading(ctx, c)
 	}
@@ -196,26 +211,23 @@ func runIf(ctx context.Context, f func(context.Context) error) error {
 }
 
 // prepare checks and fills in what the route needs, cheapest first, so bad
-// input is refused before any PagerDuty request: admin rights, the
-// channel's key, the channel's incident, the requester's identity, and last
-// the incident number's ID.
+// input is refused before any PagerDuty request (admin rights were checked
+// by serve): who may steer the channel, who may use its key, the channel's
+// key, the channel's incident, the requester's identity, and last the
+// incident number's ID.
 func (b *Bot) prepare(ctx context.Context, c *call, req *handlers.Request) error {
 	if c.route.NoGuests {
 		u, err := b.users.get(ctx, c.user)
 		if err != nil {
 			return err
 		}
-		if u.IsRestricted || u.IsUltraRestricted || u.IsBot || u.Deleted || u.IsStranger || b.foreign(c.team, u.TeamID) {
+		switch {
+		case u.IsBot:
+			return handlers.Userf("Bots cannot change which incident this channel is about; ask a member of the workspace.")
+		case u.IsStranger || b.foreign(c.team, u.TeamID):
+			return handlers.Userf("People from other organisations cannot change which incident this channel is about; ask a member of the workspace.")
+		case u.IsRestricted || u.IsUltraRestricted || u.Deleted:
 			return handlers.Userf("Guests cannot change which incident this channel is about; ask a member of the workspace.")
-		}
-	}
-	if c.route.AdminOnly {
-		ok, err := b.isAdmin(ctx, c.team, c.user)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return handlers.Userf("Only workspace admins and owners (and people listed in PDBOT_ADMINS) can manage pdbot's keys and user mappings.")
 		}
 	}
 	if c.route.Kind != handlers.Suggestion {
@@ -225,6 +237,9 @@ func (b *Bot) prepare(ctx context.Context, c *call, req *handlers.Request) error
 	}
 	needsIncident := c.route.Incident != handlers.NoIncident
 	if c.route.NeedsKey || c.route.NeedsActor || needsIncident {
+		if err := b.mayUseKey(ctx, c); err != nil {
+			return err
+		}
 		pd, err := b.pdFor(ctx, c.team, c.channel)
 		if err != nil {
 			return err
@@ -259,14 +274,16 @@ func (b *Bot) prepare(ctx context.Context, c *call, req *handlers.Request) error
 // from: its own key, else the workspace default.
 func (b *Bot) pdFor(ctx context.Context, team, channel string) (*pdapi.Client, error) {
 	key, err := b.store.APIKey(ctx, team, channel)
+	used := channel
 	if errors.Is(err, store.ErrNotFound) {
 		key, err = b.store.APIKey(ctx, team, store.DefaultChannel)
+		used = store.DefaultChannel
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, handlers.Userf("This channel has no PagerDuty API key and the workspace has no default, so nothing was sent. Ask a workspace admin to run `/pd key` here (or `/pd key default`).")
 	}
 	if errors.Is(err, store.ErrCannotUnseal) {
-		return nil, handlers.Userf("pdbot cannot open the PagerDuty key stored for this channel (was PDBOT_MASTER_KEY changed without `pdbot keys rotate`?). Nothing was sent. Ask a workspace admin to set the key again with `/pd key`.")
+		return nil, unsealAdvice(used)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open api key: %w", err)

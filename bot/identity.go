@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -21,7 +20,7 @@ const mappingTTL = 24 * time.Hour
 // actor maps a Slack user (the requester, or someone mentioned) to the
 // PagerDuty user of the account behind pd's key they act as. An admin
 // override names the email; otherwise it is the Slack profile email, matched
-// exactly (case-insensitively) against PagerDuty users. The match is cached
+// exactly (ASCII case only, pdapi.SameEmail) against PagerDuty users. The match is cached
 // in the store per key, so a mapping learnt with one PagerDuty account is
 // never used with another's key. A user who maps to nobody gets advice and
 // nothing is sent to PagerDuty on their behalf.
@@ -57,7 +56,7 @@ func (b *Bot) actor(ctx context.Context, team, user string, pd *pdapi.Client) (h
 		return handlers.Actor{}, handlers.Userf("Slack did not share your email with pdbot, so it cannot tell who you are in PagerDuty. Ask a workspace admin to run `/pd map @you your-pagerduty-email`.")
 	}
 	cacheKey := user + "@" + pd.KeyID() // Slack IDs hold no "@"
-	if c, err := b.store.Mapping(ctx, team, cacheKey); err == nil && strings.EqualFold(c.Email, email) && b.now().Sub(c.UpdatedAt) < mappingTTL {
+	if c, err := b.store.Mapping(ctx, team, cacheKey); err == nil && pdapi.SameEmail(c.Email, email) && b.now().Sub(c.UpdatedAt) < mappingTTL {
 		return handlers.Actor{ID: c.PDUserID, Email: c.Email, Name: c.Name}, nil
 	}
 	pu, err := pd.FindUserByEmail(ctx, email)

@@ -57,7 +57,8 @@ func (b *Bot) onBlockAction(ctx context.Context, e *envelope, team string, ic sl
 		}
 		meta, channel = m, m.Channel
 	}
-	c, req := b.begin(e, route, origin{team: team, channel: channel, user: ic.User.ID, responseURL: ic.ResponseURL, triggerID: ic.TriggerID})
+	c, req := b.begin(e, route, origin{team: team, channel: channel, user: ic.User.ID, responseURL: ic.ResponseURL, triggerID: ic.TriggerID,
+		direct: meta.Direct || ic.View.ID == "" && isDirect(channel, ic.Channel.Name)})
 	if !b.claim(ctx, c, req) {
 		return
 	}
@@ -106,7 +107,7 @@ func (b *Bot) onSubmission(ctx context.Context, e *envelope, team string, ic sla
 		}
 		return
 	}
-	c, req := b.begin(e, route, origin{team: team, channel: meta.Channel, user: ic.User.ID})
+	c, req := b.begin(e, route, origin{team: team, channel: meta.Channel, user: ic.User.ID, direct: meta.Direct})
 	req.Values = viewValues(ic.View)
 	req.PrivateMetadata = meta.Data
 	if route.Incident == handlers.FromValue {
@@ -121,7 +122,7 @@ func (b *Bot) onSubmission(ctx context.Context, e *envelope, team string, ic sla
 		ok, err := b.isAdmin(vctx, team, c.user)
 		if err != nil || !ok {
 			e.ack(nil)
-			b.finish(ctx, c, req, handlers.Reply{}, handlers.Userf("Only workspace admins and owners (and people listed in PDBOT_ADMINS) can manage pdbot's keys; nothing was saved."))
+			b.finish(ctx, c, req, handlers.Reply{}, handlers.Userf("Only workspace admins and owners can manage pdbot's keys, so nothing was saved. Ask a workspace admin."))
 			return
 		}
 	}
@@ -156,7 +157,7 @@ func (b *Bot) onSuggestion(ctx context.Context, e *envelope, team string, ic sla
 		e.ack(map[string]any{"options": []any{}})
 		return
 	}
-	c, req := b.begin(e, route, origin{team: team, channel: meta.Channel, user: ic.User.ID})
+	c, req := b.begin(e, route, origin{team: team, channel: meta.Channel, user: ic.User.ID, direct: meta.Direct})
 	req.Query = ic.Value
 	req.PrivateMetadata = meta.Data
 	vctx, cancel := context.WithDeadline(ctx, e.received.Add(validateBudget))
@@ -185,7 +186,8 @@ func (b *Bot) onShortcut(ctx context.Context, e *envelope, team string, ic slack
 		b.log.Warn("no route for shortcut", zap.String("callback_id", ic.CallbackID))
 		return
 	}
-	c, req := b.begin(e, route, origin{team: team, channel: ic.Channel.ID, user: ic.User.ID, responseURL: ic.ResponseURL, triggerID: ic.TriggerID})
+	c, req := b.begin(e, route, origin{team: team, channel: ic.Channel.ID, user: ic.User.ID, responseURL: ic.ResponseURL, triggerID: ic.TriggerID,
+		direct: isDirect(ic.Channel.ID, ic.Channel.Name)})
 	if !b.claim(ctx, c, req) {
 		return
 	}

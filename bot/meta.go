@@ -26,6 +26,8 @@ type viewMeta struct {
 	User     string `json:"u"`
 	Incident string `json:"i,omitempty"`
 	Data     string `json:"d,omitempty"`
+	// Direct: the form was opened in a DM, a group DM or the app's own DM.
+	Direct bool `json:"dm,omitempty"`
 	// Form is the callback_id of the modal it was sealed for: metadata
 	// lifted from one form does not open another.
 	Form string `json:"f,omitempty"`

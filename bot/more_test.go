@@ -613,7 +613,17 @@ func TestMoreKeyAndAdminPaths(t *testing.T) {
 		}
 	}
 	contains(t, h.slash(bob, opsCh, "/pd key delete default").Text, "Only workspace admins")
-	contains(t, h.slash(alice, opsCh, "/pd key delete default").Text, "Deleted. The workspace default")
+	confirm := h.slash(alice, opsCh, "/pd key delete default")
+	contains(t, confirm.PlainText(), "Delete the workspace default PagerDuty key?", "ending in `Y-42`")
+	h.click(alice, opsCh, confirm, "key_delete_default")
+	h.waitFor("the deletion", func() bool {
+		for _, m := range h.sf.Ephemerals(alice, opsCh) {
+			if strings.Contains(m.Text, "Deleted. The workspace default") {
+				return true
+			}
+		}
+		return false
+	})
 	contains(t, h.slash(alice, incCh, "/pd get").Text, "no PagerDuty API key")
 
 	h.sf.AddUser(slackfake.User{ID: "U0GONE001", Name: "gone", RealName: "Gone Admin", Email: "gone@example.com", TeamID: demoworld.TeamID, IsAdmin: true, Deleted: true})

@@ -38,7 +38,7 @@ func messageView(title, text string) slack.ModalViewRequest {
 
 // sealView binds the modal to the request's channel, user and incident.
 func (b *Bot) sealView(c *call, v *slack.ModalViewRequest, incident string) error {
-	s, err := b.sealMeta(c.team, v.CallbackID, viewMeta{Channel: c.channel, User: c.user, Incident: incident, Data: v.PrivateMetadata})
+	s, err := b.sealMeta(c.team, v.CallbackID, viewMeta{Channel: c.channel, User: c.user, Incident: incident, Data: v.PrivateMetadata, Direct: c.direct})
 	if err != nil {
 		return err
 	}
@@ -91,6 +91,9 @@ func (b *Bot) deliver(ctx context.Context, c *call, req *handlers.Request, r han
 			typ = slack.ResponseTypeInChannel
 		}
 		opts = append(opts, slack.MsgOptionResponseURL(c.responseURL, typ))
+		if r.ReplaceOriginal {
+			opts = append(opts, slack.MsgOptionReplaceOriginal(c.responseURL))
+		}
 		_, _, err := b.api.PostMessageContext(ctx, c.channel, opts...)
 		return err
 	}

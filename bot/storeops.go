@@ -42,6 +42,9 @@ func (s *storeOps) KeyStatus(ctx context.Context, channel string) (string, strin
 	if errors.Is(err, store.ErrNotFound) {
 		return "", "", time.Time{}, nil
 	}
+	if errors.Is(err, store.ErrCannotUnseal) {
+		return "", "", time.Time{}, unsealAdvice(channel)
+	}
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
@@ -63,10 +66,54 @@ func (s *storeOps) DeleteKey(ctx context.Context, channel string) (bool, error) 
 func (s *storeOps) CheckKey(ctx context.Context, key string) error {
 	ctx, cancel := context.WithTimeout(ctx, keyCheckTimeout)
 	defer cancel()
-	err := s.b.newPD(store.Secret(key), false).Ping(ctx)
+	pd := s.b.newPD(store.Secret(key), false)
+	err := pd.Ping(ctx)
 	var ae pagerduty.APIError
 	if errors.As(err, &ae) && (ae.StatusCode == 401 || ae.StatusCode == 403) {
 		return handlers.ErrKeyRejected
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	// A user-level token works, but PagerDuty ignores From with it:
+	// everyone would act as its owner.
+	return pd.CheckAccountKey(ctx)
+}
+
+func (s *storeOps) Overrides(ctx context.Context) ([]handlers.Override, error) {
+	ms, err := s.b.store.Overrides(ctx, s.team)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]handlers.Override, 0, len(ms))
+	for _, um := range ms {
+		m := um.Mapping
+		out = append(out, handlers.Override{SlackUser: um.SlackUser, Actor: handlers.Actor{ID: m.PDUserID, Email: m.Email, Name: m.Name}, UpdatedAt: m.UpdatedAt})
+	}
+	return out, nil
+}
+
+func (s *storeOps) DeleteOverride(ctx context.Context, user string) (bool, error) {
+	m, err := s.b.store.Mapping(ctx, s.team, user)
+	if errors.Is(err, store.ErrNotFound) || err == nil && !m.Override {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	err = s.b.store.DeleteMapping(ctx, s.team, user)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// unsealAdvice is what a requester hears when the key stored for channel
+// ("" the workspace default) cannot be opened: its record is damaged, or
+// was sealed under a master key pdbot no longer has.
+func unsealAdvice(channel string) error {
+	if channel == store.DefaultChannel {
+		return handlers.Userf("pdbot cannot open the PagerDuty key stored as the workspace default (its record is damaged, or pdbot's master key changed without `pdbot keys rotate`). Nothing was sent. Ask a workspace admin to re-enter the workspace default key with `/pd key default`.")
+	}
+	return handlers.Userf("pdbot cannot open the PagerDuty key stored for this channel (its record is damaged, or pdbot's master key changed without `pdbot keys rotate`). Nothing was sent. Ask a workspace admin to re-enter this channel's key with `/pd key`.")
 }

@@ -31,6 +31,9 @@ func Explain(err error, p *pdapi.Client, incident string) (msg string, known boo
 	if errors.Is(err, pdapi.ErrUnconfirmed) {
 		return "PagerDuty accepted the change but did not send the incident back, so pdbot cannot show the result: it was sent and was probably applied. Check with `/pd get` before doing anything again; sending it again blindly could repeat it.", true
 	}
+	if errors.Is(err, pdapi.ErrAmbiguousEmail) {
+		return "Several PagerDuty users have that email, so pdbot cannot tell which one is meant and sent nothing. Ask a workspace admin to map the person by PagerDuty user ID (`/pd map @user PXXXXXX`), or to give each PagerDuty user an email of their own.", true
+	}
 	if errors.Is(err, pdapi.ErrAssigneesWithPolicy) {
 		return "PagerDuty cannot take assignees and an escalation policy in one update: do one, then the other.", true
 	}

@@ -37,3 +37,6 @@ var SplitList = splitList
 
 // Limits the tests check against.
 const MaxRefLen = maxRefLen
+
+// KeyDeleteConfirm is the confirmation of /pd key delete default.
+func KeyDeleteConfirm(last4 string) []slack.Block { return keyDeleteConfirm(last4) }

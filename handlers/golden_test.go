@@ -75,6 +75,7 @@ func goldenPayloads() []payload {
 		{name: "picker_modal", modal: handlers.PickerModal()},
 		{name: "key_modal_channel", modal: handlers.KeyModal("")},
 		{name: "key_modal_default", modal: handlers.KeyModal("default")},
+		{name: "key_delete_confirm", card: handlers.KeyDeleteConfirm("0001")},
 	}
 }
 

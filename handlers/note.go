@@ -20,6 +20,7 @@ func noteRoutes() []Route {
 		Help:       "Add a note to the incident, as you.",
 		Incident:   LeadingRef,
 		NeedsActor: true,
+		FreeText:   true,
 		Handle: func(ctx context.Context, r *Request) (Reply, error) {
 			text := strings.TrimSpace(FromSlack(r.Text))
 			if text == "" {
@@ -66,14 +67,14 @@ func noteModalRoutes() []Route {
 		},
 		{
 			Kind: MessageShortcut, ID: NoteFromMessage, Help: "Message shortcut: add the message as an incident note.",
-			Incident: OnlyRef, NeedsActor: true, Modal: true, Title: "Add note",
+			Incident: OnlyRef, NeedsActor: true, Modal: true, Title: "Add note", FreeText: true,
 			Handle: func(ctx context.Context, r *Request) (Reply, error) {
 				return Reply{Modal: NoteModal(r.Incident, messageNote(r)), NoAudit: true}, nil
 			},
 		},
 		{
 			Kind: Submission, ID: NoteCallback, Help: "The note form.",
-			Incident: FromValue, NeedsActor: true,
+			Incident: FromValue, NeedsActor: true, FreeText: true,
 			Validate: func(ctx context.Context, r *Request) map[string]string {
 				if value(r, noteBlock, noteAction) == "" {
 					return map[string]string{noteBlock: "Write the note."}

@@ -26,7 +26,7 @@ func respondersRoutes() []Route {
 		{
 			Kind: Slash, ID: "responders", Usage: "responders [INC] [@USER…] [policy=P]… [user=U]… MESSAGE",
 			Help:     "Ask more people or escalation policies to join, as you. Users: @mention, email or ID; policies: \"name\" or ID. Bare, it opens a form.",
-			Incident: LeadingRef, NeedsActor: true, Modal: true, Title: "Add responders",
+			Incident: LeadingRef, NeedsActor: true, Modal: true, Title: "Add responders", FreeText: true,
 			Handle: func(ctx context.Context, r *Request) (Reply, error) {
 				if strings.TrimSpace(r.Text) == "" {
 					return respondersModalReply(ctx, r)
@@ -70,7 +70,7 @@ func respondersRoutes() []Route {
 		},
 		{
 			Kind: Submission, ID: RespondersCallback, Help: "The add-responders form.",
-			Incident: FromValue, NeedsActor: true,
+			Incident: FromValue, NeedsActor: true, FreeText: true,
 			Validate: func(ctx context.Context, r *Request) map[string]string {
 				errs := map[string]string{}
 				ps, us := selectedMany(r, respPolicyBlock, PolicySearch), selectedMany(r, respUserBlock, UserSearch)

@@ -67,6 +67,11 @@ type Route struct {
 	// BareNumber: with OnlyRef, a bare number N is the incident #N
 	// (`/pd get 43`).
 	BareNumber bool
+	// FreeText marks routes whose text goes to PagerDuty or into a channel
+	// (a note, a message, a resolution, a title): the slash arguments, the
+	// form's text inputs and a message shortcut's message. The dispatcher
+	// refuses key-shaped text in them (CheckFreeText) before any request.
+	FreeText bool
 	// LoneObjectIDIsArg: with LeadingRef, a single word shaped like a
 	// PagerDuty object ID (P + 6) is the argument, not the incident
 	// (`/pd escalate PEPWEB1` names a policy).
@@ -153,6 +158,18 @@ type StoreOps interface {
 	DeleteKey(ctx context.Context, channel string) (existed bool, err error)
 	// CheckKey validates a key against PagerDuty before it is saved.
 	CheckKey(ctx context.Context, key string) error
+	// Overrides lists the admin overrides (/pd map), by Slack user.
+	Overrides(ctx context.Context) ([]Override, error)
+	// DeleteOverride removes a user's admin override; existed is false
+	// when they had none.
+	DeleteOverride(ctx context.Context, slackUser string) (existed bool, err error)
+}
+
+// Override is an admin's mapping of a Slack user to a PagerDuty user.
+type Override struct {
+	SlackUser string
+	Actor     Actor
+	UpdatedAt time.Time
 }
 
 // Reply is what a handler returns.
@@ -170,6 +187,9 @@ type Reply struct {
 	AuditIncident string
 	// NoAudit marks read-only answers that need no audit row.
 	NoAudit bool
+	// ReplaceOriginal makes the answer to a button replace the message the
+	// button was on (so a confirmation's buttons cannot be pressed again).
+	ReplaceOriginal bool
 }
 
 // UserError is an error whose message is meant for the requester as is.

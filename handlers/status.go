@@ -22,14 +22,14 @@ func statusRoutes() []Route {
 		},
 		{
 			Kind: Slash, ID: "resolve", Usage: "resolve [INC] [MESSAGE]", Help: "Resolve the incident, as you; the message becomes a note.",
-			Incident: LeadingRef, NeedsActor: true,
+			Incident: LeadingRef, NeedsActor: true, FreeText: true,
 			Handle: func(ctx context.Context, r *Request) (Reply, error) {
 				return setStatus(ctx, r, r.Incident, "resolved", strings.TrimSpace(FromSlack(r.Text)))
 			},
 		},
 		{
 			Kind: Slash, ID: "status", Usage: "status [INC] acknowledged|resolved [MESSAGE]", Help: "Set the incident's status, as you; the message becomes a note.",
-			Incident: LeadingRef, NeedsActor: true,
+			Incident: LeadingRef, NeedsActor: true, FreeText: true,
 			Handle: func(ctx context.Context, r *Request) (Reply, error) {
 				word, rest := SplitFirst(r.Text)
 				status, ok := parseStatus(word)

@@ -1,6 +1,9 @@
 package handlers
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+)
 
 var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
@@ -27,4 +30,23 @@ func clipEscaped(s string, n int) string {
 		body = body[:i]
 	}
 	return body + "…"
+}
+
+// CheckFreeText refuses text that holds a word shaped like an API key or
+// token (LooksLikeSecret): a note, a resolve or status message, a
+// responder request's message, a resolution — anything pdbot would send to
+// PagerDuty or post in a channel. It is the one check every such field
+// goes through (the dispatcher runs it, before any request, for routes
+// marked FreeText). The refusal never quotes the text.
+func CheckFreeText(texts ...string) error {
+	for _, t := range texts {
+		// Words are split where a key cannot go on: white space, and the
+		// separators of key=value and lists.
+		for _, w := range strings.FieldsFunc(Unescape(t), func(r rune) bool { return unicode.IsSpace(r) || strings.ContainsRune("=,;", r) }) {
+			if LooksLikeSecret(strings.Trim(w, "\"'`“”‘’()[]{}<>.,;:!?*_~|")) || LooksLikeSecret(w) {
+				return &UserError{Msg: "That text holds something shaped like an API key or token, so pdbot neither sent it to PagerDuty nor posted it. Take it out and try again; if it is a real key, regenerate it (in PagerDuty: Integrations › API Access Keys) and set the new one with `/pd key`."}
+			}
+		}
+	}
+	return nil
 }

@@ -27,7 +27,7 @@ func updateRoutes() []Route {
 		{
 			Kind: Slash, ID: "update", Usage: "update [INC] [status=acknowledged|resolved] [resolution=TEXT] [assignees=LIST]",
 			Help:     "Update status, resolution and assignees in one go, as you; bare, it opens a form. LIST: @mentions, PagerDuty emails or user IDs, comma-separated.",
-			Incident: LeadingRef, NeedsActor: true, Modal: true, Title: "Update incident",
+			Incident: LeadingRef, NeedsActor: true, Modal: true, Title: "Update incident", FreeText: true,
 			Handle: func(ctx context.Context, r *Request) (Reply, error) {
 				if strings.TrimSpace(r.Text) == "" {
 					return updateModalReply(ctx, r, false)
@@ -69,7 +69,7 @@ func updateRoutes() []Route {
 		},
 		{
 			Kind: Submission, ID: UpdateCallback, Help: "The incident update form.",
-			Incident: FromValue, NeedsActor: true,
+			Incident: FromValue, NeedsActor: true, FreeText: true,
 			Validate: func(ctx context.Context, r *Request) map[string]string {
 				u := updateFromForm(r)
 				return u.fieldErrors()

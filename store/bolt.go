@@ -150,7 +150,9 @@ func (s *boltStore) keyRecord(ctx context.Context, team, channel string) (boltKe
 			return fmt.Errorf("api key of %s: %w", where(team, channel), ErrNotFound)
 		}
 		if err := json.Unmarshal(v, &rec); err != nil {
-			return fmt.Errorf("api key of %s: corrupt record: %w", where(team, channel), err)
+			// A record that is not even JSON cannot be opened either: the
+			// bot gives the same advice (set the key again).
+			return fmt.Errorf("api key of %s: corrupt record: %w: %w", where(team, channel), ErrCannotUnseal, err)
 		}
 		return nil
 	})
@@ -284,6 +286,36 @@ func (s *boltStore) DeleteMapping(ctx context.Context, team, slackUser string) e
 		return deleteExisting(tx.Bucket(bktMappings), recordKey(team, slackUser),
 			fmt.Sprintf("mapping of team %s user %s", team, slackUser))
 	})
+}
+
+func (s *boltStore) Overrides(ctx context.Context, team string) ([]UserMapping, error) {
+	if err := checkTeam(team); err != nil {
+		return nil, err
+	}
+	out := []UserMapping{}
+	prefix := recordKey(team, "")
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		c := tx.Bucket(bktMappings).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			_, user, ok := splitRecordKey(k)
+			if !ok {
+				continue
+			}
+			var m Mapping
+			if err := json.Unmarshal(v, &m); err != nil {
+				return fmt.Errorf("mapping of team %s user %s: corrupt record: %w", team, user, err)
+			}
+			if m.Override {
+				m.UpdatedAt = m.UpdatedAt.UTC()
+				out = append(out, UserMapping{SlackUser: user, Mapping: m})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("overrides of team %s: %w", team, err)
+	}
+	return out, nil
 }
 
 func (s *boltStore) AppendAudit(ctx context.Context, e AuditEntry) error {

@@ -335,6 +335,33 @@ func (s *pgStore) DeleteMapping(ctx context.Context, team, slackUser string) err
 		`DELETE FROM pdbot_mappings WHERE team = $1 AND slack_user = $2`, team, slackUser)
 }
 
+func (s *pgStore) Overrides(ctx context.Context, team string) ([]UserMapping, error) {
+	if err := checkTeam(team); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT slack_user, pd_user_id, email, name, override, updated_at FROM pdbot_mappings
+		WHERE team = $1 AND override ORDER BY slack_user COLLATE "C"`, team)
+	if err != nil {
+		return nil, fmt.Errorf("overrides of team %s: %w", team, err)
+	}
+	defer rows.Close()
+	out := []UserMapping{}
+	for rows.Next() {
+		var um UserMapping
+		m := &um.Mapping
+		if err := rows.Scan(&um.SlackUser, &m.PDUserID, &m.Email, &m.Name, &m.Override, &m.UpdatedAt); err != nil {
+			return nil, fmt.Errorf("overrides of team %s: %w", team, err)
+		}
+		m.UpdatedAt = m.UpdatedAt.UTC()
+		out = append(out, um)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("overrides of team %s: %w", team, err)
+	}
+	return out, nil
+}
+
 func (s *pgStore) AppendAudit(ctx context.Context, e AuditEntry) error {
 	if err := checkTeam(e.Team); err != nil {
 		return err

@@ -63,6 +63,12 @@ type Mapping struct {
 	UpdatedAt time.Time
 }
 
+// UserMapping is a stored mapping and the Slack user it is for.
+type UserMapping struct {
+	SlackUser string
+	Mapping   Mapping
+}
+
 // AuditEntry is one action taken through pdbot. It never holds a key.
 type AuditEntry struct {
 	Time     time.Time
@@ -124,6 +130,9 @@ type Store interface {
 	SetMapping(ctx context.Context, team, slackUser string, m Mapping) error
 	Mapping(ctx context.Context, team, slackUser string) (Mapping, error)
 	DeleteMapping(ctx context.Context, team, slackUser string) error
+	// Overrides returns a team's admin overrides (mappings with Override
+	// set), ordered by Slack user; none is an empty list, not an error.
+	Overrides(ctx context.Context, team string) ([]UserMapping, error)
 
 	// AppendAudit records e. A zero Time is set to now.
 	AppendAudit(ctx context.Context, e AuditEntry) error

@@ -278,20 +278,52 @@ func (c *Client) RequestResponders(ctx context.Context, id, requesterID, message
 	return resp, nil
 }
 
-// FindUserByEmail returns the PagerDuty user whose email is exactly email
-// (case-insensitive), or nil. PagerDuty's query is a substring match, so
-// bob@x also finds bobby@x; only an exact match counts.
-func (c *Client) FindUserByEmail(ctx context.Context, email string) (*pagerduty.User, error) {
-	ctx, cancel := callCtx(ctx)
-	defer cancel()
-	resp, err := c.pd.ListUsersWithContext(ctx, pagerduty.ListUsersOptions{Query: email, Limit: pageLimit})
-	if err != nil {
-		return nil, fmt.Errorf("find user: %w", withCtx(ctx, err))
+// ErrAmbiguousEmail is returned by FindUserByEmail when several PagerDuty
+// users have the email: pdbot never guesses which of them is meant.
+var ErrAmbiguousEmail = errors.New("several PagerDuty users have that email")
+
+// SameEmail reports whether two emails are the same address for pdbot:
+// equal once ASCII letters are lower-cased, and nothing more. Unicode case
+// folding would make the Kelvin sign (U+212A) match "k", so an address
+// someone can register elsewhere could pass for another person's.
+func SameEmail(a, b string) bool {
+	if len(a) != len(b) {
+		return false
 	}
-	for i := range resp.Users {
-		if strings.EqualFold(resp.Users[i].Email, email) {
-			return &resp.Users[i], nil
+	for i := 0; i < len(a); i++ {
+		if asciiLower(a[i]) != asciiLower(b[i]) {
+			return false
 		}
+	}
+	return true
+}
+
+func asciiLower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// FindUserByEmail returns the PagerDuty user whose email is exactly email
+// (SameEmail), or nil. PagerDuty's query is a substring match, so bob@x
+// also finds bobby@x; every page of the answer is read and only an exact
+// match counts. Two users with the email are ErrAmbiguousEmail.
+func (c *Client) FindUserByEmail(ctx context.Context, email string) (*pagerduty.User, error) {
+	var found []pagerduty.User
+	err := List(ctx, c, []string{"users"}, url.Values{"query": {email}}, "users", func(u pagerduty.User) bool {
+		if SameEmail(u.Email, email) {
+			found = append(found, u)
+		}
+		return len(found) < 2
+	})
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("find user: %w", err)
+	case len(found) > 1:
+		return nil, fmt.Errorf("find user: %w", ErrAmbiguousEmail)
+	case len(found) == 1:
+		return &found[0], nil
 	}
 	return nil, nil
 }
@@ -341,4 +373,25 @@ func (c *Client) Ping(ctx context.Context) error {
 	defer cancel()
 	_, err := c.pd.ListAbilitiesWithContext(ctx)
 	return withCtx(ctx, err)
+}
+
+// ErrUserToken is returned by CheckAccountKey for a user-level token.
+var ErrUserToken = errors.New("a user-level PagerDuty token, not an account-level key")
+
+// CheckAccountKey tells an account-level ("general access") key from a
+// user-level token: GET /users/me answers a user token with its owner and
+// an account key with a 400 (whose body is not PagerDuty's usual error
+// object, so only the status counts; notes §2.8). PagerDuty ignores From
+// for a user token and acts as its owner, so a user token used as a
+// channel's key would make everyone act as that one person.
+func (c *Client) CheckAccountKey(ctx context.Context) error {
+	err := c.Do(ctx, Call{Method: http.MethodGet, Path: []string{"users", "me"}}, nil)
+	var ae pagerduty.APIError
+	switch {
+	case err == nil:
+		return ErrUserToken
+	case errors.As(err, &ae) && ae.StatusCode == http.StatusBadRequest:
+		return nil
+	}
+	return fmt.Errorf("check key kind: %w", err)
 }

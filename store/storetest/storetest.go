@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, reopen Reopen) {
 		{"Links", testLinks},
 		{"Mappings", testMappings},
 		{"MappingOverrideStands", testMappingOverride},
+		{"Overrides", testOverrides},
 		{"AuditOrderAndLimit", testAudit},
 		{"Claim", testClaim},
 		{"ClaimExpiry", testClaimExpiry},
@@ -329,6 +330,50 @@ func testMappingOverride(t *testing.T, s store.Store) {
 		if diff := cmp.Diff(st.want, got); diff != "" {
 			t.Errorf("step %d: Mapping mismatch (-want +got):\n%s", i, diff)
 		}
+	}
+}
+
+// testOverrides: Overrides lists exactly one team's admin overrides, in
+// Slack user order, and none of the looked-up mappings.
+func testOverrides(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	got, err := s.Overrides(ctx, team)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got == nil || len(got) != 0 {
+		t.Errorf("Overrides of an empty team = %#v, want an empty list", got)
+	}
+	at := time.Date(2025, 2, 3, 4, 5, 6, 0, time.UTC)
+	zed := store.Mapping{PDUserID: "PZED001", Email: "zed@example.com", Name: "Zed", Override: true, UpdatedAt: at}
+	ana := store.Mapping{PDUserID: "PANA001", Email: "ana@example.com", Name: "Ana", Override: true, UpdatedAt: at.Add(time.Minute)}
+	for user, m := range map[string]store.Mapping{
+		"U9ZED":      zed,
+		"U1ANA":      ana,
+		"U5LOOKED":   {PDUserID: "PLOOK01", Email: "l@example.com"},
+		"U1ANA@key1": {PDUserID: "PANA001", Email: "ana@example.com"},
+		"U7DROPPED":  {PDUserID: "PDROP01", Email: "d@example.com", Override: true},
+	} {
+		if err := s.SetMapping(ctx, team, user, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SetMapping(ctx, otherTeam, "U2OTHER", store.Mapping{PDUserID: "POTHER1", Override: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteMapping(ctx, team, "U7DROPPED"); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.Overrides(ctx, team)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.UserMapping{{SlackUser: "U1ANA", Mapping: ana}, {SlackUser: "U9ZED", Mapping: zed}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Overrides mismatch (-want +got):\n%s", diff)
+	}
+	if _, err := s.Overrides(ctx, ""); err == nil {
+		t.Error("Overrides of an empty team ID: no error")
 	}
 }
 
