@@ -126,13 +126,13 @@ func (b *Bot) explicitRef(c *call, req *handlers.Request) error {
 		text := strings.TrimSpace(req.Text)
 		if text == "" {
 			if c.route.Incident == handlers.RequiredRef {
-				return handlers.Userf("Give the incident: `/pd %s`.", c.route.Usage)
+				return handlers.Userf("Give the incident: `/pd %s`.", c.route.Example())
 			}
 			return nil
 		}
 		slackLink := strings.HasPrefix(text, "<") && strings.HasSuffix(text, ">") && strings.Count(text, "<") == 1
 		if strings.ContainsAny(text, " \t\n") && !slackLink {
-			return handlers.Userf("`/pd %s` takes nothing but the incident: `/pd %s`.", c.route.ID, c.route.Usage)
+			return handlers.Userf("`/pd %s` takes nothing but the incident: `/pd %s`.", c.route.ID, c.route.Example())
 		}
 		if c.route.BareNumber && isNumber(text) {
 			text = "#" + text // `/pd get 43`

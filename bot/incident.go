@@ -26,11 +26,11 @@ func (b *Bot) channelFallback(ctx context.Context, c *call, req *handlers.Reques
 		return err
 	}
 	if id == "" {
-		usage := c.route.Usage
-		if usage == "" {
-			usage = "get INC"
+		example := c.route.Example()
+		if example == "" {
+			example = "get #42"
 		}
-		return handlers.Userf("Which incident? Give one (an incident ID like Q3X2KJH7PQ9LMN, an incident URL or #NUMBER), e.g. `/pd %s`, or link this channel first with `/pd link INC`.", usage)
+		return handlers.Userf("Which incident? Give one (an incident ID like Q3X2KJH7PQ9LMN, an incident URL or #NUMBER), e.g. `/pd %s`, or link this channel first with `/pd link #42`.", example)
 	}
 	req.Incident, req.IncidentSource = id, source
 	return nil

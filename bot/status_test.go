@@ -284,3 +284,15 @@ func TestWriteAnsweredWithoutTheIncident(t *testing.T) {
 		})
 	}
 }
+
+// TestExamplesHaveNoBrackets: advice that shows a command shows one that
+// could be typed, never the grammar's "[INC]".
+func TestExamplesHaveNoBrackets(t *testing.T) {
+	h := newHarness(t)
+	for _, line := range []string{"/pd note", "/pd note hello", "/pd get #42 extra words", "/pd ack"} {
+		got := h.slash(bob, opsCh, line).Text
+		if strings.Contains(got, "[INC]") || strings.Contains(got, "link INC") {
+			t.Errorf("%s: %q shows the grammar, not an example", line, got)
+		}
+	}
+}

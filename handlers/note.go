@@ -24,7 +24,7 @@ func noteRoutes() []Route {
 		Handle: func(ctx context.Context, r *Request) (Reply, error) {
 			text := strings.TrimSpace(FromSlack(r.Text))
 			if text == "" {
-				return Reply{}, Userf("Write the note after the command: `/pd note [INC] TEXT`.")
+				return Reply{}, Userf("Write the note after the command: `/pd note looking at the slow queries`, or name the incident first: `/pd note #42 looking at the slow queries`.")
 			}
 			return addNote(ctx, r, r.Incident, text)
 		},

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/PagerDuty/go-pagerduty"
@@ -87,6 +88,13 @@ type Route struct {
 	// can ride on the ack. It must be quick; ctx carries a short deadline.
 	Validate func(ctx context.Context, r *Request) map[string]string
 	Handle   func(ctx context.Context, r *Request) (Reply, error)
+}
+
+// Example is the route's usage as an example to show people: the optional
+// incident written as a number (`note #42 TEXT`), since "[INC]" reads as
+// something to type.
+func (r *Route) Example() string {
+	return strings.Replace(r.Usage, "[INC]", "#42", 1)
 }
 
 // Writes reports whether the route changes something (in PagerDuty, or
