@@ -410,7 +410,7 @@ func TestSlashArgumentEdges(t *testing.T) {
 	contains(t, h.slash(alice, incCh, "/pd ack now please").Text, "takes nothing but the incident")
 	// A capitalised word is text, not an incident ID (IDs hold a digit).
 	contains(t, h.slash(alice, incCh, "/pd note PENDING restart of the replica").Text, "added a note to `"+inc42+"`")
-	contains(t, h.slash(alice, opsCh, "/pd").Text, "e.g. `/pd get INC`")
+	contains(t, h.slash(alice, opsCh, "/pd").Text, "e.g. `/pd get #42`")
 	// Guests may look, but not re-point the channel for everyone.
 	got := h.slash(demoworld.DaveID, incCh, "/pd link "+demoworld.Incident43ID)
 	contains(t, got.Text, "Guests cannot change")
