@@ -32,6 +32,12 @@ const (
 func newSeeded(t *testing.T) *pdfake.Server {
 	t.Helper()
 	s := pdfaketest.New(t)
+	seed(s)
+	return s
+}
+
+// seed gives s the account newSeeded describes.
+func seed(s *pdfake.Server) {
 	s.AddUser(pdfake.User{ID: "PU1", Name: "Alice Adams", Email: aliceMail, Role: "admin", TimeZone: "Europe/Paris"})
 	s.AddUser(pdfake.User{ID: "PU2", Name: "Bob Brown", Email: bobMail})
 	s.AddUser(pdfake.User{ID: "PU3", Name: "Bobby Tables", Email: "bobby@example.com"})
@@ -46,7 +52,6 @@ func newSeeded(t *testing.T) *pdfake.Server {
 	s.AddKey(acctKey, pdfake.AccountKey)
 	s.AddKey(roKey, pdfake.ReadOnlyKey)
 	s.AddUserKey(bobKey, "PU2")
-	return s
 }
 
 func client(s *pdfake.Server, key string) *pagerduty.Client {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -86,10 +87,11 @@ func (s *Server) updateIncident(c *call) (response, *apiError) {
 		return response{}, apiErr
 	}
 	next := st.clone()
-	if apiErr := s.applyUpdate(next, *body.Incident, c.actor); apiErr != nil {
+	if apiErr := s.applyUpdate(next, *body.Incident, c.actor, ChannelAPI); apiErr != nil {
 		return response{}, apiErr
 	}
 	s.incidents[next.ID] = next
+	s.commitLog(next)
 	return response{http.StatusOK, obj{"incident": s.renderIncident(next)}}, nil
 }
 
@@ -125,7 +127,7 @@ func (s *Server) manageIncidents(c *call) (response, *apiError) {
 			st = orig.clone()
 			changed[u.ID] = st
 		}
-		if apiErr := s.applyUpdate(st, u, c.actor); apiErr != nil {
+		if apiErr := s.applyUpdate(st, u, c.actor, ChannelAPI); apiErr != nil {
 			for j, e := range apiErr.errors {
 				apiErr.errors[j] = fmt.Sprintf("incidents[%d]: %s", i, e)
 			}
@@ -137,6 +139,10 @@ func (s *Server) manageIncidents(c *call) (response, *apiError) {
 	for id, st := range changed {
 		s.incidents[id] = st
 	}
+	// Entries are recorded in the order of the request's items.
+	for _, st := range order {
+		s.commitLog(st)
+	}
 	for _, st := range order {
 		rendered = append(rendered, s.renderIncident(st))
 	}
@@ -144,9 +150,10 @@ func (s *Server) manageIncidents(c *call) (response, *apiError) {
 	return response{http.StatusOK, paginate(p, "incidents", rendered)}, nil
 }
 
-// applyUpdate applies u to st (a copy) as the user actor, following notes §3.
-// The caller holds s.mu.
-func (s *Server) applyUpdate(st *incidentState, u incidentUpdate, actor string) *apiError {
+// applyUpdate applies u to st (a copy) as the user actor ("" = PagerDuty
+// itself) through channel, following notes §3, and queues the log entries
+// the change makes (commitLog records them). The caller holds s.mu.
+func (s *Server) applyUpdate(st *incidentState, u incidentUpdate, actor, channel string) *apiError {
 	now := s.now()
 	switch u.Status {
 	case "", statusTriggered, statusAcknowledged, statusResolved:
@@ -192,11 +199,15 @@ func (s *Server) applyUpdate(st *incidentState, u incidentUpdate, actor string) 
 		return errInvalid("Incident Already Resolved")
 	}
 
+	entry := func(typ, summary string, assignees []string, overview bool) {
+		st.queue(logEntryDraft{typ: typ, agentUser: actor, channel: channel, summary: summary, assignees: assignees, overview: overview})
+	}
 	if u.Title != "" {
 		st.Title = u.Title
 	}
-	if u.Urgency != "" {
+	if u.Urgency != "" && u.Urgency != st.Urgency {
 		st.Urgency = u.Urgency
+		entry(TypeUrgencyChange, "Urgency changed to "+u.Urgency+s.byWhom(actor), nil, true)
 	}
 	if u.Service != nil {
 		st.ServiceID = u.Service.ID
@@ -224,19 +235,26 @@ func (s *Server) applyUpdate(st *incidentState, u incidentUpdate, actor string) 
 		st.assignedVia = via
 	}
 	// Reassigning restarts escalation: the incident is triggered again.
+	// Users make an assign entry; a policy a delegate entry.
 	doReassign := func() {
 		if len(assignees) > 0 {
 			assign(assignees, "direct_assignment")
+			entry(TypeAssign, "Assigned to "+s.userNames(assignees)+s.byWhom(actor), assignees, true)
 		} else {
 			st.EscalationPolicyID = u.EscalationPolicy.ID
 			assign(s.policies[st.EscalationPolicyID].UserIDs, "escalation_policy")
+			entry(TypeDelegate, "Reassigned to "+s.policies[st.EscalationPolicyID].Name+s.byWhom(actor), st.Assignees, true)
 		}
 		clearAcks()
 		setStatus(statusTriggered)
 	}
+	// Reopening is recent (notes §3) and its log entry is undocumented:
+	// pdfake writes a trigger entry that says "Reopened".
 	reopen := func() {
 		st.ResolvedAt = time.Time{}
 		st.Resolution = ""
+		st.MergedInto = ""
+		entry(TypeTrigger, "Reopened"+s.byWhom(actor), nil, true)
 	}
 
 	switch u.Status {
@@ -249,6 +267,9 @@ func (s *Server) applyUpdate(st *incidentState, u incidentUpdate, actor string) 
 		st.Resolution = u.Resolution
 		st.ResolvedAt = now
 		setStatus(statusResolved)
+		// The resolution goes into the resolve entry as its note.
+		st.queue(logEntryDraft{typ: TypeResolve, agentUser: actor, channel: channel,
+			summary: "Resolved" + s.byWhom(actor), note: u.Resolution, overview: true})
 	case statusAcknowledged:
 		if wasResolved {
 			// Reopening to acknowledged assigns to the current user.
@@ -268,6 +289,7 @@ func (s *Server) applyUpdate(st *incidentState, u incidentUpdate, actor string) 
 		}
 		st.acknowledgedAt[actor] = now // re-acknowledging restarts the timeout
 		setStatus(statusAcknowledged)
+		entry(TypeAcknowledge, "Acknowledged"+s.byWhom(actor), nil, true)
 	case statusTriggered:
 		if wasResolved {
 			// Reopening to triggered assigns from the request, else from
@@ -280,6 +302,8 @@ func (s *Server) applyUpdate(st *incidentState, u incidentUpdate, actor string) 
 			}
 		} else if reassign {
 			doReassign()
+		} else if st.Status == statusAcknowledged {
+			entry(TypeUnacknowledge, "Unacknowledged"+s.byWhom(actor), nil, true)
 		}
 		clearAcks()
 		setStatus(statusTriggered)
@@ -329,11 +353,21 @@ func (s *Server) createNote(c *call) (response, *apiError) {
 	case len(st.Notes) >= maxNotesPerIncident:
 		return response{}, errInvalid(fmt.Sprintf("An incident can have at most %d notes", maxNotesPerIncident))
 	}
-	n := Note{ID: s.newID("P", 7), UserID: c.actor, Content: body.Note.Content, CreatedAt: s.now()}
-	st.Notes = append(st.Notes, n)
-	st.updatedAt = n.CreatedAt
+	n := s.addNote(st, c.actor, ChannelAPI, body.Note.Content)
 	// The document answers 200 (not 201) for this operation.
 	return response{http.StatusOK, obj{"note": s.renderNote(n)}}, nil
+}
+
+// addNote adds a note to st as user through channel, with its annotate
+// entry. The caller holds s.mu.
+func (s *Server) addNote(st *incidentState, user, channel, content string) Note {
+	n := Note{ID: s.newID("P", 7), UserID: user, Content: content, CreatedAt: s.now()}
+	st.Notes = append(st.Notes, n)
+	st.updatedAt = n.CreatedAt
+	st.queue(logEntryDraft{typ: TypeAnnotate, agentUser: user, channel: channel,
+		summary: "Note added" + s.byWhom(user), note: content, overview: true})
+	s.commitLog(st)
+	return n
 }
 
 // coordinatedResponding is the ability responder requests need (notes §2.6).
@@ -386,6 +420,18 @@ func (s *Server) createResponderRequest(c *call) (response, *apiError) {
 	}
 	st.ResponderRequests = append(st.ResponderRequests, rr)
 	st.updatedAt = rr.RequestedAt
+	var names []string
+	for _, t := range rr.Targets {
+		if t.Type == "escalation_policy_reference" {
+			names = append(names, s.policies[t.ID].Name)
+		} else {
+			names = append(names, s.userName(t.ID))
+		}
+	}
+	st.queue(logEntryDraft{typ: TypeResponderRequest, agentUser: rr.RequesterID, channel: ChannelAPI,
+		summary: s.userName(rr.RequesterID) + " requested additional responders: " + strings.Join(names, ", "),
+		note:    rr.Message, overview: true})
+	s.commitLog(st)
 	return response{http.StatusOK, obj{"responder_request": s.renderResponderRequest(st, rr)}}, nil
 }
 

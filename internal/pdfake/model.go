@@ -51,6 +51,12 @@ type EscalationPolicy struct {
 // Service is a PagerDuty service.
 type Service struct {
 	ID, Name, EscalationPolicyID string
+	Description                  string // optional
+}
+
+// Priority is one of the account's incident priorities (AddPriority).
+type Priority struct {
+	ID, Name, Description string
 }
 
 // Incident is a PagerDuty incident as seeded (AddIncident) and as inspected
@@ -71,6 +77,11 @@ type Incident struct {
 	ResolvedAt        time.Time
 	Notes             []Note
 	ResponderRequests []ResponderRequest
+	// PriorityID is the incident's priority (AddPriority), "" for none.
+	PriorityID string
+	// MergedInto is the ID of the incident this one was merged into
+	// (MergeIncidents); a merged incident is resolved.
+	MergedInto string
 }
 
 // Note is an incident note.
@@ -102,6 +113,8 @@ type incidentState struct {
 	updatedAt       time.Time
 	lastChangeAt    time.Time
 	lastChangeByUsr string // user ID; "" means the service
+	// pending are log entries of a change not yet committed (commitLog).
+	pending []logEntryDraft
 }
 
 func (in Incident) clone() Incident {
@@ -118,6 +131,7 @@ func (in Incident) clone() Incident {
 func (st *incidentState) clone() *incidentState {
 	c := *st
 	c.Incident = st.Incident.clone()
+	c.pending = slices.Clone(st.pending)
 	c.assignedAt = make(map[string]time.Time, len(st.assignedAt))
 	for k, v := range st.assignedAt {
 		c.assignedAt[k] = v
@@ -163,6 +177,13 @@ func (s *Server) AddService(sv Service) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.services[sv.ID] = sv
+}
+
+// AddPriority adds or replaces an incident priority.
+func (s *Server) AddPriority(p Priority) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.priorities[p.ID] = p
 }
 
 // AddIncident adds or replaces an incident. Empty fields get defaults: Status

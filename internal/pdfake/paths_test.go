@@ -93,7 +93,7 @@ func TestUnknownRoutes(t *testing.T) {
 	}{
 		{http.MethodGet, "/nope", true},
 		{http.MethodDelete, "/incidents/PINC001", true}, // not in PagerDuty's API
-		{http.MethodGet, "/services/PSV1", false},       // PagerDuty's, not served by pdfake
+		{http.MethodGet, "/vendors/PVEND01", false},     // PagerDuty's, not served by pdfake
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {

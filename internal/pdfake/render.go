@@ -188,5 +188,14 @@ func (s *Server) renderIncident(st *incidentState) obj {
 	if !st.ResolvedAt.IsZero() {
 		in["resolved_at"] = ts(st.ResolvedAt)
 	}
+	if p, ok := s.priorities[st.PriorityID]; ok {
+		in["priority"] = obj{
+			"id": p.ID, "type": "priority", "summary": p.Name, "name": p.Name, "description": p.Description,
+			"self": s.URL() + "/priorities/" + p.ID, "html_url": nil,
+		}
+	}
+	if target, ok := s.incidents[st.MergedInto]; ok {
+		in["resolve_reason"] = obj{"type": "merge_resolve_reason", "incident": s.incidentRef(target)}
+	}
 	return in
 }

@@ -94,6 +94,21 @@ func match(method, raw string) route {
 		template, handlers = "/incidents/{id}/responder_requests", map[string]handlerFunc{
 			http.MethodPost: (*Server).createResponderRequest,
 		}
+	case len(segs) == 3 && segs[0] == "incidents" && segs[2] == "log_entries":
+		param, bad = id(1, isID, "incident ID")
+		template, handlers = "/incidents/{id}/log_entries", map[string]handlerFunc{
+			http.MethodGet: (*Server).listIncidentLogEntries,
+		}
+	case len(segs) == 1 && segs[0] == "log_entries":
+		template, handlers = "/log_entries", map[string]handlerFunc{http.MethodGet: (*Server).listLogEntries}
+	case len(segs) == 2 && segs[0] == "log_entries":
+		param, bad = id(1, isID, "log entry ID")
+		template, handlers = "/log_entries/{id}", map[string]handlerFunc{http.MethodGet: (*Server).getLogEntry}
+	case len(segs) == 1 && segs[0] == "services":
+		template, handlers = "/services", map[string]handlerFunc{http.MethodGet: (*Server).listServices}
+	case len(segs) == 2 && segs[0] == "services":
+		param, bad = id(1, isID, "service ID")
+		template, handlers = "/services/{id}", map[string]handlerFunc{http.MethodGet: (*Server).getService}
 	case len(segs) == 1 && segs[0] == "users":
 		template, handlers = "/users", map[string]handlerFunc{http.MethodGet: (*Server).listUsers}
 	case len(segs) == 2 && segs[0] == "users" && segs[1] == "me":
@@ -151,6 +166,11 @@ var queryParams = map[string][]string{
 	"GET /incidents/{id}/notes":               nil,
 	"POST /incidents/{id}/notes":              nil,
 	"POST /incidents/{id}/responder_requests": nil,
+	"GET /incidents/{id}/log_entries":         {"limit", "offset", "total", "time_zone", "since", "until", "is_overview", "include[]"},
+	"GET /log_entries":                        {"limit", "offset", "total", "time_zone", "since", "until", "is_overview", "include[]", "team_ids[]"},
+	"GET /log_entries/{id}":                   {"time_zone", "include[]"},
+	"GET /services":                           {"query", "limit", "offset", "total", "team_ids[]", "time_zone", "sort_by", "include[]", "name"},
+	"GET /services/{id}":                      {"include[]"},
 	"GET /users":                              {"query", "team_ids[]", "limit", "offset", "total", "include[]"},
 	"GET /users/me":                           {"include[]"},
 	"GET /users/{id}":                         {"include[]"},

@@ -47,7 +47,11 @@ type Server struct {
 	users        map[string]User
 	policies     map[string]EscalationPolicy
 	services     map[string]Service
+	priorities   map[string]Priority
 	incidents    map[string]*incidentState
+	logEntries   []*logEntry // in creation order
+	logSeq       int
+	start        time.Time // when the server started: services' created_at
 	abilities    []string
 	requests     []Request
 	allowInvalid bool
@@ -82,6 +86,7 @@ func New(opts Options) (*Server, error) {
 		users:           map[string]User{},
 		policies:        map[string]EscalationPolicy{},
 		services:        map[string]Service{},
+		priorities:      map[string]Priority{},
 		incidents:       map[string]*incidentState{},
 		abilities:       slices.Clone(DefaultAbilities),
 		limiter:         newRateLimiter(DefaultRateLimit, DefaultRateWindow, true),
@@ -94,6 +99,7 @@ func New(opts Options) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.start = s.now()
 	s.ts = httptest.NewUnstartedServer(s)
 	s.ts.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {

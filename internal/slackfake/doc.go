@@ -14,12 +14,24 @@
 // — so tests can assert on what a user would now see (Messages, Ephemerals,
 // Views, PlainText).
 //
+// Live cards are followed through the state of each message: Message shows
+// it as it is now (after every chat.update, with ReplyCount and Edits),
+// Thread its replies (chat.postMessage with thread_ts; a reply to a reply
+// joins the parent's thread), History every version. DeleteMessage removes
+// a message as a person would, and RemoveBot takes the bot out of a channel,
+// so later calls meet message_not_found and not_in_channel. chat.update's
+// edit_window_closed applies to users only, never to a bot's own messages,
+// so the fake never answers it.
+//
 // It enforces the platform rules that bite in production: the 3 s ack and
 // trigger_id windows, single-use trigger_ids and connection tickets, Block Kit
 // limits (invalid_arguments for views, invalid_blocks for messages), the
 // 20 KiB client frame cap (close 1009), at most 10 sockets per app,
 // response_url use limits, token types per method, and Slack's error shapes
-// (`{"ok":false,"error":…}`, HTTP 429 with Retry-After).
+// (`{"ok":false,"error":…}`, HTTP 429 with Retry-After). Slack's posting
+// rate limits (about one chat.postMessage a second per channel with short
+// bursts; chat.update Tier 3) are off unless a test turns them on with
+// EnableRateLimits, on a clock it moves.
 //
 // The limits it checks are listed in ../../../shared/reference/slack-platform-notes.md
 // (§1.6, §2, §4); that document is Slack's, not ours, and is not copied here.

@@ -96,6 +96,11 @@ type Fake struct {
 	calls     []Call
 	failures  map[string]*scripted
 	rejected  int // client frames refused for size
+	// versions holds each in-channel message's versions, oldest first.
+	versions map[*Message][]MessageVersion
+	// notMember names the channels the bot was removed from (RemoveBot).
+	notMember map[string]bool
+	limits    *rateLimiter // nil: no rate limits (EnableRateLimits)
 }
 
 type scripted struct {
@@ -188,6 +193,8 @@ func New(opts Options) (*Fake, error) {
 		envelopes: map[string]*envelope{},
 		failures:  map[string]*scripted{},
 		suggested: map[string]map[string]any{},
+		versions:  map[*Message][]MessageVersion{},
+		notMember: map[string]bool{},
 	}
 	f.users[opts.BotUserID] = User{ID: opts.BotUserID, Name: opts.BotName, RealName: opts.BotName, TeamID: opts.TeamID, IsBot: true}
 
@@ -293,7 +300,7 @@ func (f *Fake) PostAsUser(user, channel, text string) (ts string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	m := &Message{TS: f.nextTSLocked(), Channel: channel, User: user, Text: text}
-	f.messages[channel] = append(f.messages[channel], m)
+	f.addMessageLocked(m, "user")
 	return m.TS
 }
 

@@ -20,7 +20,16 @@ type Message struct {
 	// replace_original); Deleted once it was removed (chat.delete,
 	// delete_original). Deleted messages stay in the lists.
 	Replaced, Deleted bool
-	ThreadTS          string
+	// ThreadTS is the parent's ts for a thread reply, and the message's own
+	// ts for a parent that has replies.
+	ThreadTS string
+	// ReplyCount is how many (undeleted) replies the message's thread has,
+	// and LatestReply the ts of the newest.
+	ReplyCount  int
+	LatestReply string
+	// Edits is how many times the message was updated (History has each
+	// version).
+	Edits int
 }
 
 // Messages returns the in-channel messages of channel in order (a user ID

@@ -167,6 +167,14 @@ func (f *Fake) serveAPI(w http.ResponseWriter, r *http.Request) {
 		f.answer(w, req, body, nil, e)
 		return
 	}
+	f.mu.Lock()
+	if retryAfter := f.takeRateLocked(req); retryAfter > 0 {
+		f.recordLocked(req, body, "ratelimited")
+		f.mu.Unlock()
+		writeRateLimited(w, retryAfter)
+		return
+	}
+	f.mu.Unlock()
 	var (
 		out map[string]any
 		e   *apiError
@@ -312,11 +320,14 @@ func (f *Fake) conversationsInfo(req *request) (map[string]any, *apiError) {
 	if ok {
 		cc = *c
 	}
+	member := !f.notMember[id]
 	f.mu.Unlock()
 	if !ok {
 		return nil, fail("channel_not_found")
 	}
-	return map[string]any{"ok": true, "channel": channelObject(cc)}, nil
+	obj := channelObject(cc)
+	obj["is_member"] = member
+	return map[string]any{"ok": true, "channel": obj}, nil
 }
 
 func channelObject(c Channel) map[string]any {
@@ -389,8 +400,11 @@ func (f *Fake) chatPostMessage(req *request) (map[string]any, *apiError) {
 	if !ok {
 		return nil, fail("channel_not_found")
 	}
+	if f.notMember[ch] {
+		return nil, fail("not_in_channel")
+	}
 	m := &Message{TS: f.nextTSLocked(), Channel: ch, User: f.opts.BotUserID, Text: text, Blocks: blocks, ThreadTS: req.str("thread_ts")}
-	f.messages[ch] = append(f.messages[ch], m)
+	f.addMessageLocked(m, "chat.postMessage")
 	return map[string]any{"ok": true, "channel": ch, "ts": m.TS, "message": f.messageObject(m)}, nil
 }
 
@@ -427,7 +441,7 @@ func (f *Fake) chatUpdate(req *request) (map[string]any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	m.Text, m.Blocks, m.Replaced = text, blocks, true
+	f.editLocked(m, text, blocks, "chat.update")
 	return map[string]any{"ok": true, "channel": ch, "ts": m.TS, "text": text, "message": f.messageObject(m)}, nil
 }
 
@@ -438,7 +452,7 @@ func (f *Fake) chatDelete(req *request) (map[string]any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	m.Deleted = true
+	f.deleteLocked(m)
 	return map[string]any{"ok": true, "channel": ch, "ts": m.TS}, nil
 }
 
@@ -448,6 +462,9 @@ func (f *Fake) ownMessageLocked(req *request, notOwn string) (string, *Message, 
 	ch, ok := f.resolveChannelLocked(req.str("channel"))
 	if !ok {
 		return "", nil, fail("channel_not_found")
+	}
+	if f.notMember[ch] {
+		return "", nil, fail("not_in_channel")
 	}
 	m := f.findMessageLocked(ch, req.str("ts"))
 	if m == nil || m.Deleted {
@@ -502,6 +519,10 @@ func (f *Fake) messageObject(m *Message) map[string]any {
 	}
 	if m.ThreadTS != "" {
 		o["thread_ts"] = m.ThreadTS
+	}
+	if m.ReplyCount > 0 {
+		o["reply_count"] = m.ReplyCount
+		o["latest_reply"] = m.LatestReply
 	}
 	return o
 }
@@ -621,10 +642,19 @@ func (f *Fake) applyResponseLocked(user, channel, origTS string, origEphemeral b
 			return "message_not_found"
 		}
 		if del {
-			orig.Deleted = true
+			if orig.Ephemeral {
+				orig.Deleted = true
+			} else {
+				f.deleteLocked(orig)
+			}
 			return ""
 		}
-		orig.Text, orig.Blocks, orig.Replaced = text, blocks, true
+		if orig.Ephemeral {
+			orig.Text, orig.Blocks, orig.Replaced = text, blocks, true
+			orig.Edits++
+		} else {
+			f.editLocked(orig, text, blocks, "response_url")
+		}
 		return ""
 	}
 	if del {
@@ -632,7 +662,7 @@ func (f *Fake) applyResponseLocked(user, channel, origTS string, origEphemeral b
 	}
 	m := &Message{TS: f.nextTSLocked(), Channel: channel, User: f.opts.BotUserID, Text: text, Blocks: blocks, ThreadTS: threadTS}
 	if responseType == "in_channel" {
-		f.messages[channel] = append(f.messages[channel], m)
+		f.addMessageLocked(m, "response_url")
 		return ""
 	}
 	m.Ephemeral, m.VisibleTo = true, user

@@ -36,7 +36,18 @@ func EnvSpec(t testing.TB) *Spec {
 // the document, unless the server's AllowInvalid was called.
 func New(t testing.TB) *pdfake.Server {
 	t.Helper()
-	opts := pdfake.Options{Logf: t.Logf}
+	return NewWithOptions(t, pdfake.Options{})
+}
+
+// NewWithOptions is New with options, such as a Clock's Now. The validator
+// is always the document's (opts.Validator is replaced), and Logf defaults
+// to t.Logf.
+func NewWithOptions(t testing.TB, opts pdfake.Options) *pdfake.Server {
+	t.Helper()
+	if opts.Logf == nil {
+		opts.Logf = t.Logf
+	}
+	opts.Validator = nil
 	if sp := EnvSpec(t); sp != nil {
 		opts.Validator = sp
 	}

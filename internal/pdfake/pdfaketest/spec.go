@@ -181,7 +181,121 @@ func patchSpec(doc *openapi3.T) error {
 	targets.Description = old.Value.Description
 	targets.Items = openapi3.NewSchemaRef("", wrapper)
 	props["responder_request_targets"] = openapi3.NewSchemaRef("", targets)
+	return patchLogEntries(doc)
+}
+
+// undocumentedLogEntryTypes are log entry types PagerDuty sends that the
+// document's LogEntry enum omits (integrations branch on them; pdfake writes
+// them for priority changes and responder requests).
+var undocumentedLogEntryTypes = []any{"priority_change_log_entry", "responder_request_log_entry"}
+
+// logEntryOperations are the operations whose responses hold log entries.
+var logEntryOperations = []string{"/log_entries", "/log_entries/{id}", "/incidents/{id}/log_entries"}
+
+// patchLogEntries corrects the response schemas of log entries, which no
+// real log entry could match as written.
+func patchLogEntries(doc *openapi3.T) error {
+	schemas := doc.Components.Schemas
+	get := func(name string) (*openapi3.Schema, error) {
+		if ref := schemas[name]; ref != nil && ref.Value != nil {
+			return ref.Value, nil
+		}
+		return nil, fmt.Errorf("the document has no schema %s", name)
+	}
+
+	// Quirk 6: Channel is a oneOf of NagiosChannel, APIChannel, EmailChannel,
+	// WebTriggerChannel and WebsiteChannel, none of which requires a property
+	// the others lack or forbids extra ones: every channel matches all five,
+	// so "exactly one" never holds. They describe alternatives: anyOf.
+	ch, err := get("Channel")
+	if err != nil {
+		return err
+	}
+	if len(ch.OneOf) == 0 {
+		return errors.New("schema Channel has no oneOf")
+	}
+	ch.AnyOf, ch.OneOf = ch.OneOf, nil
+
+	// Quirk 7: AcknowledgeLogEntry restricts type to
+	// "acknowledgement_log_entry", while LogEntry (which it extends) allows
+	// only "acknowledge_log_entry", the name the API sends: nothing can match.
+	ack, err := get("AcknowledgeLogEntry")
+	if err != nil {
+		return err
+	}
+	if typ := ownEnum(ack, "type"); typ != nil {
+		typ.Enum = []any{"acknowledge_log_entry"}
+	} else {
+		return errors.New("schema AcknowledgeLogEntry has no type enum")
+	}
+
+	// Quirk 8: the responses are a oneOf of 15 log entry schemas, which
+	// leaves out types the API sends (LogEntry's own enum lists
+	// field_value_change_log_entry and custom_field_value_change_log_entry,
+	// which have no schema of their own; priority_change_log_entry and
+	// responder_request_log_entry are in neither). Accept any LogEntry, its
+	// enum extended with those types.
+	base, err := get("LogEntry")
+	if err != nil {
+		return err
+	}
+	if typ := ownEnum(base, "type"); typ != nil {
+		typ.Enum = append(typ.Enum, undocumentedLogEntryTypes...)
+	} else {
+		return errors.New("schema LogEntry has no type enum")
+	}
+	for _, template := range logEntryOperations {
+		pi := doc.Paths.Value(template)
+		if pi == nil || pi.Get == nil || pi.Get.Responses.Value("200") == nil {
+			return fmt.Errorf("the document has no GET %s 200 response", template)
+		}
+		mt := pi.Get.Responses.Value("200").Value.Content.Get("application/json")
+		if mt == nil || mt.Schema == nil {
+			return fmt.Errorf("GET %s: no JSON response schema", template)
+		}
+		if n := widenLogEntryOneOf(mt.Schema, schemas["LogEntry"], map[*openapi3.Schema]bool{}); n == 0 {
+			return fmt.Errorf("GET %s: no oneOf of log entries in the response schema", template)
+		}
+	}
 	return nil
+}
+
+// ownEnum returns the enum schema of property name that sc declares in one
+// of its inline allOf parts (never one it inherits through a $ref, which
+// other schemas share), or nil.
+func ownEnum(sc *openapi3.Schema, name string) *openapi3.Schema {
+	for _, part := range sc.AllOf {
+		if part.Ref != "" || part.Value == nil {
+			continue
+		}
+		if p := part.Value.Properties[name]; p != nil && p.Ref == "" && p.Value != nil && len(p.Value.Enum) > 0 {
+			return p.Value
+		}
+	}
+	return nil
+}
+
+// widenLogEntryOneOf turns each oneOf of log entry schemas under ref into an
+// anyOf that also allows the base LogEntry, and returns how many it changed.
+func widenLogEntryOneOf(ref *openapi3.SchemaRef, logEntry *openapi3.SchemaRef, seen map[*openapi3.Schema]bool) int {
+	if ref == nil || ref.Value == nil || ref.Ref != "" || seen[ref.Value] {
+		return 0 // components are patched by name above, not here
+	}
+	sc := ref.Value
+	seen[sc] = true
+	n := 0
+	if len(sc.OneOf) > 0 && strings.HasSuffix(sc.OneOf[0].Ref, "LogEntry") {
+		sc.AnyOf, sc.OneOf = append(sc.OneOf, logEntry), nil
+		n++
+	}
+	for _, sub := range sc.AllOf {
+		n += widenLogEntryOneOf(sub, logEntry, seen)
+	}
+	for _, sub := range sc.Properties {
+		n += widenLogEntryOneOf(sub, logEntry, seen)
+	}
+	n += widenLogEntryOneOf(sc.Items, logEntry, seen)
+	return n
 }
 
 // validationOptions are shared by every validation: no-op authentication
