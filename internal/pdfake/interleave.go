@@ -54,7 +54,7 @@ func (s *Server) SetStatusAs(userID, id, status string) error {
 		return fmt.Errorf("pdfake: no user %s", userID)
 	}
 	next := st.clone()
-	if apiErr := s.applyUpdate(next, incidentUpdate{ID: id, Type: "incident_reference", Status: status}, userID); apiErr != nil {
+	if apiErr := s.applyUpdate(next, incidentUpdate{ID: id, Type: "incident_reference", Status: status}, userID, ChannelWebsite); apiErr != nil {
 		return fmt.Errorf("pdfake: set %s %s: %s %v", id, status, apiErr.message, apiErr.errors)
 	}
 	s.incidents[id] = next

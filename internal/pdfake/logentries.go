@@ -296,7 +296,7 @@ func (s *Server) renderLogEntry(e *logEntry, lq logQuery) obj {
 	}
 	incident := obj{
 		"id": e.IncidentID, "type": "incident_reference",
-		"self": s.URL() + "/incidents/" + e.IncidentID, "html_url": htmlBase + "/incidents/" + e.IncidentID,
+		"self": s.URL() + "/incidents/" + e.IncidentID, "html_url": s.webURL + "/incidents/" + e.IncidentID,
 	}
 	if st != nil {
 		incident = s.incidentRef(st)
@@ -311,7 +311,7 @@ func (s *Server) renderLogEntry(e *logEntry, lq logQuery) obj {
 	out := obj{
 		"id": e.ID, "type": e.Type, "summary": e.Summary,
 		"self":       s.URL() + "/log_entries/" + e.ID,
-		"html_url":   htmlBase + "/incidents/" + e.IncidentID + "/log_entries/" + e.ID,
+		"html_url":   s.webURL + "/incidents/" + e.IncidentID + "/log_entries/" + e.ID,
 		"created_at": e.CreatedAt.In(lq.loc).Format(time.RFC3339),
 		"agent":      agent,
 		"channel":    obj{"type": e.Channel},

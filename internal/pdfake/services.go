@@ -76,7 +76,7 @@ func (s *Server) renderService(sv Service, include []string) obj {
 	}
 	out := obj{
 		"id": sv.ID, "type": "service", "summary": sv.Name,
-		"self": s.URL() + "/services/" + sv.ID, "html_url": htmlBase + "/service-directory/" + sv.ID,
+		"self": s.URL() + "/services/" + sv.ID, "html_url": s.webURL + "/service-directory/" + sv.ID,
 		"name": sv.Name, "description": sv.Description,
 		"auto_resolve_timeout": 14400, "acknowledgement_timeout": 1800,
 		"created_at":        ts(s.start),
