@@ -36,7 +36,16 @@ func EnvSpec(t testing.TB) *Spec {
 // the document, unless the server's AllowInvalid was called.
 func New(t testing.TB) *pdfake.Server {
 	t.Helper()
-	opts := pdfake.Options{Logf: t.Logf}
+	return NewWith(t, pdfake.Options{})
+}
+
+// NewWith is New with options of the test's own, such as a fake clock
+// (Options.Now). It sets Validator, and Logf to t.Logf unless opts has one.
+func NewWith(t testing.TB, opts pdfake.Options) *pdfake.Server {
+	t.Helper()
+	if opts.Logf == nil {
+		opts.Logf = t.Logf
+	}
 	if sp := EnvSpec(t); sp != nil {
 		opts.Validator = sp
 	}
