@@ -1,0 +1,226 @@
+package pdapi_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/PagerDuty/go-pagerduty"
+
+	"github.com/pdbot/pdbot/internal/pdapi"
+	"github.com/pdbot/pdbot/internal/pdfake"
+)
+
+// The pacing tests run in a synctest bubble: its fake clock drives the
+// pacer's timers, the retry transport's sleeps, every deadline and pdfake's
+// sliding window at once, and moves only when every goroutine waits, so two
+// minutes of traffic take no time and come out the same on a loaded
+// machine. pdfake is started outside the bubble (its listener would keep
+// the clock from moving) and served through memTransport, which runs its
+// handler in the caller's goroutine: the real go-pagerduty client and
+// pdapi.Client, and pdfake's real handler, with no socket between them.
+
+// PagerDuty's limit, as pdfake enforces it by default.
+const (
+	pdLimit  = pdfake.DefaultRateLimit
+	pdWindow = pdfake.DefaultRateWindow
+)
+
+// exchange is one request that reached pdfake.
+type exchange struct {
+	at     time.Time
+	status int
+}
+
+// memTransport hands each request to a handler in the caller's goroutine
+// and records when it arrived (on the bubble's clock) and its status. With
+// hold set, requests wait at the door until it is closed.
+type memTransport struct {
+	h    http.Handler
+	hold chan struct{}
+
+	mu      sync.Mutex
+	waiting int
+	log     []exchange
+}
+
+func (m *memTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if m.hold != nil {
+		m.mu.Lock()
+		m.waiting++
+		m.mu.Unlock()
+		select {
+		case <-m.hold:
+		case <-req.Context().Done():
+			return nil, req.Context().Err()
+		}
+	}
+	sr := req.Clone(req.Context())
+	sr.RequestURI = req.URL.RequestURI()
+	sr.Host = req.URL.Host
+	if sr.Body == nil {
+		sr.Body = http.NoBody
+	}
+	rec := httptest.NewRecorder()
+	m.h.ServeHTTP(rec, sr)
+	resp := rec.Result()
+	resp.Request = req
+	// On the wire, header names arrive canonicalised (pdfake writes
+	// PagerDuty's lower-case ones straight into the map).
+	h := http.Header{}
+	for k, v := range resp.Header {
+		h[http.CanonicalHeaderKey(k)] = append(h[http.CanonicalHeaderKey(k)], v...)
+	}
+	resp.Header = h
+	m.mu.Lock()
+	m.log = append(m.log, exchange{at: time.Now(), status: resp.StatusCode})
+	m.mu.Unlock()
+	return resp, nil
+}
+
+// count returns how many requests were answered with status (0: any) in
+// [from, to) after start.
+func (m *memTransport) count(status int, start time.Time, from, to time.Duration) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, e := range m.log {
+		if d := e.at.Sub(start); d >= from && d < to && (status == 0 || e.status == status) {
+			n++
+		}
+	}
+	return n
+}
+
+// busiestWindow returns the most 2xx answers in any window of length w.
+func (m *memTransport) busiestWindow(w time.Duration) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var ok []time.Time
+	for _, e := range m.log {
+		if e.status/100 == 2 {
+			ok = append(ok, e.at)
+		}
+	}
+	best, j := 0, 0
+	for i := range ok {
+		for ok[i].Sub(ok[j]) >= w {
+			j++
+		}
+		best = max(best, i-j+1)
+	}
+	return best
+}
+
+// pacedClient is a client of fakeKey through m, paced by pacers.
+func pacedClient(s *pdfake.Server, m *memTransport, pacers *pdapi.Pacers) *pdapi.Client {
+	return pdapi.New(s.URL(), fakeKey, pdapi.Options{Transport: m, Pacers: pacers}).As(aliceMail)
+}
+
+// load sends notes and tallies what came of them, per lane.
+type load struct {
+	t     *testing.T
+	start time.Time
+	wg    sync.WaitGroup
+
+	mu      sync.Mutex
+	ok      map[string]int // notes added, by lane
+	okAfter map[string]int // the same, from the start of the second minute
+	refused int            // held back by the pacer; nothing sent
+	limited int            // PagerDuty's 429, after the retries
+	seq     int
+}
+
+func newLoad(t *testing.T) *load {
+	return &load{t: t, start: time.Now(), ok: map[string]int{}, okAfter: map[string]int{}}
+}
+
+// note adds one note through pd, in a goroutine of its own.
+func (l *load) note(pd *pdapi.Client, lane string) {
+	l.mu.Lock()
+	l.seq++
+	n := l.seq
+	l.mu.Unlock()
+	l.wg.Go(func() {
+		inc := []string{incA, incB}[n%2]
+		_, err := pd.AddNote(context.Background(), inc, fmt.Sprintf("note %d", n))
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		var ae pagerduty.APIError
+		switch {
+		case err == nil:
+			l.ok[lane]++
+			if time.Since(l.start) >= pdWindow {
+				l.okAfter[lane]++
+			}
+		case errors.As(err, &ae) && ae.RateLimited():
+			if _, ok := pd.RetryAt(); !ok {
+				l.t.Errorf("a 429 left RetryAt unset: %v", err)
+			}
+			l.limited++
+		case errors.As(err, &ae):
+			l.t.Errorf("note %d: %v", n, err)
+		default:
+			// Not PagerDuty's answer: the pacer held it back, and said when
+			// to try again. (go-pagerduty flattens the error into text.)
+			if _, ok := pd.RetryAt(); !ok {
+				l.t.Errorf("note %d: %v, and RetryAt unset", n, err)
+			}
+			l.refused++
+		}
+	})
+}
+
+// steady offers perSecond notes a second through pd from now until the
+// end of the run, spaced evenly.
+func (l *load) steady(pd *pdapi.Client, lane string, perSecond int, until time.Duration) {
+	l.wg.Go(func() {
+		gap := time.Second / time.Duration(perSecond)
+		for next := time.Since(l.start); next < until; next += gap {
+			time.Sleep(time.Until(l.start.Add(next)))
+			l.note(pd, lane)
+		}
+	})
+}
+
+// TestPacingSustainsPagerDutysRate: a burst of 200 at the start goes
+// through at once, and then, offered more than the key can take for two
+// minutes, the pacer follows PagerDuty's headers to at least 95% of 960 in
+// the second minute, with no 429 and never more than 960 in any 60 s.
+func TestPacingSustainsPagerDutysRate(t *testing.T) {
+	s := newSeeded(t)
+	synctest.Test(t, func(t *testing.T) {
+		m := &memTransport{h: s}
+		pd := pacedClient(s, m, pdapi.NewPacers(pdapi.PerKeyRate, pdapi.PerKeyBurst)).InLane("C1")
+		l := newLoad(t)
+		for range 200 {
+			l.note(pd, "C1")
+		}
+		l.wg.Wait()
+		if waited, ok := time.Since(l.start), l.ok["C1"]; waited != 0 || ok != 200 {
+			t.Fatalf("burst of 200: %d added after %v, want all at once", ok, waited)
+		}
+		l.steady(pd, "C1", 20, 2*pdWindow)
+		l.wg.Wait()
+
+		second := m.count(http.StatusCreated, l.start, pdWindow, 2*pdWindow) + m.count(http.StatusOK, l.start, pdWindow, 2*pdWindow)
+		t.Logf("first minute %d notes, second minute %d (%.1f/s, %.1f%% of %d); 429s %d; held back %d",
+			l.ok["C1"]-l.okAfter["C1"], second, float64(second)/pdWindow.Seconds(), 100*float64(second)/pdLimit, pdLimit,
+			m.count(http.StatusTooManyRequests, l.start, 0, 3*pdWindow), l.refused)
+		if second < pdLimit*95/100 {
+			t.Errorf("second minute: %d notes, want at least 95%% of %d", second, pdLimit)
+		}
+		if n := m.count(http.StatusTooManyRequests, l.start, 0, 3*pdWindow); n != 0 || l.limited != 0 {
+			t.Errorf("%d 429s from PagerDuty (%d calls failed on them), want none", n, l.limited)
+		}
+		if n := m.busiestWindow(pdWindow); n > pdLimit {
+			t.Errorf("%d requests in one window, PagerDuty allows %d", n, pdLimit)
+		}
+	})
+}
