@@ -39,10 +39,12 @@ type exchange struct {
 }
 
 // memTransport hands each request to a handler in the caller's goroutine
-// and records when it arrived (on the bubble's clock) and its status. With
-// hold set, requests wait at the door until it is closed.
+// (or, with next set, to a real transport) and records when it was answered
+// (on the bubble's clock) and its status. With hold set, requests wait at
+// the door until it is closed.
 type memTransport struct {
 	h    http.Handler
+	next http.RoundTripper
 	hold chan struct{}
 
 	mu      sync.Mutex
@@ -61,6 +63,13 @@ func (m *memTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, req.Context().Err()
 		}
 	}
+	if m.next != nil {
+		resp, err := m.next.RoundTrip(req)
+		if err == nil {
+			m.record(resp.StatusCode)
+		}
+		return resp, err
+	}
 	sr := req.Clone(req.Context())
 	sr.RequestURI = req.URL.RequestURI()
 	sr.Host = req.URL.Host
@@ -78,10 +87,14 @@ func (m *memTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		h[http.CanonicalHeaderKey(k)] = append(h[http.CanonicalHeaderKey(k)], v...)
 	}
 	resp.Header = h
-	m.mu.Lock()
-	m.log = append(m.log, exchange{at: time.Now(), status: resp.StatusCode})
-	m.mu.Unlock()
+	m.record(resp.StatusCode)
 	return resp, nil
+}
+
+func (m *memTransport) record(status int) {
+	m.mu.Lock()
+	m.log = append(m.log, exchange{at: time.Now(), status: status})
+	m.mu.Unlock()
 }
 
 // count returns how many requests were answered with status (0: any) in
@@ -125,7 +138,7 @@ func pacedClient(s *pdfake.Server, m *memTransport, pacers *pdapi.Pacers) *pdapi
 
 // load sends notes and tallies what came of them, per lane.
 type load struct {
-	t     *testing.T
+	t     testing.TB
 	start time.Time
 	wg    sync.WaitGroup
 
@@ -137,7 +150,7 @@ type load struct {
 	seq     int
 }
 
-func newLoad(t *testing.T) *load {
+func newLoad(t testing.TB) *load {
 	return &load{t: t, start: time.Now(), ok: map[string]int{}, okAfter: map[string]int{}}
 }
 

@@ -13,8 +13,9 @@ import (
 
 // Retry limits.
 const (
-	// maxRateLimitWait caps how long we honour ratelimit-reset inside a
-	// request: past it, the user is told when to try again instead.
+	// maxRateLimitWait caps how long a request waits for PagerDuty's
+	// budget, for a 429's ratelimit-reset or its turn in the key's pacer:
+	// past it, the user is told when to try again instead.
 	maxRateLimitWait = 2 * time.Second
 	// maxRetries bounds retries of one request.
 	maxRetries = 2
