@@ -214,9 +214,12 @@ func TestPagerDutyErrorsBecomeAdvice(t *testing.T) {
 		fault pdfake.Fault
 		want  string
 	}{
-		{1, pdfake.Fault{Method: "GET", Kind: pdfake.Fault429, Reset: 30 * time.Second}, "rate-limiting this channel's key"},
 		{3, pdfake.Fault{Method: "GET", Kind: pdfake.Fault5xxText}, "internal error"},
 		{3, pdfake.Fault{Method: "GET", Kind: pdfake.Fault5xxEmpty}, "internal error"},
+		// Last: its headers tell the key's pacer that nothing more goes for
+		// 30 s, so later requests with this key are held back, not sent.
+		{1, pdfake.Fault{Method: "GET", Kind: pdfake.Fault429, Reset: 30 * time.Second}, "rate-limiting this channel's key"},
+		{0, pdfake.Fault{}, "pacing requests with this channel's PagerDuty key"},
 	}
 	for _, c := range cases {
 		h.pd.FailNext(c.n, c.fault)

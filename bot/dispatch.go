@@ -288,7 +288,9 @@ func (b *Bot) pdFor(ctx context.Context, team, channel string) (*pdapi.Client, e
 	if err != nil {
 		return nil, fmt.Errorf("open api key: %w", err)
 	}
-	return b.newPD(key, true), nil
+	// The channel is the client's lane: channels that share a key take
+	// turns when its budget is scarce.
+	return b.newPD(key, true).InLane(channel), nil
 }
 
 // newPD builds a client for a key; limited clients share the key's

@@ -52,6 +52,7 @@ type Client struct {
 	keyID string  // a fingerprint of the key, for caches; never the key
 	from  string  // the requester's email, sent as From on every write
 	rate  *rateState
+	rt    *retryTransport
 }
 
 // Format prints a client as its key's fingerprint and requester, whatever
@@ -77,15 +78,15 @@ type Options struct {
 	// fingerprint that ends up stored cannot be used to test guessed keys.
 	// Empty means a plain SHA-256.
 	KeyIDSecret []byte
-	// Pacers paces the client with every other client of its key. Nil
-	// means no client-side limit (for checking a key once).
+	// Pacers paces the client with every other client of its key (see
+	// Pacers and InLane). Nil means no client-side limit (for checking a
+	// key once).
 	Pacers *Pacers
 }
 
 // New returns a client for baseURL (such as https://api.pagerduty.com)
 // using key.
 func New(baseURL, key string, o Options) *Client {
-	rs := &rateState{}
 	rt := o.Transport
 	if rt == nil {
 		rt = sharedTransport()
@@ -94,12 +95,24 @@ func New(baseURL, key string, o Options) *Client {
 	if sleep == nil {
 		sleep = sleepCtx
 	}
-	keyID := fingerprint(o.KeyIDSecret, key)
-	t := &retryTransport{next: rt, rate: rs, sleep: sleep}
-	if o.Pacers != nil {
-		t.limiter = o.Pacers.pacer(keyID)
+	c := &Client{
+		base:  strings.TrimRight(baseURL, "/"),
+		key:   &secret{key},
+		keyID: fingerprint(o.KeyIDSecret, key),
+		rate:  &rateState{},
 	}
-	hc := &http.Client{
+	t := &retryTransport{next: rt, rate: c.rate, sleep: sleep}
+	if o.Pacers != nil {
+		t.pacer = o.Pacers.pacer(c.keyID)
+	}
+	c.wire(t)
+	return c
+}
+
+// wire gives the client its HTTP and go-pagerduty clients over t.
+func (c *Client) wire(t *retryTransport) {
+	c.rt = t
+	c.http = &http.Client{
 		// A backstop: each call also gets its own deadline (callCtx), which
 		// errors can report, unlike this timeout that go-pagerduty flattens.
 		Timeout:   requestTimeout + time.Second,
@@ -108,10 +121,8 @@ func New(baseURL, key string, o Options) *Client {
 		// write as a GET somewhere else.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	base := strings.TrimRight(baseURL, "/")
-	pd := pagerduty.NewClient(key, pagerduty.WithAPIEndpoint(base))
-	pd.HTTPClient = hc
-	return &Client{pd: pd, http: hc, base: base, key: &secret{key}, keyID: keyID, rate: rs}
+	c.pd = pagerduty.NewClient(c.key.key, pagerduty.WithAPIEndpoint(c.base))
+	c.pd.HTTPClient = c.http
 }
 
 func fingerprint(secret []byte, key string) string {
@@ -134,6 +145,20 @@ func (c *Client) KeyID() string { return c.keyID }
 func (c *Client) As(email string) *Client {
 	cp := *c
 	cp.from = email
+	return &cp
+}
+
+// InLane returns a copy of the client whose requests wait for their turn
+// in the named lane of the key's pacer: when the key's budget is scarce,
+// lanes take turns, so a busy lane cannot starve the others. pdbot names a
+// lane per channel. Clients that name none share one lane; a client
+// without Pacers is not paced at all. The copy shares the original's
+// rate-limit state, like As.
+func (c *Client) InLane(lane string) *Client {
+	cp := *c
+	t := *c.rt
+	t.lane = lane
+	cp.wire(&t)
 	return &cp
 }
 

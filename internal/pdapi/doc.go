@@ -5,7 +5,9 @@
 // tuned for one API host (NewTransport), the retries that are safe to make
 // (429 within a cap, GETs on 5xx; never a write after a 5xx or a timeout),
 // the client-side pacing that keeps each key under PagerDuty's 960 requests
-// a minute (Pacers), the key fingerprint that caches use instead of the key
+// a minute by following the ratelimit-* headers of its answers, with lanes
+// that take turns when a key's budget is scarce (Pacers, Client.InLane),
+// the key fingerprint that caches use instead of the key
 // (Client.KeyID), the allow-list that guards every ID put into a URL path
 // (ValidIncidentID, ValidObjectID), the requester's From header on writes,
 // and a raw request (Client.Do) plus classic offset pagination (List) for

@@ -35,7 +35,11 @@ const (
 // users, two policies, a service and two incidents.
 func newSeeded(t *testing.T) *pdfake.Server {
 	t.Helper()
-	s := pdfaketest.New(t)
+	return seed(pdfaketest.New(t))
+}
+
+// seed gives s newSeeded's account.
+func seed(s *pdfake.Server) *pdfake.Server {
 	s.AddUser(pdfake.User{ID: "PU1", Name: "Alice Adams", Email: aliceMail})
 	s.AddUser(pdfake.User{ID: "PU2", Name: "Bob Brown", Email: bobMail})
 	s.AddEscalationPolicy(pdfake.EscalationPolicy{ID: "PEP1", Name: "Primary", UserIDs: []string{"PU1"}})

@@ -2,7 +2,6 @@ package pdapi
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -10,14 +9,13 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // Retry limits.
 const (
-	// maxRateLimitWait caps how long we honour ratelimit-reset inside a
-	// request: past it, the user is told when to try again instead.
+	// maxRateLimitWait caps how long a request waits for PagerDuty's
+	// budget, for a 429's ratelimit-reset or its turn in the key's pacer:
+	// past it, the user is told when to try again instead.
 	maxRateLimitWait = 2 * time.Second
 	// maxRetries bounds retries of one request.
 	maxRetries = 2
@@ -48,27 +46,19 @@ func (r *rateState) get() (time.Time, bool) {
 // retryTransport retries what is safe to retry: any request on 429 (PagerDuty
 // did not process it) within maxRateLimitWait, and GETs on 5xx. Notes and
 // responder requests are never replayed after a 5xx or a timeout: the first
-// one may have landed.
+// one may have landed. With a pacer, every attempt waits for its turn in its
+// lane, and every answer tells the pacer what PagerDuty said.
 type retryTransport struct {
-	next    http.RoundTripper
-	rate    *rateState
-	sleep   func(ctx context.Context, d time.Duration) error
-	limiter *rate.Limiter
+	next  http.RoundTripper
+	rate  *rateState
+	sleep func(ctx context.Context, d time.Duration) error
+	pacer *pacer // nil: not paced
+	lane  string
 }
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	for attempt := 0; ; attempt++ {
-		if t.limiter != nil {
-			if err := t.limiter.Wait(req.Context()); err != nil {
-				// go-pagerduty flattens transport errors, so the reason
-				// travels through the client's rate state (see RetryAt).
-				res := t.limiter.Reserve()
-				t.rate.set(time.Now().Add(min(res.Delay(), time.Minute)))
-				res.Cancel()
-				return nil, fmt.Errorf("pagerduty client-side rate limit: %w", err)
-			}
-		}
-		resp, err := t.next.RoundTrip(req)
+		resp, err := t.send(req)
 		if err != nil {
 			return resp, err
 		}
@@ -101,6 +91,25 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			req.Body = body
 		}
 	}
+}
+
+// send makes one attempt, in its turn when the client is paced.
+func (t *retryTransport) send(req *http.Request) (*http.Response, error) {
+	if t.pacer == nil {
+		return t.next.RoundTrip(req)
+	}
+	tk, at, err := t.pacer.acquire(req.Context(), t.lane)
+	if err != nil {
+		// go-pagerduty flattens transport errors, so the reason travels
+		// through the client's rate state (see RetryAt).
+		if !at.IsZero() {
+			t.rate.set(at)
+		}
+		return nil, err
+	}
+	resp, err := t.next.RoundTrip(req)
+	t.pacer.done(tk, resp, true)
+	return resp, err
 }
 
 // rateLimitWait reads ratelimit-reset (seconds, PagerDuty's header), then

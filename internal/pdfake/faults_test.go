@@ -62,19 +62,81 @@ func TestRateLimit(t *testing.T) {
 	}
 }
 
-func TestRateLimitWindowResets(t *testing.T) {
-	s := newSeeded(t)
-	s.SetRateLimit(1, 100*time.Millisecond, true)
-	c := client(s, acctKey)
-	if _, err := c.ListAbilitiesWithContext(ctx(t)); err != nil {
-		t.Fatal(err)
+// TestRateLimitSlidingWindow: a key gets limit requests in any window, on
+// the fake's clock; a 429 is not counted; and the headers say exactly that:
+// what remains now, and the seconds (rounded up) until the oldest counted
+// request leaves the window.
+func TestRateLimitSlidingWindow(t *testing.T) {
+	clock := newFakeClock()
+	s := newSeededWith(t, pdfake.Options{Now: clock.Now})
+	s.SetRateLimit(3, time.Minute, true)
+	steps := []struct {
+		at                      time.Duration // since the start
+		status                  int
+		limit, remaining, reset string
+	}{
+		{0, 200, "3", "2", "60"},
+		{10 * time.Second, 200, "3", "1", "50"},
+		{10 * time.Second, 200, "3", "0", "50"},
+		{20 * time.Second, 429, "3", "0", "40"},
+		{59*time.Second + 500*time.Millisecond, 429, "3", "0", "1"},
+		// The request at 0 has left the window: one request more, not a
+		// fresh window of three.
+		{60 * time.Second, 200, "3", "0", "10"},
+		{65 * time.Second, 429, "3", "0", "5"},
+		// Both requests at 10 s leave together; the 429s never counted.
+		{70 * time.Second, 200, "3", "1", "50"},
+		{71 * time.Second, 200, "3", "0", "49"},
 	}
-	if _, err := c.ListAbilitiesWithContext(ctx(t)); err == nil {
-		t.Fatal("second request in the window succeeded")
+	var elapsed time.Duration
+	for i, st := range steps {
+		clock.Add(st.at - elapsed)
+		elapsed = st.at
+		resp, body := raw(t, s, acctKey, http.MethodGet, "/abilities", nil, "")
+		got := []string{resp.Header.Get("Ratelimit-Limit"), resp.Header.Get("Ratelimit-Remaining"), resp.Header.Get("Ratelimit-Reset")}
+		if resp.StatusCode != st.status || got[0] != st.limit || got[1] != st.remaining || got[2] != st.reset {
+			t.Errorf("step %d at %v: %d limit/remaining/reset %v, want %d %s/%s/%s (%s)",
+				i, st.at, resp.StatusCode, got, st.status, st.limit, st.remaining, st.reset, body)
+		}
 	}
-	time.Sleep(120 * time.Millisecond)
-	if _, err := c.ListAbilitiesWithContext(ctx(t)); err != nil {
-		t.Errorf("after the window: %v", err)
+}
+
+// TestRateLimitNeverPastTheLimit: whatever the timing, no window of the
+// limit's length ever holds more admitted requests than the limit.
+func TestRateLimitNeverPastTheLimit(t *testing.T) {
+	clock := newFakeClock()
+	s := newSeededWith(t, pdfake.Options{Now: clock.Now, Logf: func(string, ...any) {}})
+	const limit, window = 5, time.Minute
+	s.SetRateLimit(limit, window, true)
+	var admitted []time.Duration
+	var elapsed time.Duration
+	// Uneven steps: bursts, pauses, and steps that land exactly on a
+	// window's edge.
+	for i := range 200 {
+		step := time.Duration(i%7) * 4 * time.Second
+		if i%13 == 0 {
+			step = window
+		}
+		clock.Add(step)
+		elapsed += step
+		resp, _ := raw(t, s, acctKey, http.MethodGet, "/abilities", nil, "")
+		if resp.StatusCode == 200 {
+			admitted = append(admitted, elapsed)
+		}
+	}
+	for i := range admitted {
+		n := 0
+		for _, a := range admitted[i:] {
+			if a-admitted[i] < window {
+				n++
+			}
+		}
+		if n > limit {
+			t.Fatalf("%d requests admitted in the window from %v, limit %d", n, admitted[i], limit)
+		}
+	}
+	if len(admitted) < 50 {
+		t.Errorf("only %d of 200 admitted; the window is stricter than %d per %v", len(admitted), limit, window)
 	}
 }
 

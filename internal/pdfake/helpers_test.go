@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,7 +32,13 @@ const (
 // acknowledged, #103 resolved).
 func newSeeded(t *testing.T) *pdfake.Server {
 	t.Helper()
-	s := pdfaketest.New(t)
+	return newSeededWith(t, pdfake.Options{})
+}
+
+// newSeededWith is newSeeded with options, such as a fake clock.
+func newSeededWith(t *testing.T, opts pdfake.Options) *pdfake.Server {
+	t.Helper()
+	s := pdfaketest.NewWith(t, opts)
 	seed(s)
 	return s
 }
@@ -52,6 +59,28 @@ func seed(s *pdfake.Server) {
 	s.AddKey(acctKey, pdfake.AccountKey)
 	s.AddKey(roKey, pdfake.ReadOnlyKey)
 	s.AddUserKey(bobKey, "PU2")
+}
+
+// fakeClock is a clock that moves only when the test moves it.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }
 
 func client(s *pdfake.Server, key string) *pagerduty.Client {

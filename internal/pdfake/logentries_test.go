@@ -22,7 +22,7 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 400_000_000, time.UTC)
 func newClocked(t *testing.T) (*pdfake.Server, *pdfake.Clock) {
 	t.Helper()
 	clk := pdfake.NewClock(t0)
-	s := pdfaketest.NewWithOptions(t, pdfake.Options{Now: clk.Now})
+	s := pdfaketest.NewWith(t, pdfake.Options{Now: clk.Now})
 	seed(s)
 	return s, clk
 }

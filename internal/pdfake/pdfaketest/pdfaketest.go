@@ -36,17 +36,17 @@ func EnvSpec(t testing.TB) *Spec {
 // the document, unless the server's AllowInvalid was called.
 func New(t testing.TB) *pdfake.Server {
 	t.Helper()
-	return NewWithOptions(t, pdfake.Options{})
+	return NewWith(t, pdfake.Options{})
 }
 
-// NewWithOptions is New with options, such as a Clock's Now. The validator
-// is always the document's (opts.Validator is replaced), and Logf defaults
-// to t.Logf.
-func NewWithOptions(t testing.TB, opts pdfake.Options) *pdfake.Server {
+// NewWith is New with options of the test's own, such as a fake clock
+// (Options.Now). It sets Validator, and Logf to t.Logf unless opts has one.
+func NewWith(t testing.TB, opts pdfake.Options) *pdfake.Server {
 	t.Helper()
 	if opts.Logf == nil {
 		opts.Logf = t.Logf
 	}
+	// The validator is always the document's (or none, with the NOTICE).
 	opts.Validator = nil
 	if sp := EnvSpec(t); sp != nil {
 		opts.Validator = sp
