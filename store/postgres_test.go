@@ -202,13 +202,3 @@ func TestPostgresExpiredClaimsAreSwept(t *testing.T) {
 		t.Errorf("claims left after the sweep = %d, %v; want 1", n, err)
 	}
 }
-
-func BenchmarkPostgresClaim(b *testing.B) {
-	p := freshPG(b)
-	ctx := context.Background()
-	for i := 0; b.Loop(); i++ {
-		if _, err := p.Claim(ctx, "Ev"+strconv.Itoa(i), 10*time.Minute); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
