@@ -9,7 +9,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -122,38 +124,57 @@ func TestAuditFullQueueWaits(t *testing.T) {
 	}
 }
 
-// writers counts the goroutines running an audit writer, from their stacks.
-func writers() int {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			return bytes.Count(buf[:n], []byte("store.(*auditQueue).run("))
-		}
-		buf = make([]byte, 2*len(buf))
+// writerLabel marks, through pprof labels (which goroutines inherit), the
+// goroutines started while a test opens its store.
+const writerLabel = "pdbot_store_writer_test"
+
+// writers counts the goroutines labelled id that run an audit writer, from
+// the goroutine profile: other tests' stores, closing or not, do not count.
+func writers(id string) int {
+	var buf bytes.Buffer
+	if err := pprof.Lookup("goroutine").WriteTo(&buf, 1); err != nil {
+		panic(err)
 	}
+	label := fmt.Sprintf("%q:%q", writerLabel, id)
+	n := 0
+	// Groups of identical stacks: "N @ pcs", "# labels: {…}", frames, blank.
+	for _, group := range strings.Split(buf.String(), "\n\n") {
+		if !strings.Contains(group, label) || !strings.Contains(group, "store.(*auditQueue).run") {
+			continue
+		}
+		count, _, _ := strings.Cut(group, " @ ")
+		c, err := strconv.Atoi(strings.TrimSpace(count))
+		if err != nil {
+			panic(fmt.Sprintf("goroutine profile group %q", count))
+		}
+		n += c
+	}
+	return n
 }
 
-// Close stops the store's writer goroutine: none is left behind. (Not
-// parallel: it counts every writer in the process.)
+// Close stops the store's writer goroutine: none is left behind.
 func TestCloseStopsWriter(t *testing.T) {
 	for name, open := range backends() {
 		t.Run(name, func(t *testing.T) {
-			before := writers()
-			s := open(t)
-			if got := writers(); got != before+1 {
-				t.Fatalf("an open store runs %d writers, want 1", got-before)
-			}
+			id := t.Name()
+			var s store.Store
+			pprof.Do(context.Background(), pprof.Labels(writerLabel, id), func(context.Context) { s = open(t) })
+			// A row read back has been through the writer: it runs (a
+			// goroutine not yet started has no frames of its own).
 			if err := s.AppendAudit(context.Background(), store.AuditEntry{Team: "T1", Action: "x"}); err != nil {
 				t.Fatal(err)
+			}
+			if got, err := s.Audit(context.Background(), "T1", 1); err != nil || len(got) != 1 {
+				t.Fatalf("Audit = %v, %v; want the row", got, err)
+			}
+			if got := writers(id); got != 1 {
+				t.Fatalf("an open store runs %d writers, want 1", got)
 			}
 			if err := s.Close(); err != nil {
 				t.Fatal(err)
 			}
-			// Close returned after the writer's last statement; its
-			// goroutine has only its deferred close(done) and return left.
-			if got := writersAfterExit(before); got != before {
-				t.Errorf("after Close %d writers run, want %d", got, before)
+			if got := writersAfterExit(id); got != 0 {
+				t.Errorf("after Close %d writers run, want 0", got)
 			}
 			if err := s.AppendAudit(context.Background(), store.AuditEntry{Team: "T1", Action: "late"}); err == nil {
 				t.Error("AppendAudit after Close: no error")
@@ -165,14 +186,14 @@ func TestCloseStopsWriter(t *testing.T) {
 	}
 }
 
-// writersAfterExit counts writers once those that have signalled their end
-// have returned: Close waits for a writer's done channel, which it closes
-// in a defer, so it may still be on its way out. runtime.Gosched lets it
-// go; the count is taken as soon as it reaches want (no timeout: a writer
-// that never exits hangs the test, which -timeout reports with stacks).
-func writersAfterExit(want int) int {
+// writersAfterExit counts the writers labelled id once they have returned:
+// Close waits for the writer's done channel, which it closes in a defer,
+// so the goroutine may still be on its way out. runtime.Gosched lets it
+// go; the count is taken as soon as it is 0 (no timeout: a writer that
+// never exits hangs the test, and -timeout reports it with its stack).
+func writersAfterExit(id string) int {
 	for {
-		if n := writers(); n <= want {
+		if n := writers(id); n == 0 {
 			return n
 		}
 		runtime.Gosched()
