@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -46,8 +47,11 @@ type boltKeyRecord struct {
 }
 
 type boltStore struct {
-	db   *bolt.DB
-	ring *KeyRing
+	db     *bolt.DB
+	ring   *KeyRing
+	claims *memClaims
+	audit  *auditQueue
+	closed atomic.Bool
 }
 
 // OpenBolt opens (creating if needed, mode 0600) the bbolt file at path. A
@@ -84,7 +88,13 @@ func OpenBolt(path string, ring *KeyRing) (Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("open bolt store %s: %w", path, err)
 	}
-	return &boltStore{db: db, ring: ring}, nil
+	s := &boltStore{db: db, ring: ring, claims: newMemClaims()}
+	if err := s.loadClaims(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open bolt store %s: %w", path, err)
+	}
+	s.audit = newAuditQueue(s.writeBatch)
+	return s, nil
 }
 
 func recordKey(team, name string) []byte {
@@ -318,6 +328,7 @@ func (s *boltStore) Overrides(ctx context.Context, team string) ([]UserMapping, 
 	return out, nil
 }
 
+// AppendAudit queues e for the store's writer and returns; see auditQueue.
 func (s *boltStore) AppendAudit(ctx context.Context, e AuditEntry) error {
 	if err := checkTeam(e.Team); err != nil {
 		return err
@@ -326,11 +337,36 @@ func (s *boltStore) AppendAudit(ctx context.Context, e AuditEntry) error {
 		e.Time = now()
 	}
 	e.Time = normTime(e.Time)
-	v, err := json.Marshal(e)
-	if err != nil {
-		return err
+	return s.audit.append(ctx, e)
+}
+
+// writeBatch is the writer's one transaction per batch: the audit rows, the
+// claims made since the last batch, and a bounded sweep of expired claims
+// from the file. It runs no transaction when there is nothing to write.
+func (s *boltStore) writeBatch(rows []AuditEntry) (bool, error) {
+	claims := s.claims.takePending()
+	if len(rows) == 0 && len(claims) == 0 {
+		return false, nil
 	}
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := putAudit(tx, rows); err != nil {
+			return err
+		}
+		return putClaims(tx, claims, time.Now())
+	})
+	if err != nil {
+		s.claims.restorePending(claims)
+		return true, fmt.Errorf("write audit batch: %w", err)
+	}
+	return true, nil
+}
+
+func putAudit(tx *bolt.Tx, rows []AuditEntry) error {
+	for _, e := range rows {
+		v, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
 		b, err := tx.Bucket(bktAudit).CreateBucketIfNotExists([]byte(e.Team))
 		if err != nil {
 			return err
@@ -339,8 +375,11 @@ func (s *boltStore) AppendAudit(ctx context.Context, e AuditEntry) error {
 		if err != nil {
 			return err
 		}
-		return b.Put(binary.BigEndian.AppendUint64(sortableTime(e.Time), seq), v)
-	})
+		if err := b.Put(binary.BigEndian.AppendUint64(sortableTime(e.Time), seq), v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *boltStore) Audit(ctx context.Context, team string, limit int) ([]AuditEntry, error) {
@@ -350,6 +389,10 @@ func (s *boltStore) Audit(ctx context.Context, team string, limit int) ([]AuditE
 	var out []AuditEntry
 	if limit <= 0 {
 		return out, nil
+	}
+	// Rows appended before this call may still be queued: write them first.
+	if err := s.audit.flush(ctx); err != nil {
+		return nil, fmt.Errorf("audit of team %s: %w", team, err)
 	}
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bktAudit).Bucket([]byte(team))
@@ -370,46 +413,90 @@ func (s *boltStore) Audit(ctx context.Context, team string, limit int) ([]AuditE
 	return out, err
 }
 
+// Claim decides in memory (memClaims): bbolt's file lock means no other
+// process shares this store, so no transaction is needed to be the first.
+// The claim is written to the file with the writer's next batch, and
+// loaded again on open, so redeliveries after a restart are still known.
+//
+// What a crash (kill -9) can lose: the claims made since the last batch
+// committed, a few milliseconds' worth. That matters only for an envelope
+// that Slack redelivers, and Slack redelivers only envelopes it saw no ack
+// for, while bot claims only after it has acked: so only an envelope whose
+// ack was sent but lost in transit, and whose claim was lost in a crash in
+// the same moment, can be carried out twice.
 func (s *boltStore) Claim(ctx context.Context, id string, ttl time.Duration) (bool, error) {
 	if err := checkClaim(id, ttl); err != nil {
 		return false, err
 	}
-	won := false
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		claims, expiry := tx.Bucket(bktClaims), tx.Bucket(bktClaimExpiry)
-		t := time.Now()
-		nowKey := sortableTime(t)
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	if s.closed.Load() {
+		return false, errClosed
+	}
+	t := time.Now()
+	won, err := s.claims.claim(id, t.UnixNano(), t.Add(ttl).UnixNano())
+	if err != nil {
+		return false, fmt.Errorf("claim %s: %w", id, err)
+	}
+	if won {
+		s.audit.wake()
+	}
+	return won, nil
+}
 
-		// Lazy clean-up: drop a bounded number of expired claims, oldest first.
-		c := expiry.Cursor()
-		for i, k := 0, firstKey(c); i < boltClaimSweep && k != nil && bytes.Compare(k[:8], nowKey) <= 0; i, k = i+1, firstKey(c) {
-			if err := claims.Delete(k[8:]); err != nil {
-				return err
+// loadClaims reads the live claims of the file into memory.
+func (s *boltStore) loadClaims() error {
+	t := time.Now().UnixNano()
+	return s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bktClaims).ForEach(func(k, v []byte) error {
+			if exp, ok := unsortableTime(v); ok && exp > t {
+				s.claims.load(string(k), exp)
 			}
-			if err := expiry.Delete(k); err != nil {
-				return err
-			}
+			return nil
+		})
+	})
+}
+
+// unsortableTime undoes sortableTime, to unix ns.
+func unsortableTime(b []byte) (int64, bool) {
+	if len(b) != 8 {
+		return 0, false
+	}
+	return int64(binary.BigEndian.Uint64(b) ^ (1 << 63)), true
+}
+
+// putClaims writes claims to the file, with their expiry index, and first
+// removes a bounded number of expired ones, oldest first: as many as are
+// written and boltClaimSweep more, so the file does not grow.
+func putClaims(tx *bolt.Tx, recs []claimRec, t time.Time) error {
+	claims, expiry := tx.Bucket(bktClaims), tx.Bucket(bktClaimExpiry)
+	nowKey := sortableTime(t)
+	c := expiry.Cursor()
+	for i, k := 0, firstKey(c); i < len(recs)+boltClaimSweep && k != nil && bytes.Compare(k[:8], nowKey) <= 0; i, k = i+1, firstKey(c) {
+		if err := claims.Delete(k[8:]); err != nil {
+			return err
 		}
-
-		key := []byte(id)
-		if old := claims.Get(key); old != nil && bytes.Compare(old, nowKey) > 0 {
-			return nil // still claimed
-		} else if old != nil {
+		if err := expiry.Delete(k); err != nil {
+			return err
+		}
+	}
+	for _, r := range recs {
+		key := []byte(r.id)
+		if old := claims.Get(key); old != nil {
 			if err := expiry.Delete(append(bytes.Clone(old), key...)); err != nil {
 				return err
 			}
 		}
-		exp := sortableTime(t.Add(ttl))
+		exp := sortableTime(time.Unix(0, r.exp))
 		if err := claims.Put(key, exp); err != nil {
 			return err
 		}
 		if err := expiry.Put(append(exp, key...), nil); err != nil {
 			return err
 		}
-		won = true
-		return nil
-	})
-	return won, err
+	}
+	return nil
 }
 
 // firstKey returns a copy of the cursor's first key, or nil when the bucket
@@ -508,4 +595,9 @@ func (s *boltStore) KeyCensus(ctx context.Context) (KeyCensus, error) {
 	return c, nil
 }
 
-func (s *boltStore) Close() error { return s.db.Close() }
+// Close writes every queued audit row and pending claim, stops the writer
+// and closes the file.
+func (s *boltStore) Close() error {
+	s.closed.Store(true)
+	return errors.Join(s.audit.close(), s.db.Close())
+}

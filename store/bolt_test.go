@@ -6,7 +6,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -166,15 +165,5 @@ func TestBoltMissingDirectory(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "no", "such", "dir", "pdbot.db")
 	if _, err := store.OpenBolt(path, ring); err == nil || !strings.Contains(err.Error(), path) {
 		t.Errorf("OpenBolt in a missing directory: %v, want an error naming the path", err)
-	}
-}
-
-func BenchmarkBoltClaim(b *testing.B) {
-	s := freshBolt(b)
-	ctx := context.Background()
-	for i := 0; b.Loop(); i++ {
-		if _, err := s.Claim(ctx, "Ev"+strconv.Itoa(i), 10*time.Minute); err != nil {
-			b.Fatal(err)
-		}
 	}
 }

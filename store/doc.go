@@ -16,6 +16,28 @@
 //
 // Package storetest is the conformance suite both run.
 //
+// # The write path
+//
+// Every command writes a de-duplication claim and an audit row; neither
+// costs a transaction of its own on the request's path:
+//
+//   - Audit rows go through a bounded queue (auditQueue) to one writer
+//     goroutine per store, which writes whatever has queued in one
+//     transaction. AppendAudit returns once the row is queued and waits,
+//     bounded by its ctx, only while the queue is full; it never drops a
+//     row. Audit flushes the queue before it reads, Close writes it out,
+//     so a clean stop loses nothing and a crash loses the last batch.
+//   - bolt claims are decided in memory (memClaims): the file lock means
+//     no other process shares the store. They are written to the file
+//     with the next batch and loaded again on open.
+//   - PostgreSQL claims stay in the database, shared by the replicas: one
+//     statement, committed asynchronously (synchronous_commit off for that
+//     transaction only).
+//
+// What a crash can lose of the claims is the last moment's, and that can
+// matter only for an envelope whose ack was lost in transit at that
+// moment (boltStore.Claim says why).
+//
 // # Sealing
 //
 // API keys are sealed with AES-256-GCM under a KeyRing parsed from
@@ -41,6 +63,7 @@
 //
 // store knows nothing of Slack or PagerDuty: it never imports slack-go or
 // go-pagerduty (a test enforces this), makes no network calls besides its
-// database, and never logs. No error it returns contains an API key, a
+// database, and never logs: an audit row its writer could not write is
+// reported in the error of the next AppendAudit, which bot logs. No error it returns contains an API key, a
 // master key or a database password.
 package store

@@ -1,6 +1,10 @@
 package store
 
-import "time"
+import (
+	"fmt"
+	"sync"
+	"time"
+)
 
 // Exported for the external tests (package store_test), which cannot reach
 // unexported names but must edit raw records.
@@ -16,4 +20,36 @@ func SetBoltOpenTimeout(d time.Duration) (restore func()) {
 	old := boltOpenTimeout
 	boltOpenTimeout = d
 	return func() { boltOpenTimeout = old }
+}
+
+// AuditQueueLen is auditQueueLen: how many rows wait before AppendAudit does.
+const AuditQueueLen = auditQueueLen
+
+func auditQueueOf(s Store) *auditQueue {
+	switch s := s.(type) {
+	case *boltStore:
+		return s.audit
+	case *pgStore:
+		return s.audit
+	}
+	panic(fmt.Sprintf("no audit queue in %T", s))
+}
+
+// AuditTxs returns how many write transactions s's audit writer has run.
+func AuditTxs(s Store) int64 { return auditQueueOf(s).txs.Load() }
+
+// HoldAuditWriter stops s's writer once it has taken its next item, before
+// it drains the rest of the queue into a batch: held is closed when it
+// waits, and release lets it go on (and never stops it again).
+func HoldAuditWriter(s Store) (held <-chan struct{}, release func()) {
+	h, r := make(chan struct{}), make(chan struct{})
+	var once, releaseOnce sync.Once
+	hook := func() {
+		once.Do(func() {
+			close(h)
+			<-r
+		})
+	}
+	auditQueueOf(s).beforeWrite.Store(&hook)
+	return h, func() { releaseOnce.Do(func() { close(r) }) }
 }

@@ -69,10 +69,15 @@ const pgClaimSweepEvery = time.Minute
 // under it (another replica set a new key meanwhile).
 const pgResealRetries = 3
 
+// pgAuditWriteTimeout bounds one audit batch's INSERT, so a database that
+// hangs cannot hold Close for ever.
+const pgAuditWriteTimeout = 30 * time.Second
+
 type pgStore struct {
 	pool      *pgxpool.Pool
 	ring      *KeyRing
 	lastSweep atomic.Int64 // unix ns of the last expired-claims DELETE
+	audit     *auditQueue
 }
 
 // OpenPostgres connects to PostgreSQL with a pgxpool and creates or migrates
@@ -102,7 +107,9 @@ func OpenPostgres(ctx context.Context, dsn string, ring *KeyRing) (Store, error)
 		pool.Close()
 		return nil, scrub(fmt.Errorf("open postgres store: migrate: %w", err), password)
 	}
-	return &pgStore{pool: pool, ring: ring}, nil
+	s := &pgStore{pool: pool, ring: ring}
+	s.audit = newAuditQueue(s.writeAudit)
+	return s, nil
 }
 
 func migrate(ctx context.Context, pool *pgxpool.Pool) error {
@@ -362,6 +369,7 @@ func (s *pgStore) Overrides(ctx context.Context, team string) ([]UserMapping, er
 	return out, nil
 }
 
+// AppendAudit queues e for the store's writer and returns; see auditQueue.
 func (s *pgStore) AppendAudit(ctx context.Context, e AuditEntry) error {
 	if err := checkTeam(e.Team); err != nil {
 		return err
@@ -369,14 +377,41 @@ func (s *pgStore) AppendAudit(ctx context.Context, e AuditEntry) error {
 	if e.Time.IsZero() {
 		e.Time = now()
 	}
+	e.Time = normTime(e.Time)
+	return s.audit.append(ctx, e)
+}
+
+// writeAudit inserts a batch of rows with one statement (one round trip,
+// one commit): the columns go as arrays and unnest turns them back into
+// rows, in order, so ids (the tie-break of equal times) follow the order
+// of appending.
+func (s *pgStore) writeAudit(rows []AuditEntry) (bool, error) {
+	if len(rows) == 0 {
+		return false, nil
+	}
+	times := make([]time.Time, len(rows))
+	cols := make([][]string, 6)
+	for i := range cols {
+		cols[i] = make([]string, len(rows))
+	}
+	for i, e := range rows {
+		times[i] = e.Time
+		cols[0][i], cols[1][i], cols[2][i] = e.Team, e.Channel, e.User
+		cols[3][i], cols[4][i], cols[5][i] = e.Incident, e.Action, e.Result
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), pgAuditWriteTimeout)
+	defer cancel()
 	_, err := s.pool.Exec(ctx, `
 		INSERT INTO pdbot_audit (time, team, channel, slack_user, incident, action, result)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		normTime(e.Time), e.Team, e.Channel, e.User, e.Incident, e.Action, e.Result)
+		SELECT time, team, channel, slack_user, incident, action, result
+		FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+			WITH ORDINALITY AS r(time, team, channel, slack_user, incident, action, result, n)
+		ORDER BY n`,
+		times, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5])
 	if err != nil {
-		return fmt.Errorf("append audit of team %s: %w", e.Team, err)
+		return true, fmt.Errorf("write audit batch: %w", err)
 	}
-	return nil
+	return true, nil
 }
 
 func (s *pgStore) Audit(ctx context.Context, team string, limit int) ([]AuditEntry, error) {
@@ -385,6 +420,10 @@ func (s *pgStore) Audit(ctx context.Context, team string, limit int) ([]AuditEnt
 	}
 	if limit <= 0 {
 		return nil, nil
+	}
+	// Rows this replica appended before the call may still be queued.
+	if err := s.audit.flush(ctx); err != nil {
+		return nil, fmt.Errorf("audit of team %s: %w", team, err)
 	}
 	rows, err := s.pool.Query(ctx, `
 		SELECT time, team, channel, slack_user, incident, action, result FROM pdbot_audit
@@ -411,13 +450,24 @@ func (s *pgStore) Claim(ctx context.Context, id string, ttl time.Duration) (bool
 	if err := s.sweepClaims(ctx); err != nil {
 		return false, err
 	}
-	// One statement decides: a new row, or an expired row taken over, wins.
-	// A concurrent insert of the same id waits for the first to commit and
-	// then sees a live row, so exactly one caller gets a row back. Expiry
-	// uses the database clock, which all replicas share.
+	// One statement, one round trip, decides: a new row, or an expired row
+	// taken over, wins. A concurrent insert of the same id waits for the
+	// first to commit and then sees a live row, so exactly one caller gets
+	// a row back. Expiry uses the database clock, which all replicas share.
+	//
+	// The statement commits asynchronously (synchronous_commit off, for
+	// this transaction only): it returns without waiting for its WAL to
+	// reach the disk, which the WAL writer flushes for many commits at once
+	// within wal_writer_delay (200 ms by default). Locks and visibility are
+	// as before, so exactly-once among replicas holds; what a crash of the
+	// database server (not of a replica) can lose is the claims of that
+	// last moment, and so, as with bolt (see boltStore.Claim), only an
+	// envelope whose ack was lost in transit at that moment can run twice.
 	var won bool
 	err := s.pool.QueryRow(ctx, `
-		INSERT INTO pdbot_claims (id, expires_at) VALUES ($1, now() + $2 * interval '1 microsecond')
+		INSERT INTO pdbot_claims (id, expires_at)
+		SELECT $1::text, now() + $2::bigint * interval '1 microsecond'
+		FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
 		ON CONFLICT (id) DO UPDATE SET expires_at = EXCLUDED.expires_at
 		WHERE pdbot_claims.expires_at <= now()
 		RETURNING true`, id, ttl.Microseconds()).Scan(&won)
@@ -536,7 +586,9 @@ func (s *pgStore) KeyCensus(ctx context.Context) (KeyCensus, error) {
 	return c, nil
 }
 
+// Close writes every queued audit row, stops the writer and closes the pool.
 func (s *pgStore) Close() error {
+	err := s.audit.close()
 	s.pool.Close()
-	return nil
+	return err
 }

@@ -203,16 +203,6 @@ func TestPostgresExpiredClaimsAreSwept(t *testing.T) {
 	}
 }
 
-func BenchmarkPostgresClaim(b *testing.B) {
-	p := freshPG(b)
-	ctx := context.Background()
-	for i := 0; b.Loop(); i++ {
-		if _, err := p.Claim(ctx, "Ev"+strconv.Itoa(i), 10*time.Minute); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
 // Replicas re-sealing at once at start-up, during a rolling restart: two
 // on NEW,OLD and one not yet restarted, on OLD alone. Each record is
 // rewritten exactly once in total, all by the NEW,OLD replicas, and none

@@ -134,11 +134,15 @@ type Store interface {
 	// set), ordered by Slack user; none is an empty list, not an error.
 	Overrides(ctx context.Context, team string) ([]UserMapping, error)
 
-	// AppendAudit records e. A zero Time is set to now.
+	// AppendAudit records e. A zero Time is set to now. It returns once e
+	// is queued for the store's writer, which writes queued rows in
+	// batches; it waits (bounded by ctx) only while the queue is full.
+	// Close writes every queued row; a crash loses the last batch at most.
 	AppendAudit(ctx context.Context, e AuditEntry) error
 	// Audit returns the newest entries of a team, newest first (by Time,
 	// then by order of appending), at most limit of them; limit <= 0
-	// returns none.
+	// returns none. It sees every row appended through this store before
+	// the call.
 	Audit(ctx context.Context, team string, limit int) ([]AuditEntry, error)
 
 	// Claim records id as seen for ttl. It returns true for the first caller
@@ -166,5 +170,7 @@ type Store interface {
 	// sealed under; see KeyCensus.
 	KeyCensus(ctx context.Context) (KeyCensus, error)
 
+	// Close writes what is still queued (audit rows, bolt's claims), stops
+	// the store's goroutine and releases the file or the pool.
 	Close() error
 }

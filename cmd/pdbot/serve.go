@@ -45,7 +45,13 @@ func serve(ctx context.Context, cfg Config, log *zap.Logger) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	// Closed after b.Run has returned, which waits for every command in
+	// flight: Close then writes their queued audit rows.
+	defer func() {
+		if err := st.Close(); err != nil {
+			log.Warn("store close", zap.Error(err))
+		}
+	}()
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(

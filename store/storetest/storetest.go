@@ -67,6 +67,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, reopen Reopen) {
 		{"Claim", testClaim},
 		{"ClaimExpiry", testClaimExpiry},
 		{"ClaimConcurrent", testClaimConcurrent},
+		{"ClaimExactlyOnceUnderLoad", testClaimUnderLoad},
 		{"NotFound", testNotFound},
 		{"CanceledContext", testCanceledContext},
 		{"Concurrent", testConcurrent},
@@ -96,6 +97,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, reopen Reopen) {
 	t.Run("ReopenKeepsData", func(t *testing.T) {
 		t.Parallel()
 		testReopen(t, open(t), reopen)
+	})
+	t.Run("AuditSurvivesClose", func(t *testing.T) {
+		t.Parallel()
+		testAuditSurvivesClose(t, open(t), reopen)
 	})
 }
 
@@ -496,6 +501,39 @@ func testClaimConcurrent(t *testing.T, s store.Store) {
 	}
 }
 
+// testClaimUnderLoad has many goroutines claim the same many ids, each in
+// its own order, so claims of different ids interleave: every id has
+// exactly one winner.
+func testClaimUnderLoad(t *testing.T, s store.Store) {
+	const goroutines, ids = 8, 199 // ids prime, so every stride below walks all of them
+	wins := make([]atomic.Int32, ids)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for g := range goroutines {
+		wg.Go(func() {
+			<-start
+			for i := range ids {
+				id := (i*(2*g+1) + g) % ids // a permutation of 0..ids-1 per goroutine
+				ok, err := s.Claim(context.Background(), fmt.Sprintf("Ev-load-%d", id), time.Minute)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if ok {
+					wins[id].Add(1)
+				}
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	for id := range wins {
+		if n := wins[id].Load(); n != 1 {
+			t.Errorf("Ev-load-%d: %d winners, want exactly 1", id, n)
+		}
+	}
+}
+
 func testNotFound(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	_, err := s.APIKey(ctx, team, "CNONE")
@@ -751,6 +789,58 @@ func testKeyCensus(t *testing.T, s store.Store, reopen Reopen) {
 		t.Fatal(err)
 	}
 	wantCensus(t, s, "after a delete", store.KeyCensus{Unknown: 3})
+}
+
+// testAuditSurvivesClose appends rows, many at once, and closes the store
+// without reading them first: Close writes what is still queued, so the
+// reopened store has every row, in order.
+func testAuditSurvivesClose(t *testing.T, s store.Store, reopen Reopen) {
+	ctx := context.Background()
+	ring, _ := NewKeyRing(t, 1)
+	s = reopen(t, s, ring)
+	const workers, rows = 8, 50
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range rows {
+				e := store.AuditEntry{Team: team, Channel: fmt.Sprintf("C%02d", w), Action: fmt.Sprintf("burst-%02d", i), Result: "ok"}
+				if err := s.AppendAudit(ctx, e); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	base := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	last := store.AuditEntry{Time: base, Team: otherTeam, Action: "last", Result: "ok"}
+	if err := s.AppendAudit(ctx, last); err != nil {
+		t.Fatal(err)
+	}
+	s = reopen(t, s, ring)
+	got, err := s.Audit(ctx, team, 2*workers*rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != workers*rows {
+		t.Fatalf("after Close and reopen, Audit holds %d rows, want %d", len(got), workers*rows)
+	}
+	// Each worker's rows keep their order of appending.
+	next := make(map[string]int)
+	for i := len(got) - 1; i >= 0; i-- {
+		e := got[i]
+		if want := fmt.Sprintf("burst-%02d", next[e.Channel]); e.Action != want {
+			t.Fatalf("channel %s: row %q, want %q (order of appending lost)", e.Channel, e.Action, want)
+		}
+		next[e.Channel]++
+	}
+	other, err := s.Audit(ctx, otherTeam, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]store.AuditEntry{last}, other); diff != "" {
+		t.Errorf("last row appended before Close (-want +got):\n%s", diff)
+	}
 }
 
 func testReopen(t *testing.T, s store.Store, reopen Reopen) {

@@ -1,0 +1,96 @@
+package store_test
+
+import (
+	"context"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pdbot/pdbot/store"
+)
+
+// benchParallelism is goroutines per GOMAXPROCS in the parallel benchmarks:
+// many commands in flight at once, as under load.
+const benchParallelism = 16
+
+// BenchmarkWritePath measures the two writes every command makes, the
+// de-duplication claim and the audit row, on each backend, one caller at a
+// time and many at once. An AppendAudit run ends with a read of the audit
+// trail, so the time counts the rows written, not only queued.
+func BenchmarkWritePath(b *testing.B) {
+	backends := []struct {
+		name string
+		open func(b *testing.B) store.Store
+	}{
+		{"bolt", func(b *testing.B) store.Store { return freshBolt(b) }},
+		{"postgres", func(b *testing.B) store.Store { return freshPG(b) }},
+	}
+	for _, be := range backends {
+		b.Run(be.name+"/Claim", func(b *testing.B) {
+			s := be.open(b)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, err := s.Claim(ctx, "Ev"+strconv.Itoa(i), 10*time.Minute); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(be.name+"/ClaimParallel", func(b *testing.B) {
+			s := be.open(b)
+			ctx := context.Background()
+			var n atomic.Int64
+			b.ReportAllocs()
+			b.SetParallelism(benchParallelism)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := s.Claim(ctx, "Ev"+strconv.FormatInt(n.Add(1), 10), 10*time.Minute); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+		b.Run(be.name+"/AppendAudit", func(b *testing.B) {
+			s := be.open(b)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if err := s.AppendAudit(ctx, benchEntry(i)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			benchFlush(b, s)
+		})
+		b.Run(be.name+"/AppendAuditParallel", func(b *testing.B) {
+			s := be.open(b)
+			ctx := context.Background()
+			var n atomic.Int64
+			b.ReportAllocs()
+			b.SetParallelism(benchParallelism)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := s.AppendAudit(ctx, benchEntry(int(n.Add(1)))); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			benchFlush(b, s)
+		})
+	}
+}
+
+func benchEntry(i int) store.AuditEntry {
+	return store.AuditEntry{Team: "T0001", Channel: "C0001", User: "U0001", Incident: "PABC123",
+		Action: "slash:note", Result: "ok", Time: time.Unix(1_750_000_000+int64(i), 0)}
+}
+
+// benchFlush reads the audit trail, which sees every row appended before.
+func benchFlush(b *testing.B, s store.Store) {
+	b.Helper()
+	if _, err := s.Audit(context.Background(), "T0001", 1); err != nil {
+		b.Fatal(err)
+	}
+}
