@@ -178,8 +178,8 @@ func TestPostgresConcurrentStart(t *testing.T) {
 		t.Fatalf("concurrent start: %v", err)
 	}
 	var version int
-	if err := admin.QueryRow(context.Background(), `SELECT version FROM pdbot_schema_version`).Scan(&version); err != nil || version != 1 {
-		t.Errorf("schema version = %d, %v; want 1", version, err)
+	if err := admin.QueryRow(context.Background(), `SELECT version FROM pdbot_schema_version`).Scan(&version); err != nil || version != 2 {
+		t.Errorf("schema version = %d, %v; want 2", version, err)
 	}
 }
 
