@@ -84,23 +84,33 @@ func (b *Bot) claim(ctx context.Context, c *call, req *handlers.Request) bool {
 	return ok
 }
 
-func (b *Bot) onSlash(ctx context.Context, e *envelope, cmd slack.SlashCommand) {
+// slashAck reads a slash command's subcommand: its route and the rest of
+// the text, and what the ack carries (nothing for a command pdbot knows:
+// the answer follows; advice for one it does not).
+func (b *Bot) slashAck(cmd slack.SlashCommand) (route *handlers.Route, rest string, payload any) {
 	sub, rest := handlers.SplitFirst(cmd.Text)
 	route, ok := b.table.Lookup(handlers.Slash, strings.ToLower(sub))
-	if !ok {
-		name := "that command"
-		if commandWord.MatchString(sub) {
-			name = "`" + sub + "`" // quoted back only when it looks like a command, never a pasted secret
-		}
-		text := "pdbot has no command " + name + ". Try `/pd help`."
-		if near, ok := b.table.nearestCommand(sub); ok {
-			// A word of the table, never the requester's own text.
-			text = "pdbot has no command " + name + ". Did you mean `/pd " + near + "`? (`/pd help` lists every command.)"
-		}
-		e.ack(map[string]any{"response_type": "ephemeral", "text": text})
+	if ok {
+		return route, rest, nil
+	}
+	name := "that command"
+	if commandWord.MatchString(sub) {
+		name = "`" + sub + "`" // quoted back only when it looks like a command, never a pasted secret
+	}
+	text := "pdbot has no command " + name + ". Try `/pd help`."
+	if near, ok := b.table.nearestCommand(sub); ok {
+		// A word of the table, never the requester's own text.
+		text = "pdbot has no command " + name + ". Did you mean `/pd " + near + "`? (`/pd help` lists every command.)"
+	}
+	return nil, "", map[string]any{"response_type": "ephemeral", "text": text}
+}
+
+func (b *Bot) onSlash(ctx context.Context, e *envelope, cmd slack.SlashCommand) {
+	route, rest, payload := b.slashAck(cmd)
+	e.ack(payload)
+	if route == nil {
 		return
 	}
-	e.ack(nil)
 	c, req := b.begin(e, route, origin{team: cmd.TeamID, channel: cmd.ChannelID, user: cmd.UserID, responseURL: cmd.ResponseURL, triggerID: cmd.TriggerID,
 		direct: isDirect(cmd.ChannelID, cmd.ChannelName)})
 	if !b.claim(ctx, c, req) {
