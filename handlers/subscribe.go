@@ -47,7 +47,7 @@ func subscribeRoutes() []Route {
 	return []Route{
 		{
 			Kind: Slash, ID: "subscribe", Usage: "subscribe SERVICE… [urgency=high|low]",
-			Help:     "Post a live card here for every new incident on those services (names or IDs, comma-separated). Bare, it opens a form.",
+			Help:       "Post a live card here for every new incident on those services (names or IDs, comma-separated). Bare, it opens a form.",
 			NeedsActor: true, NoGuests: true, Steers: subscribeSteers, Modal: true, Title: "Subscribe",
 			Handle: subscribeSlash,
 		},
