@@ -154,11 +154,7 @@ func (b *Bot) postLive(ctx context.Context, c *call, r handlers.Reply) (out hand
 	}
 	_, ts, err := b.api.PostMessageContext(ctx, c.channel, msgOptions(live.Text, live.Blocks)...)
 	if err == nil {
-		if ls, lerr := b.live(); lerr != nil {
-			err = lerr
-		} else {
-			err = ls.SaveLiveCard(ctx, store.LiveCard{Team: c.team, Channel: c.channel, TS: ts, IncidentID: live.Incident, PostedAt: b.now()})
-		}
+		err = b.store.SaveLiveCard(ctx, store.LiveCard{Team: c.team, Channel: c.channel, TS: ts, IncidentID: live.Incident, PostedAt: b.now()})
 		if err != nil {
 			// Posted but not followed: it will not be updated. Say so
 			// rather than pretend.

@@ -118,30 +118,13 @@ func unsealAdvice(channel string) error {
 	return handlers.Userf("pdbot cannot open the PagerDuty key stored for this channel (its record is damaged, or pdbot's master key changed without `pdbot keys rotate`). Nothing was sent. Ask a workspace admin to re-enter this channel's key with `/pd key`.")
 }
 
-// live is the store's LiveStore (subscriptions and live cards).
-func (b *Bot) live() (store.LiveStore, error) {
-	ls, ok := b.store.(store.LiveStore)
-	if !ok {
-		return nil, errors.New("this store keeps no subscriptions or live cards")
-	}
-	return ls, nil
-}
-
 func (s *storeOps) AddSubscription(ctx context.Context, channel string, sub handlers.Subscription) error {
-	ls, err := s.b.live()
-	if err != nil {
-		return err
-	}
-	return ls.AddSubscription(ctx, store.Subscription{Team: s.team, Channel: channel, ServiceID: sub.ServiceID, ServiceName: sub.ServiceName,
+	return s.b.store.AddSubscription(ctx, store.Subscription{Team: s.team, Channel: channel, ServiceID: sub.ServiceID, ServiceName: sub.ServiceName,
 		Urgency: sub.Urgency, CreatedBy: sub.CreatedBy, CreatedAt: sub.CreatedAt})
 }
 
 func (s *storeOps) Subscriptions(ctx context.Context, channel string) ([]handlers.Subscription, error) {
-	ls, err := s.b.live()
-	if err != nil {
-		return nil, err
-	}
-	subs, err := ls.Subscriptions(ctx, s.team, channel)
+	subs, err := s.b.store.Subscriptions(ctx, s.team, channel)
 	if err != nil {
 		return nil, err
 	}
@@ -153,11 +136,7 @@ func (s *storeOps) Subscriptions(ctx context.Context, channel string) ([]handler
 }
 
 func (s *storeOps) DeleteSubscription(ctx context.Context, channel, serviceID string) (bool, error) {
-	ls, err := s.b.live()
-	if err != nil {
-		return false, err
-	}
-	err = ls.DeleteSubscription(ctx, s.team, channel, serviceID)
+	err := s.b.store.DeleteSubscription(ctx, s.team, channel, serviceID)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
