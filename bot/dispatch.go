@@ -231,13 +231,17 @@ func (b *Bot) prepare(ctx context.Context, c *call, req *handlers.Request) error
 		if err != nil {
 			return err
 		}
+		what := c.route.Steers
+		if what == "" {
+			what = "change which incident this channel is about"
+		}
 		switch {
 		case u.IsBot:
-			return handlers.Userf("Bots cannot change which incident this channel is about; ask a member of the workspace.")
+			return handlers.Userf("Bots cannot %s; ask a member of the workspace.", what)
 		case u.IsStranger || b.foreign(c.team, u.TeamID):
-			return handlers.Userf("People from other organisations cannot change which incident this channel is about; ask a member of the workspace.")
+			return handlers.Userf("People from other organisations cannot %s; ask a member of the workspace.", what)
 		case u.IsRestricted || u.IsUltraRestricted || u.Deleted:
-			return handlers.Userf("Guests cannot change which incident this channel is about; ask a member of the workspace.")
+			return handlers.Userf("Guests cannot %s; ask a member of the workspace.", what)
 		}
 	}
 	if c.route.Kind != handlers.Suggestion {
@@ -319,6 +323,10 @@ func (b *Bot) finish(ctx context.Context, c *call, req *handlers.Request, reply 
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replyTimeout)
 	defer cancel()
 	result := "ok"
+	onlyCard := false
+	if err == nil && reply.Live != nil {
+		reply, onlyCard, err = b.postLive(ctx, c, reply)
+	}
 	if err != nil {
 		msg, known := handlers.ExplainIn(c.channel, err, c.pd, req.Incident)
 		if !known {
@@ -337,8 +345,11 @@ func (b *Bot) finish(ctx context.Context, c *call, req *handlers.Request, reply 
 	}
 	class, _, _ := strings.Cut(result, " ")
 	b.metrics.actions.WithLabelValues(c.route.Kind.String()+":"+c.route.ID, class).Inc()
-	if derr := b.deliver(ctx, c, req, reply); derr != nil {
-		c.log.Warn("reply not delivered", zapErr(derr))
+	// A card posted in the channel is the whole answer when it is all there is.
+	if !onlyCard {
+		if derr := b.deliver(ctx, c, req, reply); derr != nil {
+			c.log.Warn("reply not delivered", zapErr(derr))
+		}
 	}
 	if err == nil && reply.NoAudit {
 		return
