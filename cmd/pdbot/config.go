@@ -38,6 +38,11 @@ type Config struct {
 
 	Admins    []string `env:"PDBOT_ADMINS" envSeparator:","`
 	HTTPAddr  string   `env:"PDBOT_HTTP_ADDR" envDefault:":8080"`
+
+	// WebhookSecret turns on PagerDuty v3 webhooks at POST
+	// /pagerduty/webhook on HTTPAddr, signed with it.
+	WebhookSecret     store.Secret `env:"PDBOT_WEBHOOK_SECRET"`
+	WebhookSecretFile string       `env:"PDBOT_WEBHOOK_SECRET_FILE"`
 	LogLevel  string   `env:"PDBOT_LOG_LEVEL" envDefault:"info"`
 	LogFormat string   `env:"PDBOT_LOG_FORMAT" envDefault:"json"`
 }
@@ -81,6 +86,7 @@ func loadConfig(environ map[string]string) (Config, error) {
 		{"SLACK_APP_TOKEN", &c.AppToken, c.AppTokenFile},
 		{"SLACK_BOT_TOKEN", &c.BotToken, c.BotTokenFile},
 		{"PDBOT_MASTER_KEY", &c.MasterKey, c.MasterKeyFile},
+		{"PDBOT_WEBHOOK_SECRET", &c.WebhookSecret, c.WebhookSecretFile},
 	} {
 		if s.file == "" {
 			continue
@@ -172,6 +178,9 @@ func (c Config) Validate(n need) error {
 	if n&needHTTP != 0 {
 		if _, port, err := net.SplitHostPort(c.HTTPAddr); err != nil || port == "" {
 			return errors.New("PDBOT_HTTP_ADDR: want host:port or :port, such as :8080")
+		}
+		if w := c.WebhookSecret.Reveal(); w != "" && (len(w) < 16 || strings.ContainsFunc(w, func(r rune) bool { return r <= ' ' || r == 0x7f })) {
+			return fmt.Errorf("%s: want the signing secret PagerDuty shows for the webhook subscription (at least 16 characters, no whitespace)", fileName("PDBOT_WEBHOOK_SECRET", c.WebhookSecretFile))
 		}
 	}
 	if n&needLog != 0 {

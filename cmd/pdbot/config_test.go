@@ -137,6 +137,8 @@ func TestConfigErrors(t *testing.T) {
 		{"master key second entry bad", needServe, map[string]string{"PDBOT_MASTER_KEY": canaryMaster + "," + canaryShort}, "PDBOT_MASTER_KEY", "entry 2"},
 		{"master key empty entry", needServe, map[string]string{"PDBOT_MASTER_KEY": canaryMaster + ",,"}, "PDBOT_MASTER_KEY", "entry 2"},
 		{"admins malformed", needServe, map[string]string{"PDBOT_ADMINS": "U0ALICE01,alice"}, "PDBOT_ADMINS", "entry 2"},
+		{"webhook secret too short", needServe, map[string]string{"PDBOT_WEBHOOK_SECRET": "CANARYshort"}, "PDBOT_WEBHOOK_SECRET", "16 characters"},
+		{"webhook secret with a space", needServe, map[string]string{"PDBOT_WEBHOOK_SECRET": "CANARY webhook secret value"}, "PDBOT_WEBHOOK_SECRET", "whitespace"},
 		{"http addr", needServe, map[string]string{"PDBOT_HTTP_ADDR": "8080"}, "PDBOT_HTTP_ADDR", ":8080"},
 		{"log level", needServe, map[string]string{"PDBOT_LOG_LEVEL": "loud"}, "PDBOT_LOG_LEVEL", "debug"},
 		{"log format", needCheck, map[string]string{"PDBOT_LOG_FORMAT": "xml"}, "PDBOT_LOG_FORMAT", "json"},
