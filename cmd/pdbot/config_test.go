@@ -68,6 +68,7 @@ func TestConfigDefaults(t *testing.T) {
 		HTTPAddr:        ":8080",
 		LogLevel:        "info",
 		LogFormat:       "json",
+		PollInterval:    "5s",
 	}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
@@ -137,6 +138,9 @@ func TestConfigErrors(t *testing.T) {
 		{"master key second entry bad", needServe, map[string]string{"PDBOT_MASTER_KEY": canaryMaster + "," + canaryShort}, "PDBOT_MASTER_KEY", "entry 2"},
 		{"master key empty entry", needServe, map[string]string{"PDBOT_MASTER_KEY": canaryMaster + ",,"}, "PDBOT_MASTER_KEY", "entry 2"},
 		{"admins malformed", needServe, map[string]string{"PDBOT_ADMINS": "U0ALICE01,alice"}, "PDBOT_ADMINS", "entry 2"},
+		{"poll interval without unit", needServe, map[string]string{"PDBOT_POLL_INTERVAL": "5"}, "PDBOT_POLL_INTERVAL", "duration"},
+		{"poll interval too short", needServe, map[string]string{"PDBOT_POLL_INTERVAL": "500ms"}, "PDBOT_POLL_INTERVAL", "at least 1s"},
+		{"poll interval negative", needServe, map[string]string{"PDBOT_POLL_INTERVAL": "-5s"}, "PDBOT_POLL_INTERVAL", "at least 1s"},
 		{"http addr", needServe, map[string]string{"PDBOT_HTTP_ADDR": "8080"}, "PDBOT_HTTP_ADDR", ":8080"},
 		{"log level", needServe, map[string]string{"PDBOT_LOG_LEVEL": "loud"}, "PDBOT_LOG_LEVEL", "debug"},
 		{"log format", needCheck, map[string]string{"PDBOT_LOG_FORMAT": "xml"}, "PDBOT_LOG_FORMAT", "json"},

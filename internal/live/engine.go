@@ -100,7 +100,7 @@ type Engine struct {
 	now func() time.Time
 
 	mu      sync.Mutex
-	budgets map[string]*budget      // by key ID
+	budgets map[string]*budget       // by key ID
 	posts   map[string]*rate.Limiter // by channel
 	updates *rate.Limiter
 	held    map[string]bool // leases this replica holds, by name
