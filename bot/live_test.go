@@ -1,0 +1,594 @@
+package bot_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pdbot/pdbot/bot"
+	"github.com/pdbot/pdbot/internal/demoworld"
+	"github.com/pdbot/pdbot/internal/pdfake"
+	"github.com/pdbot/pdbot/internal/slackfake"
+	"github.com/pdbot/pdbot/store"
+)
+
+// poller drives one replica's live engine: a tick starts a poll round, and
+// rounds counts the rounds finished.
+type poller struct {
+	tick   chan time.Time
+	rounds atomic.Int64
+	bot    *bot.Bot
+	stop   context.CancelFunc
+	done   chan struct{}
+}
+
+// livePoller tunes a replica's configuration for a poller driven by ticks.
+func livePoller(p *poller) func(*bot.Config) {
+	return func(c *bot.Config) {
+		c.PollInterval = time.Second // the lease's life; rounds come from ticks
+		c.PollTick = p.tick
+		c.Polled = func() { p.rounds.Add(1) }
+		c.Store = liveStoreOf(c.Store)
+	}
+}
+
+// startPoller starts a replica (with a context of its own, so a test can
+// stop it as SIGTERM would) whose poll rounds the test drives.
+func (h *harness) startPoller() *poller {
+	h.t.Helper()
+	p := &poller{tick: make(chan time.Time), done: make(chan struct{})}
+	ctx, cancel := context.WithCancel(h.ctx)
+	p.stop = func() {
+		cancel()
+		<-p.done
+	}
+	st := h.st
+	if h.dsn != "" && h.bot != nil {
+		var err error
+		if st, err = store.OpenPostgres(context.Background(), h.dsn, h.ring); err != nil {
+			h.t.Fatal(err)
+		}
+		h.replicaStores = append(h.replicaStores, st)
+	}
+	cfg := h.replicaConfig(st)
+	livePoller(p)(&cfg)
+	b, err := bot.New(cfg)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	p.bot = b
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		defer close(p.done)
+		if err := b.Run(ctx); err != nil {
+			h.t.Errorf("bot.Run: %v", err)
+		}
+	}()
+	h.waitFor("the bot to connect", func() bool { return b.Ready() })
+	h.t.Cleanup(func() { cancel() })
+	return p
+}
+
+// poll runs one whole poll round and waits for its end.
+func (h *harness) poll(p *poller) {
+	h.t.Helper()
+	select {
+	case p.tick <- time.Now():
+	case <-time.After(30 * time.Second):
+		h.t.Fatal("the poller took no tick")
+	}
+	// The tick was taken: the round it starts is the next one to finish.
+	before := p.rounds.Load()
+	h.waitFor("a poll round", func() bool { return p.rounds.Load() > before })
+}
+
+// subscribe saves a subscription directly (the commands are not the
+// engine's).
+func (h *harness) subscribe(channel, serviceID, urgency string) {
+	h.t.Helper()
+	ls := liveStoreOf(h.st).(store.LiveStore)
+	if err := ls.AddSubscription(context.Background(), store.Subscription{Team: demoworld.TeamID, Channel: channel, ServiceID: serviceID, Urgency: urgency, CreatedBy: alice}); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// cards returns the bot's top-level card messages in a channel.
+func (h *harness) cards(channel string) []slackfake.Message {
+	var out []slackfake.Message
+	for _, m := range h.sf.Messages(channel) {
+		if m.User == h.sf.BotUserID() && (m.ThreadTS == "" || m.ThreadTS == m.TS) && strings.Contains(string(m.Blocks), "card_actions") {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// cardFor waits for the one card of incident id in channel.
+func (h *harness) cardFor(channel, id string) slackfake.Message {
+	h.t.Helper()
+	var card slackfake.Message
+	h.waitFor("the card of "+id, func() bool {
+		for _, m := range h.cards(channel) {
+			if strings.Contains(string(m.Blocks), id) {
+				card = m
+				return true
+			}
+		}
+		return false
+	})
+	return card
+}
+
+func threadText(ms []slackfake.Message) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Text)
+	}
+	return out
+}
+
+func logEntryRequests(pd *pdfake.Server) int {
+	n := 0
+	for _, r := range pd.Requests() {
+		if r.Path == "/log_entries" {
+			n++
+		}
+	}
+	return n
+}
+
+// TestLiveCardForSubscribedIncident: with the real interval (1 s), a
+// subscription gets a card with buttons for a new incident on its service
+// at its urgency, and nothing for other services or urgencies.
+func TestLiveCardForSubscribedIncident(t *testing.T) {
+	h := newHarness(t)
+	h.subscribe(opsCh, demoworld.ServiceDBID, "high")
+	var rounds atomic.Int64
+	h.startReplicaWith(func(c *bot.Config) {
+		c.PollInterval = time.Second
+		c.Polled = func() { rounds.Add(1) }
+		c.Store = liveStoreOf(c.Store)
+	})
+	h.waitFor("a first poll", func() bool { return rounds.Load() > 0 })
+	if _, err := h.pd.TriggerIncident(demoworld.ServiceDBID, "Replica lag low", "low", pdfake.Actor{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.pd.TriggerIncident(demoworld.ServiceWebID, "Checkout slow", "high", pdfake.Actor{}); err != nil {
+		t.Fatal(err)
+	}
+	inc, err := h.pd.TriggerIncident(demoworld.ServiceDBID, "Orders DB down", "high", pdfake.Actor{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	card := h.cardFor(opsCh, inc.ID)
+	contains(t, card.PlainText(), "Orders DB down", "Acknowledge", "Resolve", "Add note")
+	// Two more rounds: still one card, none for the others.
+	r := rounds.Load()
+	h.waitFor("two more rounds", func() bool { return rounds.Load() >= r+2 })
+	if got := h.cards(opsCh); len(got) != 1 {
+		t.Errorf("%d cards in the channel, want 1: %v", len(got), threadText(got))
+	}
+	for _, c := range []string{incCh, demoworld.Inc43ChannelID} {
+		if got := h.cards(c); len(got) != 0 {
+			t.Errorf("%d cards in %s, which subscribes to nothing", len(got), c)
+		}
+	}
+}
+
+// liveCard sets up a subscribed channel with the card of a new incident,
+// polled by p.
+func liveCard(t *testing.T, h *harness, p *poller) (pdfake.Incident, slackfake.Message) {
+	t.Helper()
+	h.subscribe(opsCh, demoworld.ServiceDBID, "")
+	inc, err := h.pd.TriggerIncident(demoworld.ServiceDBID, "Orders DB down", "high", pdfake.Actor{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.poll(p)
+	card := h.cardFor(opsCh, inc.ID)
+	if n := len(h.sf.History(opsCh, card.TS)); n != 1 {
+		t.Fatalf("a new card has %d versions, want 1", n)
+	}
+	return inc, card
+}
+
+// TestLiveCardFollowsChanges: changes made outside Slack update the same
+// message and put one line each in its thread, naming who and through what.
+func TestLiveCardFollowsChanges(t *testing.T) {
+	h := newHarness(t)
+	p := h.startPoller()
+	inc, card := liveCard(t, h, p)
+	if th := h.sf.Thread(opsCh, card.TS); len(th) != 0 {
+		t.Errorf("a new card's thread has %q", threadText(th))
+	}
+
+	if err := h.pd.Acknowledge(inc.ID, pdfake.FromMobile(demoworld.PDBobID)); err != nil {
+		t.Fatal(err)
+	}
+	h.poll(p)
+	th := h.sf.Thread(opsCh, card.TS)
+	if diff := slices.Compare(threadText(th), []string{"Acknowledged by Bob Jones (mobile)"}); diff != 0 {
+		t.Errorf("thread after the ack: %q", threadText(th))
+	}
+	m, _ := h.sf.Message(opsCh, card.TS)
+	if m.Edits != 1 {
+		t.Errorf("card edited %d times, want 1", m.Edits)
+	}
+	contains(t, m.PlainText(), "Acknowledged", "Resolve")
+	if strings.Contains(string(m.Blocks), `"card_ack"`) {
+		t.Error("an acknowledged card still offers Acknowledge")
+	}
+
+	if _, err := h.pd.AddNoteAs(inc.ID, pdfake.FromWeb(demoworld.PDAliceID), "Failing over to <!channel> replica & back"); err != nil {
+		t.Fatal(err)
+	}
+	h.poll(p)
+	th = h.sf.Thread(opsCh, card.TS)
+	if len(th) != 2 || th[1].Text != "Note from Alice Smith (web): Failing over to &lt;!channel&gt; replica &amp; back" {
+		t.Errorf("thread after the note: %q", threadText(th))
+	}
+
+	if err := h.pd.Escalate(inc.ID, demoworld.PDCarolID); err != nil {
+		t.Fatal(err)
+	}
+	h.poll(p)
+	th = h.sf.Thread(opsCh, card.TS)
+	if len(th) != 3 || !strings.Contains(th[2].Text, "by PagerDuty (timeout)") || !strings.HasPrefix(th[2].Text, "Escalated") {
+		t.Errorf("thread after the escalation: %q", threadText(th))
+	}
+
+	if err := h.pd.Resolve(inc.ID, pdfake.FromWeb(demoworld.PDBobID), "replica promoted"); err != nil {
+		t.Fatal(err)
+	}
+	h.poll(p)
+	th = h.sf.Thread(opsCh, card.TS)
+	if len(th) != 4 || th[3].Text != "Resolved by Bob Jones (web): replica promoted" {
+		t.Errorf("thread after the resolve: %q", threadText(th))
+	}
+	m, _ = h.sf.Message(opsCh, card.TS)
+	for _, gone := range []string{`"card_ack"`, `"card_resolve"`, `"card_reassign"`, `"card_escalate"`} {
+		if strings.Contains(string(m.Blocks), gone) {
+			t.Errorf("a resolved card still has %s", gone)
+		}
+	}
+	contains(t, string(m.Blocks), `"card_note"`)
+	lc := followed(t, h, opsCh, card.TS)
+	if lc.ResolvedAt.IsZero() {
+		t.Error("a resolved card has no ResolvedAt")
+	}
+
+	if err := h.pd.Reopen(inc.ID, pdfake.FromWeb(demoworld.PDAliceID)); err != nil {
+		t.Fatal(err)
+	}
+	h.poll(p)
+	if lc := followed(t, h, opsCh, card.TS); !lc.ResolvedAt.IsZero() {
+		t.Error("a reopened card keeps its ResolvedAt")
+	}
+	if got := h.cards(opsCh); len(got) != 1 {
+		t.Errorf("%d cards after a reopen, want the one", len(got))
+	}
+}
+
+// followed returns the live card channel/ts from the store.
+func followed(t *testing.T, h *harness, channel, ts string) store.LiveCard {
+	t.Helper()
+	cards, err := liveStoreOf(h.st).(store.LiveStore).LiveCards(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cards {
+		if c.Channel == channel && c.TS == ts {
+			return c
+		}
+	}
+	t.Fatalf("card %s/%s is not followed", channel, ts)
+	return store.LiveCard{}
+}
+
+// TestLiveCoalescesChanges: ten changes between two polls make one
+// chat.update and ten thread lines.
+func TestLiveCoalescesChanges(t *testing.T) {
+	h := newHarness(t)
+	p := h.startPoller()
+	inc, card := liveCard(t, h, p)
+	for i := range 10 {
+		if _, err := h.pd.AddNoteAs(inc.ID, pdfake.FromWeb(demoworld.PDAliceID), "step "+string(rune('0'+i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gets := len(h.pd.Requests())
+	h.poll(p)
+	if n := len(h.sf.History(opsCh, card.TS)) - 1; n != 1 {
+		t.Errorf("%d chat.update for ten changes, want 1", n)
+	}
+	th := h.sf.Thread(opsCh, card.TS)
+	if len(th) != 10 || th[0].Text != "Note from Alice Smith (web): step 0" || th[9].Text != "Note from Alice Smith (web): step 9" {
+		t.Errorf("thread: %q", threadText(th))
+	}
+	incidentGets := 0
+	for _, r := range h.pd.Requests()[gets:] {
+		if r.Path == "/incidents/"+inc.ID {
+			incidentGets++
+		}
+	}
+	if incidentGets != 1 {
+		t.Errorf("%d GET /incidents/%s in one poll, want 1", incidentGets, inc.ID)
+	}
+}
+
+// TestLiveIdleKeyIsNotPolled: a key with nothing subscribed or linked
+// costs no PagerDuty request.
+func TestLiveIdleKeyIsNotPolled(t *testing.T) {
+	h := newHarness(t)
+	p := h.startPoller()
+	for range 3 {
+		h.poll(p)
+	}
+	if n := logEntryRequests(h.pd); n != 0 {
+		t.Errorf("%d /log_entries requests with nothing to follow", n)
+	}
+	h.subscribe(opsCh, demoworld.ServiceDBID, "")
+	h.poll(p)
+	if n := logEntryRequests(h.pd); n != 1 {
+		t.Errorf("%d /log_entries requests for one poll of a subscribed key", n)
+	}
+}
+
+// TestLiveRestartHasNoDuplicates: a replica stopped (as by SIGTERM) and a
+// new one on the same store go on from the cursor: every change once.
+func TestLiveRestartHasNoDuplicates(t *testing.T) {
+	h := newHarness(t)
+	p := h.startPoller()
+	inc, card := liveCard(t, h, p)
+	if err := h.pd.Acknowledge(inc.ID, pdfake.FromMobile(demoworld.PDBobID)); err != nil {
+		t.Fatal(err)
+	}
+	h.poll(p)
+	p.stop()
+	if _, err := h.pd.AddNoteAs(inc.ID, pdfake.FromWeb(demoworld.PDAliceID), "while nobody polled"); err != nil {
+		t.Fatal(err)
+	}
+	p2 := h.startPoller()
+	h.poll(p2)
+	h.poll(p2)
+	want := []string{"Acknowledged by Bob Jones (mobile)", "Note from Alice Smith (web): while nobody polled"}
+	if got := threadText(h.sf.Thread(opsCh, card.TS)); !slices.Equal(got, want) {
+		t.Errorf("thread after the restart: %q, want %q", got, want)
+	}
+	if got := h.cards(opsCh); len(got) != 1 {
+		t.Errorf("%d cards after the restart, want 1", len(got))
+	}
+}
+
+// TestLiveReplicasOnPostgres: two replicas polling one key through a
+// shared PostgreSQL store carry every effect out once.
+func TestLiveReplicasOnPostgres(t *testing.T) {
+	h := newHarness(t, onPostgres())
+	p1, p2 := h.startPoller(), h.startPoller()
+	h.subscribe(opsCh, demoworld.ServiceDBID, "")
+	var ids []string
+	for i := range 3 {
+		inc, err := h.pd.TriggerIncident(demoworld.ServiceDBID, "Disk full "+string(rune('a'+i)), "high", pdfake.Actor{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, inc.ID)
+	}
+	var wg sync.WaitGroup
+	for _, p := range []*poller{p1, p2} {
+		wg.Go(func() { h.poll(p) })
+	}
+	wg.Wait()
+	for _, id := range ids {
+		h.cardFor(opsCh, id)
+	}
+	for _, id := range ids {
+		if err := h.pd.Acknowledge(id, pdfake.FromMobile(demoworld.PDBobID)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 {
+		for _, p := range []*poller{p1, p2} {
+			wg.Go(func() { h.poll(p) })
+		}
+		wg.Wait()
+	}
+	// The holder may stop: the other takes the key over at once.
+	p1.stop()
+	if err := h.pd.Resolve(ids[0], pdfake.FromWeb(demoworld.PDAliceID), ""); err != nil {
+		t.Fatal(err)
+	}
+	h.poll(p2)
+	cards := h.cards(opsCh)
+	if len(cards) != len(ids) {
+		t.Fatalf("%d cards for %d incidents", len(cards), len(ids))
+	}
+	for _, c := range cards {
+		want := []string{"Acknowledged by Bob Jones (mobile)"}
+		if strings.Contains(string(c.Blocks), ids[0]) {
+			want = append(want, "Resolved by Alice Smith (web)")
+		}
+		if got := threadText(h.sf.Thread(opsCh, c.TS)); !slices.Equal(got, want) {
+			t.Errorf("thread of %s: %q, want %q", c.TS, got, want)
+		}
+	}
+}
+
+// TestLiveGoneCardIsDropped: a card whose message was deleted is no longer
+// followed.
+func TestLiveGoneCardIsDropped(t *testing.T) {
+	h := newHarness(t)
+	h.allowSlackErrors = true
+	p := h.startPoller()
+	inc, card := liveCard(t, h, p)
+	h.sf.DeleteMessage(opsCh, card.TS)
+	if err := h.pd.Acknowledge(inc.ID, pdfake.FromMobile(demoworld.PDBobID)); err != nil {
+		t.Fatal(err)
+	}
+	h.poll(p)
+	cards, err := liveStoreOf(h.st).(store.LiveStore).LiveCards(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cards) != 0 {
+		t.Errorf("a deleted card is still followed: %+v", cards)
+	}
+	if h.logs.FilterMessage("live: card is gone; no longer followed").Len() != 1 {
+		t.Error("no log line for the dropped card")
+	}
+}
+
+// TestLiveWaitsOutSlackRateLimits: a 429 from chat.postMessage is waited
+// out (Retry-After) within the poll, and the card still comes.
+func TestLiveWaitsOutSlackRateLimits(t *testing.T) {
+	h := newHarness(t)
+	h.allowSlackErrors = true
+	p := h.startPoller()
+	h.subscribe(opsCh, demoworld.ServiceDBID, "")
+	h.sf.RateLimitMethod("chat.postMessage", 1, 2)
+	inc, err := h.pd.TriggerIncident(demoworld.ServiceDBID, "Orders DB down", "high", pdfake.Actor{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.poll(p)
+	h.cardFor(opsCh, inc.ID)
+	if got := h.cards(opsCh); len(got) != 1 {
+		t.Errorf("%d cards, want 1", len(got))
+	}
+}
+
+// liveStores wraps stores that keep no live records yet in memory (see
+// memLive), one wrapper per store, so replicas on one store share it.
+var liveStores sync.Map // store.Store → store.Store
+
+// liveStoreOf returns st if it is a LiveStore, else its in-memory wrapper.
+func liveStoreOf(st store.Store) store.Store {
+	if _, ok := st.(store.LiveStore); ok {
+		return st
+	}
+	w, _ := liveStores.LoadOrStore(st, &memLive{Store: st, subs: map[string]store.Subscription{}, cards: map[string]store.LiveCard{}, cursors: map[string]store.PollCursor{}, leases: map[string]lease{}})
+	return w.(store.Store)
+}
+
+type lease struct {
+	holder string
+	until  time.Time
+}
+
+// memLive is an in-memory LiveStore in front of a Store that has none.
+type memLive struct {
+	store.Store
+	mu      sync.Mutex
+	subs    map[string]store.Subscription
+	cards   map[string]store.LiveCard
+	cursors map[string]store.PollCursor
+	leases  map[string]lease
+}
+
+func (m *memLive) AddSubscription(_ context.Context, s store.Subscription) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s.CreatedAt.IsZero() {
+		s.CreatedAt = time.Now()
+	}
+	m.subs[s.Team+"/"+s.Channel+"/"+s.ServiceID] = s
+	return nil
+}
+
+func (m *memLive) Subscriptions(_ context.Context, team, channel string) ([]store.Subscription, error) {
+	all, _ := m.AllSubscriptions(context.Background())
+	out := []store.Subscription{}
+	for _, s := range all {
+		if s.Team == team && s.Channel == channel {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+func (m *memLive) AllSubscriptions(context.Context) ([]store.Subscription, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := []store.Subscription{}
+	for _, s := range m.subs {
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func (m *memLive) DeleteSubscription(_ context.Context, team, channel, serviceID string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.subs, team+"/"+channel+"/"+serviceID)
+	return nil
+}
+
+func (m *memLive) SaveLiveCard(_ context.Context, c store.LiveCard) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.cards[c.Team+"/"+c.Channel+"/"+c.TS] = c
+	return nil
+}
+
+func (m *memLive) LiveCards(context.Context) ([]store.LiveCard, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := []store.LiveCard{}
+	for _, c := range m.cards {
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func (m *memLive) DeleteLiveCard(_ context.Context, team, channel, ts string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := team + "/" + channel + "/" + ts
+	if _, ok := m.cards[k]; !ok {
+		return store.ErrNotFound
+	}
+	delete(m.cards, k)
+	return nil
+}
+
+func (m *memLive) PollCursor(_ context.Context, keyID string) (store.PollCursor, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.cursors[keyID]
+	if !ok {
+		return store.PollCursor{}, store.ErrNotFound
+	}
+	return c, nil
+}
+
+func (m *memLive) SetPollCursor(_ context.Context, keyID string, c store.PollCursor) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.cursors[keyID] = c
+	return nil
+}
+
+func (m *memLive) TakeLease(_ context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l := m.leases[name]
+	if l.holder == "" || l.holder == holder || time.Now().After(l.until) {
+		m.leases[name] = lease{holder, time.Now().Add(ttl)}
+		return true, nil
+	}
+	return false, nil
+}
+
+func (m *memLive) ReleaseLease(_ context.Context, name, holder string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.leases[name].holder == holder {
+		delete(m.leases, name)
+	}
+	return nil
+}
