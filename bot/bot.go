@@ -168,7 +168,11 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.SlackHTTP != nil {
 		opts = append(opts, slack.OptionHTTPClient(cfg.SlackHTTP))
 	} else {
-		opts = append(opts, slack.OptionHTTPClient(&http.Client{Timeout: 10 * time.Second}))
+		// Slack's API and response_url hosts get the same tuning as
+		// PagerDuty's: kept-alive connections sized to the work in flight
+		// (http.DefaultTransport keeps two idle ones a host, so a burst of
+		// answers opened a connection each), HTTP/2, bounded waits.
+		opts = append(opts, slack.OptionHTTPClient(&http.Client{Timeout: 10 * time.Second, Transport: pdapi.NewTransport(pdapi.TransportOptions{})}))
 	}
 	api := slack.New(cfg.BotToken.Reveal(), opts...)
 	smOpts := []socketmode.Option{socketmode.OptionLog(zap.NewStdLog(cfg.Logger.Named("socketmode")))}

@@ -48,6 +48,18 @@ func benchKeys(h *harness, n int) []string {
 	return channels
 }
 
+// benchIncidents adds n open incidents to pd, so a long run stays under
+// PagerDuty's 2,000 notes an incident.
+func benchIncidents(pd *pdfake.Server, n int) []string {
+	var ids []string
+	for i := range n {
+		id := fmt.Sprintf("Q0BENCH%07d", i)
+		pd.AddIncident(pdfake.Incident{ID: id, Title: fmt.Sprintf("bench %d", i), ServiceID: demoworld.ServiceDBID, Assignees: []string{demoworld.PDBobID}})
+		ids = append(ids, id)
+	}
+	return ids
+}
+
 // completions tells when pdbot finished each envelope (bot.Config.Handled).
 type completions struct {
 	m sync.Map // envelope ID → chan struct{}
@@ -213,6 +225,7 @@ func floorNotes(b *testing.B, lat time.Duration, keys, inFlight int) {
 		pd.AddKey(key, pdfake.AccountKey)
 		clients = append(clients, pagerduty.NewClient(key, pagerduty.WithAPIEndpoint(pd.URL())))
 	}
+	incs := benchIncidents(pd, 20)
 	pd.SetLatency(lat)
 	conns := pd.Connections()
 	b.ReportAllocs()
@@ -225,7 +238,7 @@ func floorNotes(b *testing.B, lat time.Duration, keys, inFlight int) {
 			for i := next.Add(1); i <= n; i = next.Add(1) {
 				note := pagerduty.IncidentNote{Content: fmt.Sprintf("floor %d", i)}
 				note.User.Summary = demoworld.AliceEmail
-				if _, err := clients[int(i)%keys].CreateIncidentNoteWithContext(context.Background(), demoworld.Incident42ID, note); err != nil {
+				if _, err := clients[int(i)%keys].CreateIncidentNoteWithContext(context.Background(), incs[int(i)%len(incs)], note); err != nil {
 					b.Error(err)
 					return
 				}
@@ -248,6 +261,7 @@ func pdbotNotes(b *testing.B, lat time.Duration, keys, inFlight int) {
 	for _, ch := range channels {
 		h.slash(alice, ch, "/pd note "+demoworld.Incident42ID+" warm-up")
 	}
+	incs := benchIncidents(h.pd, 20)
 	h.pd.SetLatency(lat)
 	conns := h.pd.Connections()
 	b.ReportAllocs()
@@ -258,7 +272,7 @@ func pdbotNotes(b *testing.B, lat time.Duration, keys, inFlight int) {
 	for range inFlight {
 		wg.Go(func() {
 			for i := next.Add(1); i <= n; i = next.Add(1) {
-				d, err := h.sf.Slash(alice, channels[int(i)%len(channels)], fmt.Sprintf("/pd note %s bench %d", demoworld.Incident42ID, i))
+				d, err := h.sf.Slash(alice, channels[int(i)%len(channels)], fmt.Sprintf("/pd note %s bench %d", incs[int(i)%len(incs)], i))
 				if err != nil {
 					b.Error(err)
 					return
@@ -269,6 +283,14 @@ func pdbotNotes(b *testing.B, lat time.Duration, keys, inFlight int) {
 	}
 	wg.Wait()
 	report(b, t0, cpu0, h.pd.Connections()-conns)
+	landed := 0
+	for _, id := range incs {
+		inc, _ := h.pd.Incident(id)
+		landed += len(inc.Notes)
+	}
+	if landed != b.N {
+		b.Fatalf("%d of %d notes reached PagerDuty", landed, b.N)
+	}
 	h.pd.SetLatency(0)
 	h.sf.ResetRecords()
 	h.pd.ResetRequests()

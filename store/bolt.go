@@ -24,6 +24,7 @@ const boltClaimSweep = 64
 
 // The bbolt layout, format 1. Record keys of team and channel (or user) are
 // uvarint(len(team)) || team || name, so no two pairs share a key.
+// LiveStore's buckets are in bolt_live.go; OpenBolt creates them all.
 var (
 	bktMeta        = []byte("meta")         // "format" → boltFormat
 	bktAPIKeys     = []byte("apikeys")      // team,channel → JSON boltKeyRecord
@@ -70,7 +71,10 @@ func OpenBolt(path string, ring *KeyRing) (Store, error) {
 		return nil, fmt.Errorf("open bolt store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bktMeta, bktAPIKeys, bktLinks, bktMappings, bktAudit, bktClaims, bktClaimExpiry} {
+		for _, name := range [][]byte{
+			bktMeta, bktAPIKeys, bktLinks, bktMappings, bktAudit, bktClaims, bktClaimExpiry,
+			bktSubscriptions, bktLiveCards, bktPollCursors, bktLeases,
+		} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -165,5 +166,65 @@ func TestBoltMissingDirectory(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "no", "such", "dir", "pdbot.db")
 	if _, err := store.OpenBolt(path, ring); err == nil || !strings.Contains(err.Error(), path) {
 		t.Errorf("OpenBolt in a missing directory: %v, want an error naming the path", err)
+	}
+}
+
+// TestBoltOpensFormat1WithoutLiveBuckets: a file an older pdbot wrote
+// (format 1, without LiveStore's buckets) opens, keeps its records and
+// gets the new buckets; the format byte stays 1.
+func TestBoltOpensFormat1WithoutLiveBuckets(t *testing.T) {
+	s := freshBolt(t)
+	ctx := context.Background()
+	if err := s.SetLink(ctx, "T1", "C1", "PABC123"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(s.path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range []string{"subscriptions", "live_cards", "poll_cursors", "leases"} {
+			if err := tx.DeleteBucket([]byte(name)); err != nil {
+				return fmt.Errorf("bucket %s: %w", name, err)
+			}
+		}
+		return nil
+	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	s = openBolt(t, s.path, s.ring)
+	if got, err := s.Link(ctx, "T1", "C1"); err != nil || got != "PABC123" {
+		t.Errorf("Link after reopen = %q, %v", got, err)
+	}
+	if err := s.AddSubscription(ctx, store.Subscription{Team: "T1", Channel: "C1", ServiceID: "P1"}); err != nil {
+		t.Errorf("AddSubscription: %v", err)
+	}
+	if ok, err := s.TakeLease(ctx, "poll:K1", "a", time.Minute); err != nil || !ok {
+		t.Errorf("TakeLease = %v, %v", ok, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = bolt.Open(s.path, 0o600, &bolt.Options{Timeout: time.Second, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket([]byte("meta")).Get([]byte("format")); !bytes.Equal(v, []byte{1}) {
+			t.Errorf("format byte = %v, want [1]", v)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

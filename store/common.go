@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -124,4 +126,109 @@ func where(team, channel string) string {
 // resealFailed reports a record Reseal could not open.
 func resealFailed(team, channel string, err error) error {
 	return fmt.Errorf("reseal %s: %w", where(team, channel), err)
+}
+
+// Urgencies a Subscription may ask for; "" is any.
+const (
+	urgencyAny  = ""
+	urgencyHigh = "high"
+	urgencyLow  = "low"
+)
+
+// checkChannel checks a team and a channel, which here must name one.
+func checkChannel(team, channel string) error {
+	if err := checkTeam(team); err != nil {
+		return err
+	}
+	if channel == "" {
+		return errors.New("store: empty channel")
+	}
+	return nil
+}
+
+func checkSubscription(team, channel, serviceID string) error {
+	if err := checkChannel(team, channel); err != nil {
+		return err
+	}
+	if serviceID == "" {
+		return errors.New("store: empty service id")
+	}
+	return nil
+}
+
+func checkUrgency(u string) error {
+	switch u {
+	case urgencyAny, urgencyHigh, urgencyLow:
+		return nil
+	}
+	return fmt.Errorf("store: urgency %q, want \"\", %q or %q", u, urgencyHigh, urgencyLow)
+}
+
+func checkCard(team, channel, ts string) error {
+	if err := checkChannel(team, channel); err != nil {
+		return err
+	}
+	if ts == "" {
+		return errors.New("store: empty message ts")
+	}
+	return nil
+}
+
+func checkKeyID(keyID string) error {
+	if keyID == "" {
+		return errors.New("store: empty key id")
+	}
+	return nil
+}
+
+func checkLease(name, holder string) error {
+	if name == "" {
+		return errors.New("store: empty lease name")
+	}
+	if holder == "" {
+		return errors.New("store: empty lease holder")
+	}
+	return nil
+}
+
+func checkLeaseTTL(ttl time.Duration) error {
+	if ttl <= 0 {
+		return fmt.Errorf("store: lease ttl %v, want > 0", ttl)
+	}
+	return nil
+}
+
+// subscriptionWhere names a subscription in errors.
+func subscriptionWhere(team, channel, serviceID string) string {
+	return "subscription of team " + team + " channel " + channel + " to service " + serviceID
+}
+
+// cardWhere names a live card in errors.
+func cardWhere(team, channel, ts string) string {
+	return "live card of team " + team + " channel " + channel + " ts " + ts
+}
+
+// sortSubscriptions orders subs by team, channel and service ID, bytewise
+// (PostgreSQL's COLLATE "C").
+func sortSubscriptions(subs []Subscription) {
+	slices.SortFunc(subs, func(a, b Subscription) int {
+		return cmp.Or(cmp.Compare(a.Team, b.Team), cmp.Compare(a.Channel, b.Channel), cmp.Compare(a.ServiceID, b.ServiceID))
+	})
+}
+
+// sortCards orders cards by team, channel and TS, bytewise.
+func sortCards(cards []LiveCard) {
+	slices.SortFunc(cards, func(a, b LiveCard) int {
+		return cmp.Or(cmp.Compare(a.Team, b.Team), cmp.Compare(a.Channel, b.Channel), cmp.Compare(a.TS, b.TS))
+	})
+}
+
+// normCursor gives a cursor the shape both backends return: Since
+// normalised, Seen never nil.
+func normCursor(c PollCursor) PollCursor {
+	c.Since = normTime(c.Since)
+	if c.Seen == nil {
+		c.Seen = []string{}
+	}
+	return c
 }

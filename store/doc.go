@@ -3,6 +3,14 @@
 // Slack→PagerDuty user mappings, the audit trail, and the short-lived
 // de-duplication claims that all replicas share.
 //
+// For PagerDuty → Slack it also keeps (LiveStore, part of Store): the
+// channels' subscriptions to services, the live cards pdbot follows, each
+// API key's poll cursor in PagerDuty's log entries, and the leases by
+// which one replica at a time polls a key. On PostgreSQL a lease is taken
+// or renewed by one atomic statement on the database clock; on bbolt, one
+// process holds the file, but leases keep the same holder-and-expiry
+// semantics so the poller runs the same on both.
+//
 // # Backends
 //
 // Store is one interface with two implementations, chosen by PDBOT_STORE

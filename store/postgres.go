@@ -60,6 +60,36 @@ var migrations = []string{
 		expires_at timestamptz NOT NULL
 	);
 	CREATE INDEX pdbot_claims_expires_at ON pdbot_claims (expires_at);`,
+	// To version 2: LiveStore's tables (postgres_live.go).
+	`CREATE TABLE IF NOT EXISTS pdbot_subscriptions (
+		team         text        NOT NULL,
+		channel      text        NOT NULL,
+		service_id   text        NOT NULL,
+		service_name text        NOT NULL,
+		urgency      text        NOT NULL,
+		created_by   text        NOT NULL,
+		created_at   timestamptz NOT NULL,
+		PRIMARY KEY (team, channel, service_id)
+	);
+	CREATE TABLE IF NOT EXISTS pdbot_live_cards (
+		team        text        NOT NULL,
+		channel     text        NOT NULL,
+		ts          text        NOT NULL,
+		incident_id text        NOT NULL,
+		posted_at   timestamptz NOT NULL,
+		resolved_at timestamptz,
+		PRIMARY KEY (team, channel, ts)
+	);
+	CREATE TABLE IF NOT EXISTS pdbot_poll_cursors (
+		key_id text        PRIMARY KEY,
+		since  timestamptz NOT NULL,
+		seen   text[]      NOT NULL
+	);
+	CREATE TABLE IF NOT EXISTS pdbot_leases (
+		name    text        PRIMARY KEY,
+		holder  text        NOT NULL,
+		expires timestamptz NOT NULL
+	);`,
 }
 
 // pgClaimSweepEvery spaces the lazy DELETE of expired claims per replica.

@@ -157,6 +157,75 @@ func TestPostgresTwoReplicaClaim(t *testing.T) {
 	}
 }
 
+// Two replicas (two pools) race for the same free lease: one holder in
+// all, it renews from either side of the race, and the other replica
+// takes over at once when it releases.
+func TestPostgresTwoReplicaLease(t *testing.T) {
+	p := freshPG(t)
+	other := openPG(t, p.dsn, p.ring)
+	replicas := []store.Store{p.Store, other}
+	const perReplica = 16
+	ctx := context.Background()
+	for round := range 5 {
+		name := "poll:KEY-replicas-" + strconv.Itoa(round)
+		winners := storetest.TakeAtOnce(t, replicas, name, perReplica)
+		if len(winners) != 1 {
+			t.Errorf("round %d: holders %v took the lease, want exactly 1", round, winners)
+			continue
+		}
+		winner := winners[0]
+		for _, s := range replicas {
+			if ok, err := s.TakeLease(ctx, name, winner, time.Minute); err != nil || !ok {
+				t.Errorf("round %d: renewal by %s = %v, %v; want true", round, winner, ok, err)
+			}
+		}
+		rival := "holder-1-99"
+		if ok, err := other.TakeLease(ctx, name, rival, time.Minute); err != nil || ok {
+			t.Errorf("round %d: %s took %s's live lease: %v, %v", round, rival, winner, ok, err)
+		}
+		if err := p.ReleaseLease(ctx, name, winner); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := other.TakeLease(ctx, name, rival, time.Minute); err != nil || !ok {
+			t.Errorf("round %d: %s after the release = %v, %v; want true", round, rival, ok, err)
+		}
+	}
+}
+
+// TestPostgresMigratesVersion1: a schema an older pdbot made (version 1,
+// without LiveStore's tables) gets them on open and keeps its records.
+func TestPostgresMigratesVersion1(t *testing.T) {
+	dsn, admin := pgSchema(t)
+	ctx := context.Background()
+	ring, _ := storetest.NewKeyRing(t, 1)
+	s := openPG(t, dsn, ring)
+	if err := s.SetLink(ctx, "T1", "C1", "PABC123"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(ctx, `
+		DROP TABLE pdbot_subscriptions, pdbot_live_cards, pdbot_poll_cursors, pdbot_leases;
+		UPDATE pdbot_schema_version SET version = 1`); err != nil {
+		t.Fatal(err)
+	}
+	s = openPG(t, dsn, ring)
+	if got, err := s.Link(ctx, "T1", "C1"); err != nil || got != "PABC123" {
+		t.Errorf("Link after the migration = %q, %v", got, err)
+	}
+	if err := s.AddSubscription(ctx, store.Subscription{Team: "T1", Channel: "C1", ServiceID: "P1"}); err != nil {
+		t.Errorf("AddSubscription after the migration: %v", err)
+	}
+	if ok, err := s.TakeLease(ctx, "poll:K1", "a", time.Minute); err != nil || !ok {
+		t.Errorf("TakeLease after the migration = %v, %v", ok, err)
+	}
+	var version int
+	if err := admin.QueryRow(ctx, `SELECT version FROM pdbot_schema_version`).Scan(&version); err != nil || version != 2 {
+		t.Errorf("schema version = %d, %v; want 2", version, err)
+	}
+}
+
 // Several replicas starting at once all migrate the same empty schema.
 func TestPostgresConcurrentStart(t *testing.T) {
 	dsn, admin := pgSchema(t)
@@ -178,8 +247,8 @@ func TestPostgresConcurrentStart(t *testing.T) {
 		t.Fatalf("concurrent start: %v", err)
 	}
 	var version int
-	if err := admin.QueryRow(context.Background(), `SELECT version FROM pdbot_schema_version`).Scan(&version); err != nil || version != 1 {
-		t.Errorf("schema version = %d, %v; want 1", version, err)
+	if err := admin.QueryRow(context.Background(), `SELECT version FROM pdbot_schema_version`).Scan(&version); err != nil || version != 2 {
+		t.Errorf("schema version = %d, %v; want 2", version, err)
 	}
 }
 

@@ -109,6 +109,10 @@ func (c KeyCensus) Total() int { return c.Newest + c.Older + c.Unknown }
 //   - Only sealed API keys are written; an API key that does not open wraps
 //     ErrCannotUnseal.
 type Store interface {
+	// LiveStore keeps what PagerDuty → Slack needs: subscriptions, live
+	// cards, the poller's cursors and leases (live.go).
+	LiveStore
+
 	// SetAPIKey seals and stores the key of a channel (or of the workspace
 	// when channel is DefaultChannel).
 	SetAPIKey(ctx context.Context, team, channel string, key Secret, setBy string) error

@@ -73,21 +73,24 @@ type Fake struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu        sync.Mutex
-	seq       int64 // message timestamp sequence
-	users     map[string]User
-	channels  map[string]*Channel
-	messages  map[string][]*Message // channel → in-channel messages in order
-	ephem     []*Message            // ephemerals, in order
-	views     map[string]*viewState // view id → view
-	stacks    map[string][]string   // user → open modal stack, bottom first
-	triggers  map[string]*trigger
-	respURLs  map[string]*responseURL
-	tickets   map[string]time.Time // unused connection tickets → issue time
-	conns     map[int]*conn
-	connSeq   int
-	rr        int // round-robin cursor
-	envelopes map[string]*envelope
+	mu       sync.Mutex
+	seq      int64 // message timestamp sequence
+	users    map[string]User
+	channels map[string]*Channel
+	messages map[string][]*Message // channel → in-channel messages in order
+	ephem    []*Message            // ephemerals, in order
+	views    map[string]*viewState // view id → view
+	stacks   map[string][]string   // user → open modal stack, bottom first
+	triggers map[string]*trigger
+	respURLs map[string]*responseURL
+	// triggerSweepAt and respURLSweepAt are the sizes at which the tables
+	// above are next swept of expired entries.
+	triggerSweepAt, respURLSweepAt int
+	tickets                        map[string]time.Time // unused connection tickets → issue time
+	conns                          map[int]*conn
+	connSeq                        int
+	rr                             int // round-robin cursor
+	envelopes                      map[string]*envelope
 	// suggested remembers the options the bot offered for an external
 	// select (view ID + action ID → value → option), so a submission carries
 	// the chosen option's text as Slack's does.
@@ -175,19 +178,20 @@ func New(opts Options) (*Fake, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &Fake{
-		opts:      opts,
-		ln:        ln,
-		baseURL:   "http://" + ln.Addr().String(),
-		start:     time.Now(),
-		ctx:       ctx,
-		cancel:    cancel,
-		users:     map[string]User{},
-		channels:  map[string]*Channel{},
-		messages:  map[string][]*Message{},
-		views:     map[string]*viewState{},
-		stacks:    map[string][]string{},
-		triggers:  map[string]*trigger{},
-		respURLs:  map[string]*responseURL{},
+		opts:           opts,
+		ln:             ln,
+		baseURL:        "http://" + ln.Addr().String(),
+		start:          time.Now(),
+		ctx:            ctx,
+		cancel:         cancel,
+		users:          map[string]User{},
+		channels:       map[string]*Channel{},
+		messages:       map[string][]*Message{},
+		views:          map[string]*viewState{},
+		stacks:         map[string][]string{},
+		triggers:       map[string]*trigger{},
+		respURLs:       map[string]*responseURL{},
+		triggerSweepAt: 1000, respURLSweepAt: 1000,
 		tickets:   map[string]time.Time{},
 		conns:     map[int]*conn{},
 		envelopes: map[string]*envelope{},

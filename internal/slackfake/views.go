@@ -45,12 +45,15 @@ type viewState struct {
 }
 
 func (f *Fake) newTriggerLocked(user, viewID string) string {
-	if len(f.triggers) > 1000 { // keep long runs (benchmarks, the demo) small
+	// Keep long runs (benchmarks, the demo) small: sweep when the table has
+	// doubled since the last sweep, at a constant cost per trigger.
+	if len(f.triggers) > f.triggerSweepAt {
 		for id, t := range f.triggers {
 			if t.used || time.Since(t.issued) > f.opts.TriggerTTL {
 				delete(f.triggers, id)
 			}
 		}
+		f.triggerSweepAt = max(1000, 2*len(f.triggers))
 	}
 	id := fmt.Sprintf("%d.%d.%s", time.Now().Unix(), time.Now().UnixNano()%1e9, randHex(16))
 	f.triggers[id] = &trigger{user: user, viewID: viewID, issued: time.Now()}

@@ -539,12 +539,15 @@ type responseURL struct {
 // newResponseURLLocked issues a response_url for user in channel; kind is
 // "commands" or "actions".
 func (f *Fake) newResponseURLLocked(kind, user, channel, msgTS string, ephemeral bool) string {
-	if len(f.respURLs) > 1000 {
+	// Sweep when the table has doubled since the last sweep, so a long
+	// run (benchmarks, the demo) stays small at a constant cost per URL.
+	if len(f.respURLs) > f.respURLSweepAt {
 		for p, ru := range f.respURLs {
 			if time.Since(ru.issued) > ResponseURLTTL || ru.uses >= MaxResponseURLUses {
 				delete(f.respURLs, p)
 			}
 		}
+		f.respURLSweepAt = max(1000, 2*len(f.respURLs))
 	}
 	path := "/" + kind + "/" + f.opts.TeamID + "/" + strconv.FormatInt(time.Now().UnixNano()%1e13, 10) + "/" + randHex(12)
 	f.respURLs[path] = &responseURL{user: user, channel: channel, msgTS: msgTS, msgEphemeral: ephemeral, issued: time.Now()}

@@ -7,6 +7,9 @@
 //
 //	storetest.Run(t, openFresh, reopen)
 //
+// The suite covers LiveStore too; TakeAtOnce races holders on one or more
+// stores (replicas) for a lease, for a backend's own tests.
+//
 // It also gives any package's tests a PostgreSQL schema of their own
 // (PostgresSchema), skipping with a message when PDBOT_TEST_POSTGRES is
 // unset. It owns no production code and must not be imported outside tests.

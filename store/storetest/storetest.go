@@ -71,6 +71,13 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, reopen Reopen) {
 		{"NotFound", testNotFound},
 		{"CanceledContext", testCanceledContext},
 		{"Concurrent", testConcurrent},
+		{"Subscriptions", testSubscriptions},
+		{"SubscriptionValidation", testSubscriptionValidation},
+		{"LiveCards", testLiveCards},
+		{"PollCursors", testPollCursors},
+		{"Leases", testLeases},
+		{"LeaseExpiry", testLeaseExpiry},
+		{"LeaseConcurrent", testLeaseConcurrent},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -97,6 +104,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, reopen Reopen) {
 	t.Run("ReopenKeepsData", func(t *testing.T) {
 		t.Parallel()
 		testReopen(t, open(t), reopen)
+	})
+	t.Run("LiveSurvivesReopen", func(t *testing.T) {
+		t.Parallel()
+		testLiveReopen(t, open(t), reopen)
 	})
 	t.Run("AuditSurvivesClose", func(t *testing.T) {
 		t.Parallel()
@@ -547,6 +558,10 @@ func testNotFound(t *testing.T, s store.Store) {
 	_, err = s.Mapping(ctx, team, "UNONE")
 	wantNotFound(t, "Mapping", err)
 	wantNotFound(t, "DeleteMapping", s.DeleteMapping(ctx, team, "UNONE"))
+	wantNotFound(t, "DeleteSubscription", s.DeleteSubscription(ctx, team, "CNONE", "PNONE"))
+	wantNotFound(t, "DeleteLiveCard", s.DeleteLiveCard(ctx, team, "CNONE", "1.1"))
+	_, err = s.PollCursor(ctx, "KEYNONE")
+	wantNotFound(t, "PollCursor", err)
 }
 
 func testCanceledContext(t *testing.T, s store.Store) {
@@ -558,9 +573,22 @@ func testCanceledContext(t *testing.T, s store.Store) {
 	if _, err := s.Claim(ctx, "Ev-canceled", time.Minute); !errors.Is(err, context.Canceled) {
 		t.Errorf("Claim with a canceled context: %v, want context.Canceled", err)
 	}
+	if err := s.AddSubscription(ctx, store.Subscription{Team: team, Channel: "C1", ServiceID: "P1"}); !errors.Is(err, context.Canceled) {
+		t.Errorf("AddSubscription with a canceled context: %v, want context.Canceled", err)
+	}
+	if err := s.SetPollCursor(ctx, "KEY1", store.PollCursor{Since: time.Now()}); !errors.Is(err, context.Canceled) {
+		t.Errorf("SetPollCursor with a canceled context: %v, want context.Canceled", err)
+	}
+	if _, err := s.TakeLease(ctx, "poll:KEY1", "replica-a", time.Minute); !errors.Is(err, context.Canceled) {
+		t.Errorf("TakeLease with a canceled context: %v, want context.Canceled", err)
+	}
 	// Nothing was written.
 	_, err := s.APIKey(context.Background(), team, "C1")
 	wantNotFound(t, "APIKey after a canceled SetAPIKey", err)
+	wantSubscriptions(t, s, team, "C1", []store.Subscription{})
+	_, err = s.PollCursor(context.Background(), "KEY1")
+	wantNotFound(t, "PollCursor after a canceled SetPollCursor", err)
+	mustTakeLease(t, s, "poll:KEY1", "replica-b", time.Minute, true)
 }
 
 // testConcurrent mixes every operation from many goroutines; run under -race
