@@ -11,22 +11,10 @@ import (
 	"github.com/pdbot/pdbot/store"
 )
 
-// liveStore is the store the live engine needs.
-type liveStore interface {
-	store.Store
-	store.LiveStore
-}
-
 // liveEngine builds the engine that keeps live cards true (internal/live),
-// or nil when PagerDuty → Slack is off (PollInterval zero) or the store
-// keeps no live records.
+// or nil when PagerDuty → Slack is off (PollInterval zero).
 func (b *Bot) liveEngine() *live.Engine {
 	if b.cfg.PollInterval <= 0 {
-		return nil
-	}
-	st, ok := b.store.(liveStore)
-	if !ok {
-		b.log.Warn("live cards are off: this store keeps no subscriptions or live cards")
 		return nil
 	}
 	replica := b.cfg.Replica
@@ -36,7 +24,7 @@ func (b *Bot) liveEngine() *live.Engine {
 		replica = hex.EncodeToString(p[:])
 	}
 	eng, err := live.New(live.Config{
-		Store: st,
+		Store: b.store,
 		Slack: b.api,
 		Client: func(key store.Secret, sent func()) *pdapi.Client {
 			return b.newPDCounted(key, true, sent)

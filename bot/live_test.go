@@ -32,7 +32,6 @@ func livePoller(p *poller) func(*bot.Config) {
 		c.PollInterval = time.Second // the lease's life; rounds come from ticks
 		c.PollTick = p.tick
 		c.Polled = func() { p.rounds.Add(1) }
-		c.Store = liveStoreOf(c.Store)
 	}
 }
 
@@ -91,8 +90,7 @@ func (h *harness) poll(p *poller) {
 // engine's).
 func (h *harness) subscribe(channel, serviceID, urgency string) {
 	h.t.Helper()
-	ls := liveStoreOf(h.st).(store.LiveStore)
-	if err := ls.AddSubscription(context.Background(), store.Subscription{Team: demoworld.TeamID, Channel: channel, ServiceID: serviceID, Urgency: urgency, CreatedBy: alice}); err != nil {
+	if err := h.st.AddSubscription(context.Background(), store.Subscription{Team: demoworld.TeamID, Channel: channel, ServiceID: serviceID, Urgency: urgency, CreatedBy: alice}); err != nil {
 		h.t.Fatal(err)
 	}
 }
@@ -152,7 +150,6 @@ func TestLiveCardForSubscribedIncident(t *testing.T) {
 	h.startReplicaWith(func(c *bot.Config) {
 		c.PollInterval = time.Second
 		c.Polled = func() { rounds.Add(1) }
-		c.Store = liveStoreOf(c.Store)
 	})
 	h.waitFor("a first poll", func() bool { return rounds.Load() > 0 })
 	if _, err := h.pd.TriggerIncident(demoworld.ServiceDBID, "Replica lag low", "low", pdfake.Actor{}); err != nil {
@@ -277,7 +274,7 @@ func TestLiveCardFollowsChanges(t *testing.T) {
 // followed returns the live card channel/ts from the store.
 func followed(t *testing.T, h *harness, channel, ts string) store.LiveCard {
 	t.Helper()
-	cards, err := liveStoreOf(h.st).(store.LiveStore).LiveCards(context.Background())
+	cards, err := h.st.LiveCards(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +337,7 @@ func TestLiveIdleKeyIsNotPolled(t *testing.T) {
 }
 
 // TestLiveRestartHasNoDuplicates: a replica stopped (as by SIGTERM) and a
-// new one on the same store go on from the cursor: every change once.
+// new one on the same bolt file go on from the cursor: every change once.
 func TestLiveRestartHasNoDuplicates(t *testing.T) {
 	h := newHarness(t)
 	p := h.startPoller()
@@ -353,12 +350,31 @@ func TestLiveRestartHasNoDuplicates(t *testing.T) {
 	if _, err := h.pd.AddNoteAs(inc.ID, pdfake.FromWeb(demoworld.PDAliceID), "while nobody polled"); err != nil {
 		t.Fatal(err)
 	}
+	// A new process on the same bolt file.
+	if err := h.st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenBolt(h.dbPath, h.ring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.st = st
+	h.replicaStores = append(h.replicaStores, st)
 	p2 := h.startPoller()
 	h.poll(p2)
 	h.poll(p2)
 	want := []string{"Acknowledged by Bob Jones (mobile)", "Note from Alice Smith (web): while nobody polled"}
 	if got := threadText(h.sf.Thread(opsCh, card.TS)); !slices.Equal(got, want) {
 		t.Errorf("thread after the restart: %q, want %q", got, want)
+	}
+	// Even a cursor that lost its progress (a crash before it was stored)
+	// redoes nothing: every effect was claimed.
+	if err := h.st.SetPollCursor(context.Background(), p2.bot.KeyIDForTest(demoworld.DemoPDKey), store.PollCursor{Since: time.Now().Add(-time.Minute).Truncate(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	h.poll(p2)
+	if got := threadText(h.sf.Thread(opsCh, card.TS)); !slices.Equal(got, want) {
+		t.Errorf("thread after a replay: %q, want %q", got, want)
 	}
 	if got := h.cards(opsCh); len(got) != 1 {
 		t.Errorf("%d cards after the restart, want 1", len(got))
@@ -431,7 +447,7 @@ func TestLiveGoneCardIsDropped(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.poll(p)
-	cards, err := liveStoreOf(h.st).(store.LiveStore).LiveCards(context.Background())
+	cards, err := h.st.LiveCards(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -460,135 +476,4 @@ func TestLiveWaitsOutSlackRateLimits(t *testing.T) {
 	if got := h.cards(opsCh); len(got) != 1 {
 		t.Errorf("%d cards, want 1", len(got))
 	}
-}
-
-// liveStores wraps stores that keep no live records yet in memory (see
-// memLive), one wrapper per store, so replicas on one store share it.
-var liveStores sync.Map // store.Store → store.Store
-
-// liveStoreOf returns st if it is a LiveStore, else its in-memory wrapper.
-func liveStoreOf(st store.Store) store.Store {
-	if _, ok := st.(store.LiveStore); ok {
-		return st
-	}
-	w, _ := liveStores.LoadOrStore(st, &memLive{Store: st, subs: map[string]store.Subscription{}, cards: map[string]store.LiveCard{}, cursors: map[string]store.PollCursor{}, leases: map[string]lease{}})
-	return w.(store.Store)
-}
-
-type lease struct {
-	holder string
-	until  time.Time
-}
-
-// memLive is an in-memory LiveStore in front of a Store that has none.
-type memLive struct {
-	store.Store
-	mu      sync.Mutex
-	subs    map[string]store.Subscription
-	cards   map[string]store.LiveCard
-	cursors map[string]store.PollCursor
-	leases  map[string]lease
-}
-
-func (m *memLive) AddSubscription(_ context.Context, s store.Subscription) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if s.CreatedAt.IsZero() {
-		s.CreatedAt = time.Now()
-	}
-	m.subs[s.Team+"/"+s.Channel+"/"+s.ServiceID] = s
-	return nil
-}
-
-func (m *memLive) Subscriptions(_ context.Context, team, channel string) ([]store.Subscription, error) {
-	all, _ := m.AllSubscriptions(context.Background())
-	out := []store.Subscription{}
-	for _, s := range all {
-		if s.Team == team && s.Channel == channel {
-			out = append(out, s)
-		}
-	}
-	return out, nil
-}
-
-func (m *memLive) AllSubscriptions(context.Context) ([]store.Subscription, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := []store.Subscription{}
-	for _, s := range m.subs {
-		out = append(out, s)
-	}
-	return out, nil
-}
-
-func (m *memLive) DeleteSubscription(_ context.Context, team, channel, serviceID string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.subs, team+"/"+channel+"/"+serviceID)
-	return nil
-}
-
-func (m *memLive) SaveLiveCard(_ context.Context, c store.LiveCard) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.cards[c.Team+"/"+c.Channel+"/"+c.TS] = c
-	return nil
-}
-
-func (m *memLive) LiveCards(context.Context) ([]store.LiveCard, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := []store.LiveCard{}
-	for _, c := range m.cards {
-		out = append(out, c)
-	}
-	return out, nil
-}
-
-func (m *memLive) DeleteLiveCard(_ context.Context, team, channel, ts string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	k := team + "/" + channel + "/" + ts
-	if _, ok := m.cards[k]; !ok {
-		return store.ErrNotFound
-	}
-	delete(m.cards, k)
-	return nil
-}
-
-func (m *memLive) PollCursor(_ context.Context, keyID string) (store.PollCursor, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c, ok := m.cursors[keyID]
-	if !ok {
-		return store.PollCursor{}, store.ErrNotFound
-	}
-	return c, nil
-}
-
-func (m *memLive) SetPollCursor(_ context.Context, keyID string, c store.PollCursor) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.cursors[keyID] = c
-	return nil
-}
-
-func (m *memLive) TakeLease(_ context.Context, name, holder string, ttl time.Duration) (bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	l := m.leases[name]
-	if l.holder == "" || l.holder == holder || time.Now().After(l.until) {
-		m.leases[name] = lease{holder, time.Now().Add(ttl)}
-		return true, nil
-	}
-	return false, nil
-}
-
-func (m *memLive) ReleaseLease(_ context.Context, name, holder string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.leases[name].holder == holder {
-		delete(m.leases, name)
-	}
-	return nil
 }

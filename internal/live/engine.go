@@ -39,9 +39,6 @@ const (
 	// firstLookBack bounds how far before now the first poll of a key
 	// reaches back for the work that made it pollable: no history replay.
 	firstLookBack = time.Minute
-	// pollTimeout bounds one key's poll when it has nothing to post; Slack
-	// pacing may stretch a poll, and the lease is renewed meanwhile.
-	pollTimeout = 10 * time.Minute
 )
 
 // Slack's posting limits (https://docs.slack.dev/apis/web-api/rate-limits):

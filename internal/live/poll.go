@@ -412,6 +412,11 @@ func (p *poll) followCard(ctx context.Context, c store.LiveCard, inc *pagerduty.
 			continue
 		}
 		if fresh && !le.at.After(trigger) {
+			// Claimed as done, so that a replay of these entries (a cursor
+			// that lost its progress) does not post them after all.
+			if _, err := p.e.cfg.Store.Claim(ctx, "live:"+le.ID+":"+c.Channel+c.TS, claimTTL); err != nil {
+				log.Warn("live: claim not recorded", zap.Error(err))
+			}
 			continue
 		}
 		lines = append(lines, le)
