@@ -477,3 +477,68 @@ func TestLiveWaitsOutSlackRateLimits(t *testing.T) {
 		t.Errorf("%d cards, want 1", len(got))
 	}
 }
+
+// TestLivePollerKeepsToItsShare: however often it is asked to poll, the
+// poller sends at most a tenth of the key's 960 requests a minute.
+func TestLivePollerKeepsToItsShare(t *testing.T) {
+	h := newHarness(t)
+	p := h.startPoller()
+	h.subscribe(opsCh, demoworld.ServiceDBID, "")
+	for range 120 {
+		h.poll(p)
+	}
+	if n := len(h.pd.Requests()); n > 96 || n < 90 {
+		t.Errorf("%d PagerDuty requests in 120 polls within a minute, want at most 96 (and close to it)", n)
+	}
+}
+
+// TestLiveStopsFollowingResolvedCards: a card resolved more than 24 h ago
+// is dropped; a younger one stays.
+func TestLiveStopsFollowingResolvedCards(t *testing.T) {
+	h := newHarness(t)
+	p := h.startPoller()
+	ctx := context.Background()
+	now := time.Now()
+	for _, c := range []store.LiveCard{
+		{Team: demoworld.TeamID, Channel: opsCh, TS: "1700000000.000001", IncidentID: demoworld.Incident44ID, PostedAt: now.Add(-48 * time.Hour), ResolvedAt: now.Add(-25 * time.Hour)},
+		{Team: demoworld.TeamID, Channel: opsCh, TS: "1700000000.000002", IncidentID: demoworld.Incident44ID, PostedAt: now.Add(-2 * time.Hour), ResolvedAt: now.Add(-time.Hour)},
+	} {
+		if err := h.st.SaveLiveCard(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.poll(p)
+	cards, err := h.st.LiveCards(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cards) != 1 || cards[0].TS != "1700000000.000002" {
+		t.Errorf("followed after the poll: %+v", cards)
+	}
+}
+
+// TestLiveBurstIsPaced: a burst of new incidents in one channel becomes
+// posts paced to Slack's limit (about one a second, with short bursts),
+// every card posted, none lost to a 429.
+func TestLiveBurstIsPaced(t *testing.T) {
+	h := newHarness(t)
+	h.allowSlackErrors = true // a 429 that is waited out is fine
+	h.sf.EnableRateLimits(slackfake.RateLimits{})
+	p := h.startPoller()
+	h.subscribe(opsCh, demoworld.ServiceDBID, "")
+	const n = 6
+	for i := range n {
+		if _, err := h.pd.TriggerIncident(demoworld.ServiceDBID, "Shard down "+string(rune('a'+i)), "high", pdfake.Actor{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.poll(p)
+	if got := h.cards(opsCh); len(got) != n {
+		t.Errorf("%d cards for a burst of %d incidents", len(got), n)
+	}
+	for _, c := range h.sf.Calls("chat.postMessage") {
+		if c.Error != "" && c.Error != "ratelimited" {
+			t.Errorf("chat.postMessage refused: %s", c.Error)
+		}
+	}
+}
