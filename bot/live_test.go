@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,6 +20,7 @@ import (
 type poller struct {
 	tick   chan time.Time
 	rounds atomic.Int64
+	ticks  int64 // sent by the test goroutine
 	bot    *bot.Bot
 	stop   context.CancelFunc
 	done   chan struct{}
@@ -73,17 +73,28 @@ func (h *harness) startPoller() *poller {
 	return p
 }
 
-// poll runs one whole poll round and waits for its end.
-func (h *harness) poll(p *poller) {
+// poll runs one whole poll round of each poller (at once) and waits for
+// their ends.
+func (h *harness) poll(ps ...*poller) {
 	h.t.Helper()
-	select {
-	case p.tick <- time.Now():
-	case <-time.After(30 * time.Second):
-		h.t.Fatal("the poller took no tick")
+	for _, p := range ps {
+		select {
+		case p.tick <- time.Now():
+		case <-time.After(30 * time.Second):
+			h.t.Fatal("the poller took no tick")
+		}
+		p.ticks++
 	}
-	// The tick was taken: the round it starts is the next one to finish.
-	before := p.rounds.Load()
-	h.waitFor("a poll round", func() bool { return p.rounds.Load() > before })
+	// Each tick makes exactly one round: the round of tick k is the k-th
+	// to finish.
+	h.waitFor("a poll round", func() bool {
+		for _, p := range ps {
+			if p.rounds.Load() < p.ticks {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // subscribe saves a subscription directly (the commands are not the
@@ -395,11 +406,7 @@ func TestLiveReplicasOnPostgres(t *testing.T) {
 		}
 		ids = append(ids, inc.ID)
 	}
-	var wg sync.WaitGroup
-	for _, p := range []*poller{p1, p2} {
-		wg.Go(func() { h.poll(p) })
-	}
-	wg.Wait()
+	h.poll(p1, p2)
 	for _, id := range ids {
 		h.cardFor(opsCh, id)
 	}
@@ -409,10 +416,7 @@ func TestLiveReplicasOnPostgres(t *testing.T) {
 		}
 	}
 	for range 2 {
-		for _, p := range []*poller{p1, p2} {
-			wg.Go(func() { h.poll(p) })
-		}
-		wg.Wait()
+		h.poll(p1, p2)
 	}
 	// The holder may stop: the other takes the key over at once.
 	p1.stop()
