@@ -110,6 +110,7 @@ type Bot struct {
 	keyIDSecret []byte
 	users       *userCache
 	channels    *channelCache
+	burst       *burst
 	now         func() time.Time
 	metrics     *metrics
 	sem         chan struct{}
@@ -195,6 +196,7 @@ func New(cfg Config) (*Bot, error) {
 	}
 	b.users = newUserCache(api, b.now)
 	b.channels = newChannelCache(api, b.now)
+	b.burst = newBurst()
 	fp := hmac.New(sha256.New, key)
 	fp.Write([]byte("pdbot api key fingerprint v1"))
 	b.keyIDSecret = fp.Sum(nil)
@@ -293,7 +295,9 @@ func (b *Bot) eventLoop(ctx context.Context) {
 			if !ok {
 				return
 			}
+			b.burst.set(true)
 			b.onEvent(ctx, evt)
+			b.burst.set(len(b.sm.Events) > 0)
 		}
 	}
 }
@@ -328,14 +332,22 @@ func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) {
 		in.Event = &d
 	}
 	id := in.ID
-	ack := func(ctx context.Context, payload any) error { return b.sm.AckCtx(ctx, id, payload) }
-	// The loop never waits: slack-go stops reading the socket (and misses
-	// Slack's pings) when its event buffer fills. Dispatch answers "busy"
-	// past MaxInFlight instead.
+	e := b.newEnvelope(&in, func(ctx context.Context, payload any) error { return b.sm.AckCtx(ctx, id, payload) })
+	// What can be acked before any work is acked here, in arrival order,
+	// so a burst's acks do not queue behind the work of the requests before
+	// them. Otherwise the loop never waits: slack-go stops reading the
+	// socket (and misses Slack's pings) when its event buffer fills.
+	early := false
+	if payload, ok := b.earlyAck(in); ok {
+		early = e.tryAck(payload, earlyAckWait)
+	}
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
-		b.Dispatch(ctx, in, ack)
+		if early {
+			b.burst.wait(ctx)
+		}
+		b.dispatch(ctx, e, in)
 	}()
 }
 

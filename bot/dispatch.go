@@ -84,23 +84,33 @@ func (b *Bot) claim(ctx context.Context, c *call, req *handlers.Request) bool {
 	return ok
 }
 
-func (b *Bot) onSlash(ctx context.Context, e *envelope, cmd slack.SlashCommand) {
+// slashAck reads a slash command's subcommand: its route and the rest of
+// the text, and what the ack carries (nothing for a command pdbot knows:
+// the answer follows; advice for one it does not).
+func (b *Bot) slashAck(cmd slack.SlashCommand) (route *handlers.Route, rest string, payload any) {
 	sub, rest := handlers.SplitFirst(cmd.Text)
 	route, ok := b.table.Lookup(handlers.Slash, strings.ToLower(sub))
-	if !ok {
-		name := "that command"
-		if commandWord.MatchString(sub) {
-			name = "`" + sub + "`" // quoted back only when it looks like a command, never a pasted secret
-		}
-		text := "pdbot has no command " + name + ". Try `/pd help`."
-		if near, ok := b.table.nearestCommand(sub); ok {
-			// A word of the table, never the requester's own text.
-			text = "pdbot has no command " + name + ". Did you mean `/pd " + near + "`? (`/pd help` lists every command.)"
-		}
-		e.ack(map[string]any{"response_type": "ephemeral", "text": text})
+	if ok {
+		return route, rest, nil
+	}
+	name := "that command"
+	if commandWord.MatchString(sub) {
+		name = "`" + sub + "`" // quoted back only when it looks like a command, never a pasted secret
+	}
+	text := "pdbot has no command " + name + ". Try `/pd help`."
+	if near, ok := b.table.nearestCommand(sub); ok {
+		// A word of the table, never the requester's own text.
+		text = "pdbot has no command " + name + ". Did you mean `/pd " + near + "`? (`/pd help` lists every command.)"
+	}
+	return nil, "", map[string]any{"response_type": "ephemeral", "text": text}
+}
+
+func (b *Bot) onSlash(ctx context.Context, e *envelope, cmd slack.SlashCommand) {
+	route, rest, payload := b.slashAck(cmd)
+	e.ack(payload)
+	if route == nil {
 		return
 	}
-	e.ack(nil)
 	c, req := b.begin(e, route, origin{team: cmd.TeamID, channel: cmd.ChannelID, user: cmd.UserID, responseURL: cmd.ResponseURL, triggerID: cmd.TriggerID,
 		direct: isDirect(cmd.ChannelID, cmd.ChannelName)})
 	if !b.claim(ctx, c, req) {
@@ -221,13 +231,17 @@ func (b *Bot) prepare(ctx context.Context, c *call, req *handlers.Request) error
 		if err != nil {
 			return err
 		}
+		what := c.route.Steers
+		if what == "" {
+			what = "change which incident this channel is about"
+		}
 		switch {
 		case u.IsBot:
-			return handlers.Userf("Bots cannot change which incident this channel is about; ask a member of the workspace.")
+			return handlers.Userf("Bots cannot %s; ask a member of the workspace.", what)
 		case u.IsStranger || b.foreign(c.team, u.TeamID):
-			return handlers.Userf("People from other organisations cannot change which incident this channel is about; ask a member of the workspace.")
+			return handlers.Userf("People from other organisations cannot %s; ask a member of the workspace.", what)
 		case u.IsRestricted || u.IsUltraRestricted || u.Deleted:
-			return handlers.Userf("Guests cannot change which incident this channel is about; ask a member of the workspace.")
+			return handlers.Userf("Guests cannot %s; ask a member of the workspace.", what)
 		}
 	}
 	if c.route.Kind != handlers.Suggestion {
@@ -315,6 +329,10 @@ func (b *Bot) finish(ctx context.Context, c *call, req *handlers.Request, reply 
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replyTimeout)
 	defer cancel()
 	result := "ok"
+	onlyCard := false
+	if err == nil && reply.Live != nil {
+		reply, onlyCard, err = b.postLive(ctx, c, reply)
+	}
 	if err != nil {
 		msg, known := handlers.ExplainIn(c.channel, err, c.pd, req.Incident)
 		if !known {
@@ -333,8 +351,11 @@ func (b *Bot) finish(ctx context.Context, c *call, req *handlers.Request, reply 
 	}
 	class, _, _ := strings.Cut(result, " ")
 	b.metrics.actions.WithLabelValues(c.route.Kind.String()+":"+c.route.ID, class).Inc()
-	if derr := b.deliver(ctx, c, req, reply); derr != nil {
-		c.log.Warn("reply not delivered", zapErr(derr))
+	// A card posted in the channel is the whole answer when it is all there is.
+	if !onlyCard {
+		if derr := b.deliver(ctx, c, req, reply); derr != nil {
+			c.log.Warn("reply not delivered", zapErr(derr))
+		}
 	}
 	if err == nil && reply.NoAudit {
 		return

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -54,11 +55,39 @@ type Ack func(ctx context.Context, payload any) error
 // MaxInFlight calls at once, it waits for room while the ack can still go
 // out in time, then acks with a "busy" answer and does nothing.
 func (b *Bot) Dispatch(ctx context.Context, in Interaction, ack Ack) {
+	b.dispatch(ctx, b.newEnvelope(&in, ack), in)
+}
+
+// newEnvelope counts in and wraps its Ack so it is sent exactly once.
+func (b *Bot) newEnvelope(in *Interaction, ack Ack) *envelope {
 	if in.Received.IsZero() {
 		in.Received = b.now()
 	}
 	e := &envelope{b: b, id: in.ID, typ: in.kind(), received: in.Received, send: ack}
 	b.metrics.envelopes.WithLabelValues(e.typ).Inc()
+	return e
+}
+
+// earlyAck is the ack of an interaction that needs no work before it, so
+// a transport can send it the moment it has read the interaction, ahead of
+// every request already in flight: a slash command's (the route table
+// decides it), a click's, a shortcut's. ok is false for forms and
+// type-ahead, whose acks carry the work's result.
+func (b *Bot) earlyAck(in Interaction) (payload any, ok bool) {
+	switch {
+	case in.Command != nil:
+		_, _, payload := b.slashAck(*in.Command)
+		return payload, true
+	case in.Callback != nil:
+		switch in.Callback.Type {
+		case slack.InteractionTypeBlockActions, slack.InteractionTypeShortcut, slack.InteractionTypeMessageAction:
+			return nil, true
+		}
+	}
+	return nil, false
+}
+
+func (b *Bot) dispatch(ctx context.Context, e *envelope, in Interaction) {
 	if b.cfg.Handled != nil {
 		defer b.cfg.Handled(e.id)
 	}
@@ -66,8 +95,13 @@ func (b *Bot) Dispatch(ctx context.Context, in Interaction, ack Ack) {
 	if !b.room(ctx, in) {
 		b.log.Warn("too many requests in flight; answering busy", zap.String("request_id", e.id))
 		b.metrics.busy.Inc()
-		e.ack(busyPayload(in))
-		b.tellBusy(ctx, e, in)
+		if !e.ack(busyPayload(in)) {
+			// Acked already (early): the busy answer goes where the
+			// slash command's answer would.
+			b.tellBusy(ctx, e, in)
+		} else if in.Callback != nil {
+			b.tellBusy(ctx, e, in)
+		}
 		return
 	}
 	defer func() { <-b.sem }()
@@ -131,6 +165,15 @@ func busyPayload(in Interaction) any {
 // bare ack says nothing: an ephemeral message where it came from (or the
 // app DM), so nobody waits for what will not happen.
 func (b *Bot) tellBusy(ctx context.Context, e *envelope, in Interaction) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replyTimeout)
+	defer cancel()
+	if cmd := in.Command; cmd != nil {
+		c := &call{e: e, team: cmd.TeamID, channel: cmd.ChannelID, user: cmd.UserID, responseURL: cmd.ResponseURL, log: b.log}
+		if err := b.deliver(ctx, c, nil, handlers.Reply{Text: busyText}); err != nil {
+			b.log.Warn("busy answer not delivered", zap.String("request_id", e.id), zapErr(err))
+		}
+		return
+	}
 	ic := in.Callback
 	if ic == nil {
 		return
@@ -145,8 +188,6 @@ func (b *Bot) tellBusy(ctx context.Context, e *envelope, in Interaction) {
 		channel = ic.Container.ChannelID
 	}
 	c := &call{e: e, team: ic.Team.ID, channel: channel, user: ic.User.ID, responseURL: ic.ResponseURL, log: b.log}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replyTimeout)
-	defer cancel()
 	if err := b.deliver(ctx, c, nil, handlers.Reply{Text: busyText}); err != nil {
 		b.log.Warn("busy answer not delivered", zap.String("request_id", e.id), zapErr(err))
 	}
@@ -165,25 +206,51 @@ type envelope struct {
 	id, typ  string
 	received time.Time
 	send     Ack
-	once     sync.Once
+	mu       sync.Mutex
+	acked    bool
 }
 
-func (e *envelope) ack(payload any) {
-	e.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), ackBudget)
-		defer cancel()
-		err := e.send(ctx, payload)
-		if err != nil && payload != nil {
-			// Too large or not encodable: a bare ack still stops Slack's
-			// timeout, and the requester hears about it from the handler.
-			e.b.log.Warn("ack with payload failed; acking bare", zap.String("request_id", e.id), zapErr(err))
-			err = e.send(ctx, nil)
-		}
-		if err != nil {
-			e.b.log.Warn("ack failed", zap.String("request_id", e.id), zapErr(err))
-		}
-		e.b.metrics.ackSeconds.WithLabelValues(e.typ).Observe(e.b.now().Sub(e.received).Seconds())
-	})
+// earlyAckWait is how long the read loop may wait to queue an early ack:
+// past it, the request's own goroutine acks instead, so the loop never
+// stalls on a slow socket.
+const earlyAckWait = 20 * time.Millisecond
+
+// ack sends the ack with payload unless one was sent already; it reports
+// whether this call sent it.
+func (e *envelope) ack(payload any) (sent bool) {
+	return e.acknowledge(payload, ackBudget, false)
+}
+
+// tryAck is ack within wait, leaving the ack unsent (for a later ack) when
+// the transport cannot take it that soon.
+func (e *envelope) tryAck(payload any, wait time.Duration) (sent bool) {
+	return e.acknowledge(payload, wait, true)
+}
+
+func (e *envelope) acknowledge(payload any, budget time.Duration, mayDefer bool) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.acked {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
+	defer cancel()
+	err := e.send(ctx, payload)
+	if mayDefer && errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	if err != nil && payload != nil {
+		// Too large or not encodable: a bare ack still stops Slack's
+		// timeout, and the requester hears about it from the handler.
+		e.b.log.Warn("ack with payload failed; acking bare", zap.String("request_id", e.id), zapErr(err))
+		err = e.send(ctx, nil)
+	}
+	if err != nil {
+		e.b.log.Warn("ack failed", zap.String("request_id", e.id), zapErr(err))
+	}
+	e.acked = true
+	e.b.metrics.ackSeconds.WithLabelValues(e.typ).Observe(e.b.now().Sub(e.received).Seconds())
+	return true
 }
 
 func (e *envelope) ackIfNot() { e.ack(nil) }

@@ -2,547 +2,388 @@ package bot_test
 
 import (
 	"context"
-	"slices"
+	"encoding/json"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/pdbot/pdbot/bot"
 	"github.com/pdbot/pdbot/internal/demoworld"
 	"github.com/pdbot/pdbot/internal/pdfake"
 	"github.com/pdbot/pdbot/internal/slackfake"
 	"github.com/pdbot/pdbot/store"
 )
 
-// poller drives one replica's live engine: a tick starts a poll round, and
-// rounds counts the rounds finished.
-type poller struct {
-	tick   chan time.Time
-	rounds atomic.Int64
-	ticks  int64 // sent by the test goroutine
-	bot    *bot.Bot
-	stop   context.CancelFunc
-	done   chan struct{}
-}
-
-// livePoller tunes a replica's configuration for a poller driven by ticks.
-func livePoller(p *poller) func(*bot.Config) {
-	return func(c *bot.Config) {
-		c.PollInterval = time.Second // the lease's life; rounds come from ticks
-		c.PollTick = p.tick
-		c.Polled = func() { p.rounds.Add(1) }
-	}
-}
-
-// startPoller starts a replica (with a context of its own, so a test can
-// stop it as SIGTERM would) whose poll rounds the test drives.
-func (h *harness) startPoller() *poller {
+// subs returns the channel's subscriptions as the store holds them.
+func (h *harness) subs(channel string) []store.Subscription {
 	h.t.Helper()
-	p := &poller{tick: make(chan time.Time), done: make(chan struct{})}
-	ctx, cancel := context.WithCancel(h.ctx)
-	p.stop = func() {
-		cancel()
-		<-p.done
-	}
-	st := h.st
-	if h.dsn != "" && h.bot != nil {
-		var err error
-		if st, err = store.OpenPostgres(context.Background(), h.dsn, h.ring); err != nil {
-			h.t.Fatal(err)
-		}
-		h.replicaStores = append(h.replicaStores, st)
-	}
-	cfg := h.replicaConfig(st)
-	livePoller(p)(&cfg)
-	b, err := bot.New(cfg)
+	ss, err := h.st.Subscriptions(context.Background(), demoworld.TeamID, channel)
 	if err != nil {
-		h.t.Fatal(err)
+		h.t.Fatalf("read subscriptions: %v", err)
 	}
-	p.bot = b
-	h.wg.Add(1)
-	go func() {
-		defer h.wg.Done()
-		defer close(p.done)
-		if err := b.Run(ctx); err != nil {
-			h.t.Errorf("bot.Run: %v", err)
-		}
-	}()
-	h.waitFor("the bot to connect", func() bool { return b.Ready() })
-	h.t.Cleanup(func() { cancel() })
-	return p
+	return ss
 }
 
-// poll runs one whole poll round of each poller (at once) and waits for
-// their ends.
-func (h *harness) poll(ps ...*poller) {
+// liveCards returns every live card the store follows.
+func (h *harness) liveCards() []store.LiveCard {
 	h.t.Helper()
-	for _, p := range ps {
-		select {
-		case p.tick <- time.Now():
-		case <-time.After(30 * time.Second):
-			h.t.Fatal("the poller took no tick")
-		}
-		p.ticks++
+	cs, err := h.st.LiveCards(context.Background())
+	if err != nil {
+		h.t.Fatalf("read live cards: %v", err)
 	}
-	// Each tick makes exactly one round: the round of tick k is the k-th
-	// to finish.
-	h.waitFor("a poll round", func() bool {
-		for _, p := range ps {
-			if p.rounds.Load() < p.ticks {
-				return false
-			}
+	return cs
+}
+
+// subsSummary is "SERVICE/urgency/creator" for each subscription.
+func subsSummary(ss []store.Subscription) string {
+	var out []string
+	for _, s := range ss {
+		out = append(out, s.ServiceID+"/"+s.ServiceName+"/"+s.Urgency+"/"+s.CreatedBy)
+	}
+	return strings.Join(out, ", ")
+}
+
+// lastAudit returns the newest audit row's action and result.
+func (h *harness) lastAudit() store.AuditEntry {
+	h.t.Helper()
+	var last store.AuditEntry
+	h.waitFor("an audit row", func() bool {
+		as, err := h.st.Audit(context.Background(), demoworld.TeamID, 1)
+		if err != nil || len(as) == 0 {
+			return false
 		}
+		last = as[0]
 		return true
 	})
+	return last
 }
 
-// subscribe saves a subscription directly (the commands are not the
-// engine's).
-func (h *harness) subscribe(channel, serviceID, urgency string) {
-	h.t.Helper()
-	if err := h.st.AddSubscription(context.Background(), store.Subscription{Team: demoworld.TeamID, Channel: channel, ServiceID: serviceID, Urgency: urgency, CreatedBy: alice}); err != nil {
-		h.t.Fatal(err)
+func TestSubscribeByNameAndByID(t *testing.T) {
+	h := newHarness(t)
+	// An exact name, case aside, with spaces and no quotes; then an ID.
+	got := h.slash(alice, opsCh, "/pd subscribe orders db, "+demoworld.ServiceWebID+" urgency=high")
+	if got.Ephemeral {
+		t.Fatalf("the subscription was not announced in the channel: %s", got.Text)
+	}
+	contains(t, got.Text, "Alice Smith subscribed this channel", "*Orders DB*", "*Checkout Web*", "high urgency only")
+	want := demoworld.ServiceDBID + "/Orders DB/high/" + alice + ", " + demoworld.ServiceWebID + "/Checkout Web/high/" + alice
+	if s := subsSummary(h.subs(opsCh)); s != want {
+		t.Errorf("subscriptions %s, want %s", s, want)
+	}
+	if a := h.lastAudit(); a.Action != "slash:subscribe" || a.Result != "ok" || a.User != alice || a.Channel != opsCh {
+		t.Errorf("audit row %+v", a)
+	}
+	if len(h.writes()) != 0 {
+		t.Errorf("subscribing wrote to PagerDuty: %v", paths(h.writes()))
+	}
+
+	// The same again changes nothing and says so to the requester only.
+	got = h.slash(alice, opsCh, "/pd subscribe Checkout Web urgency=high")
+	if !got.Ephemeral {
+		t.Errorf("a no-op subscription was announced: %s", got.Text)
+	}
+	contains(t, got.Text, "already follows *Checkout Web*", "nothing changed")
+	// A partial name that matches one service; any urgency now.
+	got = h.slash(bob, opsCh, "/pd subscribe checkout")
+	contains(t, got.Text, "Bob Jones changed this channel's subscription to *Checkout Web* to any urgency")
+	if s := subsSummary(h.subs(opsCh)); !strings.Contains(s, demoworld.ServiceWebID+"/Checkout Web//"+bob) {
+		t.Errorf("subscriptions after the change: %s", s)
+	}
+	// Quoted names work too.
+	h.slash(alice, incCh, `/pd subscribe "Orders DB" urgency=LOW`)
+	if s := subsSummary(h.subs(incCh)); s != demoworld.ServiceDBID+"/Orders DB/low/"+alice {
+		t.Errorf("quoted: %s", s)
 	}
 }
 
-// cards returns the bot's top-level card messages in a channel.
-func (h *harness) cards(channel string) []slackfake.Message {
-	var out []slackfake.Message
-	for _, m := range h.sf.Messages(channel) {
-		if m.User == h.sf.BotUserID() && (m.ThreadTS == "" || m.ThreadTS == m.TS) && strings.Contains(string(m.Blocks), "card_actions") {
-			out = append(out, m)
+func TestSubscribeRefusesUnknownAndAmbiguousNames(t *testing.T) {
+	h := newHarness(t)
+	h.pd.AddService(pdfake.Service{ID: "PSVCAPI", Name: "Orders API", EscalationPolicyID: demoworld.PolicyDBID})
+	h.pd.AddService(pdfake.Service{ID: "PSVCDBR", Name: "Orders DB Replicas", EscalationPolicyID: demoworld.PolicyDBID})
+	for _, tc := range []struct{ line, want string }{
+		{"/pd subscribe Orders", "“Orders” matches several services: “Orders API” (PSVCAPI)"},
+		{"/pd subscribe Checkout Web, Nope", "no service is called “Nope”"},
+		{"/pd subscribe PNOSUCH", "no service is called “PNOSUCH”"},
+		{"/pd subscribe Orders DB urgency=urgent", "Urgency is `high` or `low`"},
+		{"/pd subscribe urgency=high", "Name the services"},
+		{"/pd subscribe Orders DB urgency=high urgency=low", "Give `urgency=` once"},
+	} {
+		got := h.slash(alice, opsCh, tc.line)
+		if !got.Ephemeral {
+			t.Errorf("%s: answered in the channel: %s", tc.line, got.Text)
+		}
+		contains(t, got.Text, tc.want)
+		if ss := h.subs(opsCh); len(ss) != 0 {
+			t.Fatalf("%s: saved %s", tc.line, subsSummary(ss))
 		}
 	}
-	return out
+	// An exact name wins over the partial matches that contain it.
+	got := h.slash(alice, opsCh, "/pd subscribe Orders DB")
+	contains(t, got.Text, "subscribed this channel", "*Orders DB*")
+	if s := subsSummary(h.subs(opsCh)); s != demoworld.ServiceDBID+"/Orders DB//"+alice {
+		t.Errorf("exact name: %s", s)
+	}
 }
 
-// cardFor waits for the one card of incident id in channel.
-func (h *harness) cardFor(channel, id string) slackfake.Message {
+func TestSubscribeRefusesGuestsBotsAndUnmappedUsers(t *testing.T) {
+	h := newHarness(t)
+	for _, tc := range []struct{ who, want string }{
+		{demoworld.DaveID, "Guests cannot change which PagerDuty services this channel follows"},
+		{demoworld.DeployBotID, "Bots cannot change which PagerDuty services this channel follows"},
+		{demoworld.ErinID, "No PagerDuty user has your Slack email"},
+	} {
+		for _, line := range []string{"/pd subscribe Orders DB", "/pd unsubscribe all"} {
+			if tc.who == demoworld.ErinID && strings.Contains(line, "unsubscribe") {
+				continue // removing needs no PagerDuty identity
+			}
+			got := h.slash(tc.who, opsCh, line)
+			contains(t, got.Text, tc.want)
+		}
+	}
+	if ss := h.subs(opsCh); len(ss) != 0 {
+		t.Fatalf("saved %s", subsSummary(ss))
+	}
+	// And the bare form does not open for them either.
+	d, err := h.sf.Slash(demoworld.DaveID, opsCh, "/pd subscribe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.ack(d)
+	v := h.topView(demoworld.DaveID, func(v slackfake.View) bool { return !strings.Contains(v.PlainText(), "Loading") })
+	if v.CallbackID == "subscribe_submit" {
+		t.Error("a guest got the subscribe form")
+	}
+	contains(t, v.PlainText(), "Guests cannot")
+}
+
+func TestSubscribeAsksToInviteWhenNotInChannel(t *testing.T) {
+	h := newHarness(t)
+	h.sf.RemoveBot(opsCh)
+	got := h.slash(alice, opsCh, "/pd subscribe Orders DB")
+	contains(t, got.Text, "pdbot is not in this channel", "/invite @pdbot")
+	if ss := h.subs(opsCh); len(ss) != 0 {
+		t.Fatalf("saved %s", subsSummary(ss))
+	}
+	for _, r := range h.pd.Requests() {
+		if strings.HasPrefix(r.Path, "/services") {
+			t.Errorf("looked services up for a channel it cannot post in: %s", r.Path)
+		}
+	}
+}
+
+func TestSubscribeFromModal(t *testing.T) {
+	h := newHarness(t)
+	v := h.openModal(alice, opsCh, "/pd subscribe", "subscribe_submit")
+	contains(t, v.PlainText(), "Services", "High urgency only")
+
+	// Type-ahead answers from GET /services, once per word typed.
+	h.pd.ResetRequests()
+	options := func(q string) []string {
+		t.Helper()
+		a := h.ack(must(h.sf.Suggest(alice, v.ID, "service_search", q)))
+		var resp struct{ Options []struct{ Value string } }
+		if err := json.Unmarshal(a.Payload, &resp); err != nil {
+			t.Fatalf("suggestion ack %s: %v", a.Payload, err)
+		}
+		var out []string
+		for _, o := range resp.Options {
+			out = append(out, o.Value)
+		}
+		return out
+	}
+	if got := strings.Join(options(""), ","); got != demoworld.ServiceWebID+","+demoworld.ServiceDBID {
+		t.Errorf("options for nothing: %s", got)
+	}
+	if got := strings.Join(options("ord"), ","); got != demoworld.ServiceDBID {
+		t.Errorf("options for ord: %s", got)
+	}
+	if got := strings.Join(options("web"), ","); got != demoworld.ServiceWebID {
+		t.Errorf("options for web: %s", got)
+	}
+	services := 0
+	for _, r := range h.pd.Requests() {
+		if r.Path == "/services" {
+			services++
+		}
+	}
+	if services != 1 {
+		t.Errorf("type-ahead asked PagerDuty %d times; a narrower query should reuse a complete answer", services)
+	}
+
+	before := h.snapshot(alice, opsCh)
+	h.submit(alice, v, map[string]map[string]slackfake.Value{
+		"services": {"service_search": {SelectedOptions: []string{demoworld.ServiceDBID, demoworld.ServiceWebID}}},
+		"urgency":  {"urgency_choice": {SelectedOption: "low"}},
+	})
+	got := h.next(alice, opsCh, before, "the subscribe form")
+	if got.Ephemeral {
+		t.Errorf("not announced: %s", got.Text)
+	}
+	contains(t, got.Text, "Alice Smith subscribed this channel", "*Orders DB* and *Checkout Web*", "low urgency only")
+	want := demoworld.ServiceDBID + "/Orders DB/low/" + alice + ", " + demoworld.ServiceWebID + "/Checkout Web/low/" + alice
+	if s := subsSummary(h.subs(opsCh)); s != want {
+		t.Errorf("subscriptions %s, want %s", s, want)
+	}
+	if a := h.lastAudit(); a.Action != "submission:subscribe_submit" || a.Result != "ok" {
+		t.Errorf("audit row %+v", a)
+	}
+}
+
+func TestSubscriptionsAndUnsubscribe(t *testing.T) {
+	h := newHarness(t)
+	got := h.slash(bob, opsCh, "/pd subscriptions")
+	contains(t, got.Text, "follows no PagerDuty services")
+	contains(t, h.slash(bob, opsCh, "/pd unsubscribe all").Text, "nothing to unsubscribe from")
+
+	h.slash(alice, opsCh, "/pd subscribe Orders DB, Checkout Web urgency=high")
+	got = h.slash(bob, opsCh, "/pd subscriptions")
+	if !got.Ephemeral {
+		t.Error("the list was posted in the channel")
+	}
+	contains(t, got.Text, "*Checkout Web* (`"+demoworld.ServiceWebID+"`) — high urgency only — subscribed by <@"+alice+">", "*Orders DB*")
+
+	// Bare: asks which.
+	got = h.slash(bob, opsCh, "/pd unsubscribe")
+	contains(t, got.Text, "Say which", "*Orders DB* and *Checkout Web*", "`/pd unsubscribe all`")
+	// Not subscribed: says so, removes nothing.
+	got = h.slash(bob, opsCh, "/pd unsubscribe Orders DB, Search")
+	contains(t, got.Text, "Nothing was unsubscribed", "this channel does not follow “Search”")
+	if n := len(h.subs(opsCh)); n != 2 {
+		t.Fatalf("%d subscriptions left, want 2", n)
+	}
+	// One, by name as subscribed (case aside).
+	got = h.slash(bob, opsCh, "/pd unsubscribe orders db")
+	if got.Ephemeral {
+		t.Errorf("not announced: %s", got.Text)
+	}
+	contains(t, got.Text, "Bob Jones unsubscribed this channel from new incidents on *Orders DB*")
+	if s := subsSummary(h.subs(opsCh)); s != demoworld.ServiceWebID+"/Checkout Web/high/"+alice {
+		t.Errorf("left: %s", s)
+	}
+	if a := h.lastAudit(); a.Action != "slash:unsubscribe" || a.Result != "ok" || a.User != bob {
+		t.Errorf("audit row %+v", a)
+	}
+	// All.
+	h.slash(alice, opsCh, "/pd subscribe Orders DB")
+	got = h.slash(bob, opsCh, "/pd unsubscribe all")
+	contains(t, got.Text, "*Orders DB* and *Checkout Web*")
+	if ss := h.subs(opsCh); len(ss) != 0 {
+		t.Errorf("left after all: %s", subsSummary(ss))
+	}
+	// By ID.
+	h.slash(alice, opsCh, "/pd subscribe Orders DB")
+	contains(t, h.slash(bob, opsCh, "/pd unsubscribe "+demoworld.ServiceDBID).Text, "from new incidents on *Orders DB*")
+	if ss := h.subs(opsCh); len(ss) != 0 {
+		t.Errorf("left after by ID: %s", subsSummary(ss))
+	}
+}
+
+// liveMessage waits for the live card the store records in channel and
+// returns it with the message it names.
+func (h *harness) liveMessage(channel, incident string) (store.LiveCard, slackfake.Message) {
 	h.t.Helper()
-	var card slackfake.Message
-	h.waitFor("the card of "+id, func() bool {
-		for _, m := range h.cards(channel) {
-			if strings.Contains(string(m.Blocks), id) {
-				card = m
+	var card store.LiveCard
+	h.waitFor("a live card in "+channel, func() bool {
+		for _, c := range h.liveCards() {
+			if c.Channel == channel && c.IncidentID == incident {
+				card = c
 				return true
 			}
 		}
 		return false
 	})
-	return card
-}
-
-func threadText(ms []slackfake.Message) []string {
-	var out []string
-	for _, m := range ms {
-		out = append(out, m.Text)
+	m, ok := h.sf.Message(channel, card.TS)
+	if !ok {
+		h.t.Fatalf("the live card's ts %s names no message in %s", card.TS, channel)
 	}
-	return out
-}
-
-func logEntryRequests(pd *pdfake.Server) int {
-	n := 0
-	for _, r := range pd.Requests() {
-		if r.Path == "/log_entries" {
-			n++
-		}
+	if m.Ephemeral || m.User != h.sf.BotUserID() {
+		h.t.Fatalf("the live card is not the bot's channel message: %+v", m)
 	}
-	return n
-}
-
-// TestLiveCardForSubscribedIncident: with the real interval (1 s), a
-// subscription gets a card with buttons for a new incident on its service
-// at its urgency, and nothing for other services or urgencies.
-func TestLiveCardForSubscribedIncident(t *testing.T) {
-	h := newHarness(t)
-	h.subscribe(opsCh, demoworld.ServiceDBID, "high")
-	var rounds atomic.Int64
-	h.startReplicaWith(func(c *bot.Config) {
-		c.PollInterval = time.Second
-		c.Polled = func() { rounds.Add(1) }
-	})
-	h.waitFor("a first poll", func() bool { return rounds.Load() > 0 })
-	if _, err := h.pd.TriggerIncident(demoworld.ServiceDBID, "Replica lag low", "low", pdfake.Actor{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.pd.TriggerIncident(demoworld.ServiceWebID, "Checkout slow", "high", pdfake.Actor{}); err != nil {
-		t.Fatal(err)
-	}
-	inc, err := h.pd.TriggerIncident(demoworld.ServiceDBID, "Orders DB down", "high", pdfake.Actor{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	card := h.cardFor(opsCh, inc.ID)
-	contains(t, card.PlainText(), "Orders DB down", "Acknowledge", "Resolve", "Add note")
-	// Two more rounds: still one card, none for the others.
-	r := rounds.Load()
-	h.waitFor("two more rounds", func() bool { return rounds.Load() >= r+2 })
-	if got := h.cards(opsCh); len(got) != 1 {
-		t.Errorf("%d cards in the channel, want 1: %v", len(got), threadText(got))
-	}
-	for _, c := range []string{incCh, demoworld.Inc43ChannelID} {
-		if got := h.cards(c); len(got) != 0 {
-			t.Errorf("%d cards in %s, which subscribes to nothing", len(got), c)
-		}
-	}
-}
-
-// liveCard sets up a subscribed channel with the card of a new incident,
-// polled by p.
-func liveCard(t *testing.T, h *harness, p *poller) (pdfake.Incident, slackfake.Message) {
-	t.Helper()
-	h.subscribe(opsCh, demoworld.ServiceDBID, "")
-	inc, err := h.pd.TriggerIncident(demoworld.ServiceDBID, "Orders DB down", "high", pdfake.Actor{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.poll(p)
-	card := h.cardFor(opsCh, inc.ID)
-	if n := len(h.sf.History(opsCh, card.TS)); n != 1 {
-		t.Fatalf("a new card has %d versions, want 1", n)
-	}
-	return inc, card
-}
-
-// TestLiveCardFollowsChanges: changes made outside Slack update the same
-// message and put one line each in its thread, naming who and through what.
-func TestLiveCardFollowsChanges(t *testing.T) {
-	h := newHarness(t)
-	p := h.startPoller()
-	inc, card := liveCard(t, h, p)
-	if th := h.sf.Thread(opsCh, card.TS); len(th) != 0 {
-		t.Errorf("a new card's thread has %q", threadText(th))
-	}
-
-	if err := h.pd.Acknowledge(inc.ID, pdfake.FromMobile(demoworld.PDBobID)); err != nil {
-		t.Fatal(err)
-	}
-	h.poll(p)
-	th := h.sf.Thread(opsCh, card.TS)
-	if diff := slices.Compare(threadText(th), []string{"Acknowledged by Bob Jones (mobile)"}); diff != 0 {
-		t.Errorf("thread after the ack: %q", threadText(th))
-	}
-	m, _ := h.sf.Message(opsCh, card.TS)
-	if m.Edits != 1 {
-		t.Errorf("card edited %d times, want 1", m.Edits)
-	}
-	contains(t, m.PlainText(), "Acknowledged", "Resolve")
-	if strings.Contains(string(m.Blocks), `"card_ack"`) {
-		t.Error("an acknowledged card still offers Acknowledge")
-	}
-
-	if _, err := h.pd.AddNoteAs(inc.ID, pdfake.FromWeb(demoworld.PDAliceID), "Failing over to <!channel> replica & back"); err != nil {
-		t.Fatal(err)
-	}
-	h.poll(p)
-	th = h.sf.Thread(opsCh, card.TS)
-	if len(th) != 2 || th[1].Text != "Note from Alice Smith (web): Failing over to &lt;!channel&gt; replica &amp; back" {
-		t.Errorf("thread after the note: %q", threadText(th))
-	}
-
-	if err := h.pd.Escalate(inc.ID, demoworld.PDCarolID); err != nil {
-		t.Fatal(err)
-	}
-	h.poll(p)
-	th = h.sf.Thread(opsCh, card.TS)
-	if len(th) != 3 || !strings.Contains(th[2].Text, "by PagerDuty (timeout)") || !strings.HasPrefix(th[2].Text, "Escalated") {
-		t.Errorf("thread after the escalation: %q", threadText(th))
-	}
-
-	if err := h.pd.Resolve(inc.ID, pdfake.FromWeb(demoworld.PDBobID), "replica promoted"); err != nil {
-		t.Fatal(err)
-	}
-	h.poll(p)
-	th = h.sf.Thread(opsCh, card.TS)
-	if len(th) != 4 || th[3].Text != "Resolved by Bob Jones (web): replica promoted" {
-		t.Errorf("thread after the resolve: %q", threadText(th))
-	}
-	m, _ = h.sf.Message(opsCh, card.TS)
-	for _, gone := range []string{`"card_ack"`, `"card_resolve"`, `"card_reassign"`, `"card_escalate"`} {
-		if strings.Contains(string(m.Blocks), gone) {
-			t.Errorf("a resolved card still has %s", gone)
-		}
-	}
-	contains(t, string(m.Blocks), `"card_note"`)
-	lc := followed(t, h, opsCh, card.TS)
-	if lc.ResolvedAt.IsZero() {
-		t.Error("a resolved card has no ResolvedAt")
-	}
-
-	if err := h.pd.Reopen(inc.ID, pdfake.FromWeb(demoworld.PDAliceID)); err != nil {
-		t.Fatal(err)
-	}
-	h.poll(p)
-	if lc := followed(t, h, opsCh, card.TS); !lc.ResolvedAt.IsZero() {
-		t.Error("a reopened card keeps its ResolvedAt")
-	}
-	if got := h.cards(opsCh); len(got) != 1 {
-		t.Errorf("%d cards after a reopen, want the one", len(got))
-	}
-}
-
-// followed returns the live card channel/ts from the store.
-func followed(t *testing.T, h *harness, channel, ts string) store.LiveCard {
-	t.Helper()
-	cards, err := h.st.LiveCards(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cards {
-		if c.Channel == channel && c.TS == ts {
-			return c
-		}
-	}
-	t.Fatalf("card %s/%s is not followed", channel, ts)
-	return store.LiveCard{}
-}
-
-// TestLiveCoalescesChanges: ten changes between two polls make one
-// chat.update and ten thread lines.
-func TestLiveCoalescesChanges(t *testing.T) {
-	h := newHarness(t)
-	p := h.startPoller()
-	inc, card := liveCard(t, h, p)
-	for i := range 10 {
-		if _, err := h.pd.AddNoteAs(inc.ID, pdfake.FromWeb(demoworld.PDAliceID), "step "+string(rune('0'+i))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	gets := len(h.pd.Requests())
-	h.poll(p)
-	if n := len(h.sf.History(opsCh, card.TS)) - 1; n != 1 {
-		t.Errorf("%d chat.update for ten changes, want 1", n)
-	}
-	th := h.sf.Thread(opsCh, card.TS)
-	if len(th) != 10 || th[0].Text != "Note from Alice Smith (web): step 0" || th[9].Text != "Note from Alice Smith (web): step 9" {
-		t.Errorf("thread: %q", threadText(th))
-	}
-	incidentGets := 0
-	for _, r := range h.pd.Requests()[gets:] {
-		if r.Path == "/incidents/"+inc.ID {
-			incidentGets++
-		}
-	}
-	if incidentGets != 1 {
-		t.Errorf("%d GET /incidents/%s in one poll, want 1", incidentGets, inc.ID)
-	}
-}
-
-// TestLiveIdleKeyIsNotPolled: a key with nothing subscribed or linked
-// costs no PagerDuty request.
-func TestLiveIdleKeyIsNotPolled(t *testing.T) {
-	h := newHarness(t)
-	p := h.startPoller()
-	for range 3 {
-		h.poll(p)
-	}
-	if n := logEntryRequests(h.pd); n != 0 {
-		t.Errorf("%d /log_entries requests with nothing to follow", n)
-	}
-	h.subscribe(opsCh, demoworld.ServiceDBID, "")
-	h.poll(p)
-	if n := logEntryRequests(h.pd); n != 1 {
-		t.Errorf("%d /log_entries requests for one poll of a subscribed key", n)
-	}
-}
-
-// TestLiveRestartHasNoDuplicates: a replica stopped (as by SIGTERM) and a
-// new one on the same bolt file go on from the cursor: every change once.
-func TestLiveRestartHasNoDuplicates(t *testing.T) {
-	h := newHarness(t)
-	p := h.startPoller()
-	inc, card := liveCard(t, h, p)
-	if err := h.pd.Acknowledge(inc.ID, pdfake.FromMobile(demoworld.PDBobID)); err != nil {
-		t.Fatal(err)
-	}
-	h.poll(p)
-	p.stop()
-	if _, err := h.pd.AddNoteAs(inc.ID, pdfake.FromWeb(demoworld.PDAliceID), "while nobody polled"); err != nil {
-		t.Fatal(err)
-	}
-	// A new process on the same bolt file.
-	if err := h.st.Close(); err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.OpenBolt(h.dbPath, h.ring)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.st = st
-	h.replicaStores = append(h.replicaStores, st)
-	p2 := h.startPoller()
-	h.poll(p2)
-	h.poll(p2)
-	want := []string{"Acknowledged by Bob Jones (mobile)", "Note from Alice Smith (web): while nobody polled"}
-	if got := threadText(h.sf.Thread(opsCh, card.TS)); !slices.Equal(got, want) {
-		t.Errorf("thread after the restart: %q, want %q", got, want)
-	}
-	// Even a cursor that lost its progress (a crash before it was stored)
-	// redoes nothing: every effect was claimed.
-	if err := h.st.SetPollCursor(context.Background(), p2.bot.KeyIDForTest(demoworld.DemoPDKey), store.PollCursor{Since: time.Now().Add(-time.Minute).Truncate(time.Second)}); err != nil {
-		t.Fatal(err)
-	}
-	h.poll(p2)
-	if got := threadText(h.sf.Thread(opsCh, card.TS)); !slices.Equal(got, want) {
-		t.Errorf("thread after a replay: %q, want %q", got, want)
-	}
-	if got := h.cards(opsCh); len(got) != 1 {
-		t.Errorf("%d cards after the restart, want 1", len(got))
-	}
-}
-
-// TestLiveReplicasOnPostgres: two replicas polling one key through a
-// shared PostgreSQL store carry every effect out once.
-func TestLiveReplicasOnPostgres(t *testing.T) {
-	h := newHarness(t, onPostgres())
-	p1, p2 := h.startPoller(), h.startPoller()
-	h.subscribe(opsCh, demoworld.ServiceDBID, "")
-	var ids []string
-	for i := range 3 {
-		inc, err := h.pd.TriggerIncident(demoworld.ServiceDBID, "Disk full "+string(rune('a'+i)), "high", pdfake.Actor{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, inc.ID)
-	}
-	h.poll(p1, p2)
-	for _, id := range ids {
-		h.cardFor(opsCh, id)
-	}
-	for _, id := range ids {
-		if err := h.pd.Acknowledge(id, pdfake.FromMobile(demoworld.PDBobID)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for range 2 {
-		h.poll(p1, p2)
-	}
-	// The holder may stop: the other takes the key over at once.
-	p1.stop()
-	if err := h.pd.Resolve(ids[0], pdfake.FromWeb(demoworld.PDAliceID), ""); err != nil {
-		t.Fatal(err)
-	}
-	h.poll(p2)
-	cards := h.cards(opsCh)
-	if len(cards) != len(ids) {
-		t.Fatalf("%d cards for %d incidents", len(cards), len(ids))
-	}
-	for _, c := range cards {
-		want := []string{"Acknowledged by Bob Jones (mobile)"}
-		if strings.Contains(string(c.Blocks), ids[0]) {
-			want = append(want, "Resolved by Alice Smith (web)")
-		}
-		if got := threadText(h.sf.Thread(opsCh, c.TS)); !slices.Equal(got, want) {
-			t.Errorf("thread of %s: %q, want %q", c.TS, got, want)
-		}
-	}
-}
-
-// TestLiveGoneCardIsDropped: a card whose message was deleted is no longer
-// followed.
-func TestLiveGoneCardIsDropped(t *testing.T) {
-	h := newHarness(t)
-	h.allowSlackErrors = true
-	p := h.startPoller()
-	inc, card := liveCard(t, h, p)
-	h.sf.DeleteMessage(opsCh, card.TS)
-	if err := h.pd.Acknowledge(inc.ID, pdfake.FromMobile(demoworld.PDBobID)); err != nil {
-		t.Fatal(err)
-	}
-	h.poll(p)
-	cards, err := h.st.LiveCards(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(cards) != 0 {
-		t.Errorf("a deleted card is still followed: %+v", cards)
-	}
-	if h.logs.FilterMessage("live: card is gone; no longer followed").Len() != 1 {
-		t.Error("no log line for the dropped card")
-	}
-}
-
-// TestLiveWaitsOutSlackRateLimits: a 429 from chat.postMessage is waited
-// out (Retry-After) within the poll, and the card still comes.
-func TestLiveWaitsOutSlackRateLimits(t *testing.T) {
-	h := newHarness(t)
-	h.allowSlackErrors = true
-	p := h.startPoller()
-	h.subscribe(opsCh, demoworld.ServiceDBID, "")
-	h.sf.RateLimitMethod("chat.postMessage", 1, 2)
-	inc, err := h.pd.TriggerIncident(demoworld.ServiceDBID, "Orders DB down", "high", pdfake.Actor{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.poll(p)
-	h.cardFor(opsCh, inc.ID)
-	if got := h.cards(opsCh); len(got) != 1 {
-		t.Errorf("%d cards, want 1", len(got))
-	}
-}
-
-// TestLivePollerKeepsToItsShare: however often it is asked to poll, the
-// poller sends at most a tenth of the key's 960 requests a minute.
-func TestLivePollerKeepsToItsShare(t *testing.T) {
-	h := newHarness(t)
-	p := h.startPoller()
-	h.subscribe(opsCh, demoworld.ServiceDBID, "")
-	for range 120 {
-		h.poll(p)
-	}
-	if n := len(h.pd.Requests()); n > 96 || n < 90 {
-		t.Errorf("%d PagerDuty requests in 120 polls within a minute, want at most 96 (and close to it)", n)
-	}
-}
-
-// TestLiveStopsFollowingResolvedCards: a card resolved more than 24 h ago
-// is dropped; a younger one stays.
-func TestLiveStopsFollowingResolvedCards(t *testing.T) {
-	h := newHarness(t)
-	p := h.startPoller()
-	ctx := context.Background()
-	now := time.Now()
-	for _, c := range []store.LiveCard{
-		{Team: demoworld.TeamID, Channel: opsCh, TS: "1700000000.000001", IncidentID: demoworld.Incident44ID, PostedAt: now.Add(-48 * time.Hour), ResolvedAt: now.Add(-25 * time.Hour)},
-		{Team: demoworld.TeamID, Channel: opsCh, TS: "1700000000.000002", IncidentID: demoworld.Incident44ID, PostedAt: now.Add(-2 * time.Hour), ResolvedAt: now.Add(-time.Hour)},
-	} {
-		if err := h.st.SaveLiveCard(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-	}
-	h.poll(p)
-	cards, err := h.st.LiveCards(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(cards) != 1 || cards[0].TS != "1700000000.000002" {
-		t.Errorf("followed after the poll: %+v", cards)
-	}
-}
-
-// TestLiveBurstIsPaced: a burst of new incidents in one channel becomes
-// posts paced to Slack's limit (about one a second, with short bursts),
-// every card posted, none lost to a 429.
-func TestLiveBurstIsPaced(t *testing.T) {
-	h := newHarness(t)
-	h.allowSlackErrors = true // a 429 that is waited out is fine
-	h.sf.EnableRateLimits(slackfake.RateLimits{})
-	p := h.startPoller()
-	h.subscribe(opsCh, demoworld.ServiceDBID, "")
-	const n = 6
-	for i := range n {
-		if _, err := h.pd.TriggerIncident(demoworld.ServiceDBID, "Shard down "+string(rune('a'+i)), "high", pdfake.Actor{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	h.poll(p)
-	if got := h.cards(opsCh); len(got) != n {
-		t.Errorf("%d cards for a burst of %d incidents", len(got), n)
-	}
+	posted := false
 	for _, c := range h.sf.Calls("chat.postMessage") {
-		if c.Error != "" && c.Error != "ratelimited" {
-			t.Errorf("chat.postMessage refused: %s", c.Error)
+		if c.Params.Get("channel") == channel && strings.Contains(c.Params.Get("blocks"), "card_actions") {
+			posted = true
 		}
 	}
+	if !posted {
+		h.t.Fatal("the live card was not posted with chat.postMessage")
+	}
+	return card, m
+}
+
+func TestLinkPostsLiveCard(t *testing.T) {
+	h := newHarness(t)
+	got := h.slash(alice, opsCh, "/pd link "+demoworld.Incident43ID)
+	contains(t, got.Text, "linked this channel to `"+demoworld.Incident43ID+"`")
+	card, m := h.liveMessage(opsCh, demoworld.Incident43ID)
+	contains(t, string(m.Blocks), "Checkout 502s", "card_actions")
+	if strings.Contains(string(m.Blocks), "card_share") {
+		t.Error("a live card has a Share button")
+	}
+	if card.Team != demoworld.TeamID || card.PostedAt.IsZero() {
+		t.Errorf("live card %+v", card)
+	}
+	if n := len(h.liveCards()); n != 1 {
+		t.Errorf("%d live cards, want 1", n)
+	}
+
+	// Where pdbot cannot post, the link still holds and the channel hears why there is no card.
+	h.sf.RemoveBot(incCh)
+	h.allowSlackErrors = true
+	got = h.slash(alice, incCh, "/pd link "+demoworld.Incident43ID)
+	contains(t, got.Text, "linked this channel", "/invite @pdbot")
+	if n := len(h.liveCards()); n != 1 {
+		t.Errorf("%d live cards, want still 1", n)
+	}
+}
+
+func TestShareButtonPostsLiveCard(t *testing.T) {
+	h := newHarness(t)
+	private := h.card(bob, incCh)
+	if !private.Ephemeral || !strings.Contains(string(private.Blocks), `"card_share"`) {
+		t.Fatalf("the /pd get answer has no Share button: %s", private.Blocks)
+	}
+	before := len(h.sf.Messages(incCh))
+	h.click(bob, incCh, private, "card_share")
+	_, m := h.liveMessage(incCh, inc42)
+	contains(t, m.Text, "Bob Jones shared incident #42 Orders DB latency")
+	contains(t, string(m.Blocks), "Shared by Bob Jones", "card_actions")
+	if n := len(h.sf.Messages(incCh)); n != before+1 {
+		t.Errorf("%d channel messages after Share, want %d", n, before+1)
+	}
+	if len(h.writes()) != 0 {
+		t.Errorf("Share wrote to PagerDuty: %v", paths(h.writes()))
+	}
+	if a := h.lastAudit(); a.Action != "action:card_share" || a.Result != "ok" || a.Incident != inc42 {
+		t.Errorf("audit row %+v", a)
+	}
+
+	// Where pdbot is not in the channel, the sharer is told to invite it.
+	h.sf.RemoveBot(incCh)
+	h.allowSlackErrors = true
+	private = h.card(bob, incCh)
+	snap := h.snapshot(bob, incCh)
+	h.click(bob, incCh, private, "card_share")
+	got := h.next(bob, incCh, snap, "Share where pdbot is not")
+	if !got.Ephemeral {
+		t.Errorf("advice in the channel: %s", got.Text)
+	}
+	contains(t, got.Text, "pdbot is not in this channel", "/invite @pdbot")
+	if n := len(h.liveCards()); n != 1 {
+		t.Errorf("%d live cards, want 1", n)
+	}
+}
+
+// TestLiveCommandsOnPostgres: subscriptions and live cards land in the
+// PostgreSQL store as in the bolt one.
+func TestLiveCommandsOnPostgres(t *testing.T) {
+	h := newHarness(t, onPostgres())
+	contains(t, h.slash(alice, opsCh, "/pd subscribe Orders DB, Checkout Web urgency=low").Text, "subscribed this channel")
+	if s := subsSummary(h.subs(opsCh)); s != demoworld.ServiceDBID+"/Orders DB/low/"+alice+", "+demoworld.ServiceWebID+"/Checkout Web/low/"+alice {
+		t.Errorf("subscriptions %s", s)
+	}
+	contains(t, h.slash(bob, opsCh, "/pd unsubscribe checkout web").Text, "*Checkout Web*")
+	if n := len(h.subs(opsCh)); n != 1 {
+		t.Errorf("%d subscriptions left, want 1", n)
+	}
+	h.slash(alice, opsCh, "/pd link "+demoworld.Incident43ID)
+	h.liveMessage(opsCh, demoworld.Incident43ID)
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/pdbot/pdbot/handlers"
+	"github.com/pdbot/pdbot/internal/pdapi"
+	"github.com/pdbot/pdbot/store"
 )
 
 // openLoading opens a modal at once, inside the trigger's 3 seconds, so the
@@ -136,4 +138,51 @@ func msgOptions(text string, blocks []slack.Block) []slack.MsgOption {
 		opts = append(opts, slack.MsgOptionBlocks(blocks...))
 	}
 	return opts
+}
+
+// postLive posts a reply's live card in the request's channel with
+// chat.postMessage, so the poller can keep it true with chat.update, and
+// records it with its ts. When the card is the whole reply, onlyCard says
+// so once it is posted, and a card that could not be posted is the error;
+// otherwise the reply carries the advice.
+func (b *Bot) postLive(ctx context.Context, c *call, r handlers.Reply) (out handlers.Reply, onlyCard bool, err error) {
+	alone := r.Text == "" && len(r.Blocks) == 0
+	live := r.Live
+	r.Live = nil
+	if !pdapi.ValidIncidentID(live.Incident) {
+		return r, false, errors.New("live card for a malformed incident id")
+	}
+	_, ts, err := b.api.PostMessageContext(ctx, c.channel, msgOptions(live.Text, live.Blocks)...)
+	if err == nil {
+		err = b.store.SaveLiveCard(ctx, store.LiveCard{Team: c.team, Channel: c.channel, TS: ts, IncidentID: live.Incident, PostedAt: b.now()})
+		if err != nil {
+			// Posted but not followed: it will not be updated. Say so
+			// rather than pretend.
+			c.log.Error("live card posted but not recorded", zapErr(err))
+			err = handlers.Userf("pdbot posted the incident's card here but could not record it, so it will not be kept up to date. Press Share on `/pd get` to post a fresh one.")
+			if alone {
+				return r, false, err
+			}
+			r.Text += "\n_(" + err.Error() + ")_"
+			return r, false, nil
+		}
+		return r, alone, nil
+	}
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		switch se.Err {
+		case "not_in_channel", "channel_not_found", "is_archived", "restricted_action":
+			err = handlers.Userf("pdbot is not in this channel, so it could not post the incident's card here. Invite it with `/invite @pdbot`, then try again.")
+		}
+	}
+	if alone {
+		return r, false, err
+	}
+	msg, known := handlers.ExplainIn(c.channel, err, c.pd, live.Incident)
+	if !known {
+		c.log.Error("live card not posted", zapErr(err))
+		msg = "pdbot could not post the incident's card here; `/pd get` and Share try again."
+	}
+	r.Text += "\n_(" + msg + ")_"
+	return r, false, nil
 }

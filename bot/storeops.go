@@ -117,3 +117,28 @@ func unsealAdvice(channel string) error {
 	}
 	return handlers.Userf("pdbot cannot open the PagerDuty key stored for this channel (its record is damaged, or pdbot's master key changed without `pdbot keys rotate`). Nothing was sent. Ask a workspace admin to re-enter this channel's key with `/pd key`.")
 }
+
+func (s *storeOps) AddSubscription(ctx context.Context, channel string, sub handlers.Subscription) error {
+	return s.b.store.AddSubscription(ctx, store.Subscription{Team: s.team, Channel: channel, ServiceID: sub.ServiceID, ServiceName: sub.ServiceName,
+		Urgency: sub.Urgency, CreatedBy: sub.CreatedBy, CreatedAt: sub.CreatedAt})
+}
+
+func (s *storeOps) Subscriptions(ctx context.Context, channel string) ([]handlers.Subscription, error) {
+	subs, err := s.b.store.Subscriptions(ctx, s.team, channel)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]handlers.Subscription, 0, len(subs))
+	for _, sub := range subs {
+		out = append(out, handlers.Subscription{ServiceID: sub.ServiceID, ServiceName: sub.ServiceName, Urgency: sub.Urgency, CreatedBy: sub.CreatedBy, CreatedAt: sub.CreatedAt})
+	}
+	return out, nil
+}
+
+func (s *storeOps) DeleteSubscription(ctx context.Context, channel, serviceID string) (bool, error) {
+	err := s.b.store.DeleteSubscription(ctx, s.team, channel, serviceID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}

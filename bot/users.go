@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -100,6 +101,18 @@ func displayName(u *slack.User) string {
 
 func (s slackLookup) Actor(ctx context.Context, id string, pd *pdapi.Client) (handlers.Actor, error) {
 	return s.b.actor(ctx, s.team, id, pd)
+}
+
+func (s slackLookup) BotInChannel(ctx context.Context, channel string) (bool, error) {
+	ch, err := s.b.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: channel})
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) && (se.Err == "channel_not_found" || se.Err == "not_in_channel") {
+		return false, nil // a private channel pdbot is not in looks like none
+	}
+	if err != nil {
+		return false, fmt.Errorf("conversations.info: %w", err)
+	}
+	return ch.IsMember && !ch.IsArchived, nil
 }
 
 // foreign reports whether a user's team is not the workspace pdbot is

@@ -25,7 +25,7 @@ func showCard(ctx context.Context, r *Request) (Reply, error) {
 func cardReply(r *Request, inc *pagerduty.Incident) Reply {
 	return Reply{
 		Text:    "Incident " + IncidentLabel(inc) + " (" + Escape(inc.Status) + ")",
-		Blocks:  Card(inc, r.Now()),
+		Blocks:  PrivateCard(inc, r.Now()),
 		NoAudit: true,
 	}
 }

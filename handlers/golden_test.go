@@ -64,6 +64,8 @@ func goldenPayloads() []payload {
 	return []payload{
 		{name: "card", card: handlers.Card(inc, goldenNow)},
 		{name: "card_resolved", card: handlers.Card(resolved, goldenNow)},
+		{name: "card_private", card: handlers.PrivateCard(inc, goldenNow)},
+		{name: "card_shared", card: handlers.SharedCard(inc, goldenNow, `Bob <@U123> & "Co"`)},
 		{name: "card_buttons_triggered", card: []slack.Block{handlers.CardButtons(inc.ID, "triggered")}},
 		{name: "card_buttons_acknowledged", card: []slack.Block{handlers.CardButtons(inc.ID, "acknowledged")}},
 		{name: "update_modal", modal: handlers.UpdateModal(inc, false)},
@@ -76,6 +78,7 @@ func goldenPayloads() []payload {
 		{name: "key_modal_channel", modal: handlers.KeyModal("")},
 		{name: "key_modal_default", modal: handlers.KeyModal("default")},
 		{name: "key_delete_confirm", card: handlers.KeyDeleteConfirm("0001")},
+		{name: "subscribe_modal", modal: handlers.SubscribeModal()},
 	}
 }
 

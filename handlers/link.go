@@ -10,7 +10,7 @@ import (
 func linkRoutes() []Route {
 	return []Route{
 		{
-			Kind: Slash, ID: "link", Usage: "link INC", Help: "Make this channel about that incident, so INC can be left out.",
+			Kind: Slash, ID: "link", Usage: "link INC", Help: "Make this channel about that incident, so INC can be left out, and post its live card here.",
 			Incident: RequiredRef, NeedsKey: true, NoGuests: true,
 			Handle: func(ctx context.Context, r *Request) (Reply, error) {
 				inc, err := r.Current(ctx, r.Incident)
@@ -26,6 +26,12 @@ func linkRoutes() []Route {
 				return Reply{
 					InChannel: true,
 					Text:      fmt.Sprintf(":link: %s linked this channel to `%s` %s.", Escape(r.UserName), inc.ID, IncidentLabel(inc)),
+					// The channel's incident, kept true here from now on.
+					Live: &LivePost{
+						Incident: inc.ID,
+						Text:     "Incident " + IncidentLabel(inc) + " (" + Escape(inc.Status) + ")",
+						Blocks:   Card(inc, r.Now()),
+					},
 				}, nil
 			},
 		},

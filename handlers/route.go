@@ -62,9 +62,14 @@ type Route struct {
 	NeedsKey   bool // a PagerDuty client keyed for the channel
 	NeedsActor bool // the requester's PagerDuty identity (implies NeedsKey); also on routes that open a write's form
 	AdminOnly  bool
-	// NoGuests refuses guests (restricted accounts): for changes that steer
-	// what everyone else in the channel acts on.
+	// NoGuests refuses guests (restricted accounts), bots and people of
+	// other organisations: for changes that steer what everyone else in the
+	// channel acts on or sees.
 	NoGuests bool
+	// Steers says, for NoGuests refusals, what the route does to the channel
+	// ("subscribe this channel to PagerDuty services"); "" reads as
+	// "change which incident this channel is about".
+	Steers string
 	// BareNumber: with OnlyRef, a bare number N is the incident #N
 	// (`/pd get 43`).
 	BareNumber bool
@@ -150,6 +155,10 @@ type SlackLookup interface {
 	// Actor maps a Slack user to their PagerDuty user, the way the requester
 	// is mapped (admin override, else exact email match).
 	Actor(ctx context.Context, userID string, pd *pdapi.Client) (Actor, error)
+	// BotInChannel reports whether pdbot is a member of the channel, so it
+	// can post there (conversations.info's is_member; a channel Slack does
+	// not show it is one it is not in).
+	BotInChannel(ctx context.Context, channel string) (bool, error)
 }
 
 // StoreOps is the slice of the store that handlers may use; the dispatcher
@@ -171,6 +180,25 @@ type StoreOps interface {
 	// DeleteOverride removes a user's admin override; existed is false
 	// when they had none.
 	DeleteOverride(ctx context.Context, slackUser string) (existed bool, err error)
+
+	// AddSubscription subscribes a channel to a service, replacing its
+	// subscription to the same service.
+	AddSubscription(ctx context.Context, channel string, s Subscription) error
+	// Subscriptions lists a channel's subscriptions, by service ID.
+	Subscriptions(ctx context.Context, channel string) ([]Subscription, error)
+	// DeleteSubscription removes a channel's subscription to a service;
+	// existed is false when there was none.
+	DeleteSubscription(ctx context.Context, channel, serviceID string) (existed bool, err error)
+}
+
+// Subscription asks for a live card in a channel for every new incident on
+// a PagerDuty service (`/pd subscribe`).
+type Subscription struct {
+	ServiceID   string
+	ServiceName string // when subscribed
+	Urgency     string // "" (any), "high" or "low"
+	CreatedBy   string // Slack user ID
+	CreatedAt   time.Time
 }
 
 // Override is an admin's mapping of a Slack user to a PagerDuty user.
@@ -198,6 +226,20 @@ type Reply struct {
 	// ReplaceOriginal makes the answer to a button replace the message the
 	// button was on (so a confirmation's buttons cannot be pressed again).
 	ReplaceOriginal bool
+	// Live is a live card to post in the request's channel before the
+	// reply. A reply with no Text and no Blocks is only the card, and the
+	// requester hears only if it could not be posted.
+	Live *LivePost
+}
+
+// LivePost is a live card (DESIGN.md, "Live cards"): a channel message the
+// dispatcher posts with chat.postMessage, not through response_url, so it
+// can be updated in place for as long as it is followed, and records with
+// its ts for the incident.
+type LivePost struct {
+	Incident string // the incident ID (allow-listed)
+	Text     string // the notification text (mrkdwn, escaped)
+	Blocks   []slack.Block
 }
 
 // UserError is an error whose message is meant for the requester as is.

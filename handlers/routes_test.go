@@ -25,6 +25,7 @@ func builtModals() map[string][]*slack.ModalViewRequest {
 		handlers.PickerModal(),
 		handlers.KeyModal(""),
 		handlers.KeyModal("default"),
+		handlers.SubscribeModal(),
 	} {
 		out[m.CallbackID] = append(out[m.CallbackID], m)
 	}
@@ -135,7 +136,16 @@ func TestSubmissionRoutesHaveModals(t *testing.T) {
 func TestCardButtonsHaveActionRoutes(t *testing.T) {
 	actions := routesOf(handlers.Action)
 	ids := []string{handlers.ActionAck, handlers.ActionResolve, handlers.ActionNote,
-		handlers.ActionReassign, handlers.ActionEscalate, handlers.ActionResponders}
+		handlers.ActionReassign, handlers.ActionEscalate, handlers.ActionResponders, handlers.ActionShare}
+	for _, b := range handlers.PrivateCard(goldenIncident(), goldenNow) {
+		if a, ok := b.(*slack.ActionBlock); ok {
+			for _, el := range a.Elements.ElementSet {
+				if b, ok := el.(*slack.ButtonBlockElement); ok {
+					ids = append(ids, b.ActionID)
+				}
+			}
+		}
+	}
 	for _, status := range []string{"triggered", "acknowledged"} {
 		for _, el := range handlers.CardButtons("Q1ABCDEFGHIJKL", status).Elements.ElementSet {
 			if b, ok := el.(*slack.ButtonBlockElement); ok {
@@ -202,6 +212,10 @@ func TestValidateNamesInputBlocks(t *testing.T) {
 			"policies": {handlers.PolicySearch: {SelectedOptions: opts("../x")}},
 			"message":  {"message_input": {Value: long}},
 		}},
+		handlers.SubscribeCallback: {nil,
+			{"services": {handlers.ServiceSearch: {SelectedOptions: opts("../x")}}},
+			{"services": {handlers.ServiceSearch: {SelectedOptions: opts("PSVCDB1")}}, "urgency": {"urgency_choice": {SelectedOption: slack.OptionBlockObject{Value: "urgent"}}}},
+		},
 	}
 	subs := routesOf(handlers.Submission)
 	modals := builtModals()

@@ -14,8 +14,9 @@ import (
 
 // Type-ahead action IDs (external selects answered by block_suggestion).
 const (
-	UserSearch   = "user_search"
-	PolicySearch = "policy_search"
+	UserSearch    = "user_search"
+	PolicySearch  = "policy_search"
+	ServiceSearch = "service_search"
 )
 
 // suggestTTL is how long a type-ahead answer is reused: long enough that a
@@ -119,6 +120,24 @@ func suggestRoutes(cache *suggestCache) []Route {
 						}
 					}
 					return items, !more, err
+				})
+			},
+		},
+		{
+			Kind: Suggestion, ID: ServiceSearch, Help: "Type-ahead for services.", NeedsKey: true,
+			Handle: func(ctx context.Context, r *Request) (Reply, error) {
+				return suggest(ctx, r, cache, "services", func(q string) ([]suggestItem, bool, error) {
+					var items []suggestItem
+					complete := true
+					err := r.PD.SearchServices(ctx, q, func(s pdapi.Service) bool {
+						if len(items) == maxOptions {
+							complete = false
+							return false
+						}
+						items = append(items, suggestItem{ID: s.ID, Label: s.Name, Match: strings.ToLower(s.Name)})
+						return true
+					})
+					return items, complete, err
 				})
 			},
 		},
