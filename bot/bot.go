@@ -82,6 +82,18 @@ type Config struct {
 	// completion signal for the demo and tests, instead of waiting for
 	// quiet.
 	Handled func(envelopeID string)
+	// PollInterval is PDBOT_POLL_INTERVAL: how often each API key's
+	// PagerDuty log entries are read for live cards and subscriptions;
+	// zero turns PagerDuty → Slack off.
+	PollInterval time.Duration
+	// PollTick, if set, replaces the poll interval's ticker (tests): one
+	// poll round per value. PollInterval must still be set.
+	PollTick <-chan time.Time
+	// Polled, if set, is called after every poll round (tests, the demo).
+	Polled func()
+	// Replica names this process to the other replicas (poll leases);
+	// empty means a random name.
+	Replica string
 }
 
 // Bot is a running pdbot.
@@ -221,8 +233,13 @@ func (b *Bot) Run(ctx context.Context) error {
 		runErr <- b.runSocket(ctx)
 		cancel()
 	}()
+	var liveDone sync.WaitGroup
+	if eng := b.liveEngine(); eng != nil {
+		liveDone.Go(func() { eng.Run(ctx) })
+	}
 	b.eventLoop(ctx)
 	b.wg.Wait()
+	liveDone.Wait()
 	b.ready.Store(false)
 	err := <-runErr
 	if errors.Is(err, context.Canceled) {

@@ -311,7 +311,13 @@ func (b *Bot) pdFor(ctx context.Context, team, channel string) (*pdapi.Client, e
 // client-side pacer (keys being checked in the key form do not get one, so
 // trying keys cannot grow the pacer table).
 func (b *Bot) newPD(key store.Secret, limited bool) *pdapi.Client {
-	o := pdapi.Options{Transport: b.cfg.PDTransport, KeyIDSecret: b.keyIDSecret}
+	return b.newPDCounted(key, limited, nil)
+}
+
+// newPDCounted is newPD with a hook called for every request sent (the
+// live poller counts its own).
+func (b *Bot) newPDCounted(key store.Secret, limited bool, sent func()) *pdapi.Client {
+	o := pdapi.Options{Transport: b.cfg.PDTransport, KeyIDSecret: b.keyIDSecret, Sent: sent}
 	if limited {
 		o.Pacers = b.pacers
 	}

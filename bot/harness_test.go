@@ -152,19 +152,7 @@ func (h *harness) startReplicaWith(tune func(*bot.Config)) *bot.Bot {
 		}
 		h.replicaStores = append(h.replicaStores, st)
 	}
-	cfg := bot.Config{
-		AppToken:        store.Secret(h.sf.AppToken()),
-		BotToken:        store.Secret(h.sf.BotToken()),
-		SlackAPIURL:     h.sf.URL(),
-		PagerDutyAPIURL: h.pd.URL(),
-		Admins:          h.admins,
-		Store:           st,
-		Logger:          zap.New(h.core),
-		MetadataKey:     []byte("harness metadata key, shared by replicas"),
-	}
-	if h.tune != nil {
-		h.tune(&cfg)
-	}
+	cfg := h.replicaConfig(st)
 	if tune != nil {
 		tune(&cfg)
 	}
@@ -181,6 +169,25 @@ func (h *harness) startReplicaWith(tune func(*bot.Config)) *bot.Bot {
 	}()
 	h.waitFor("the bot to connect", func() bool { return b.Ready() })
 	return b
+}
+
+// replicaConfig is a replica's configuration on st, tuned by the
+// harness's options.
+func (h *harness) replicaConfig(st store.Store) bot.Config {
+	cfg := bot.Config{
+		AppToken:        store.Secret(h.sf.AppToken()),
+		BotToken:        store.Secret(h.sf.BotToken()),
+		SlackAPIURL:     h.sf.URL(),
+		PagerDutyAPIURL: h.pd.URL(),
+		Admins:          h.admins,
+		Store:           st,
+		Logger:          zap.New(h.core),
+		MetadataKey:     []byte("harness metadata key, shared by replicas"),
+	}
+	if h.tune != nil {
+		h.tune(&cfg)
+	}
+	return cfg
 }
 
 // secrets are the canaries no log line, reply or audit row may hold.

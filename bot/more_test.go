@@ -131,7 +131,8 @@ func TestRouteTableRefusesMistakes(t *testing.T) {
 	bot.NewTable([]handlers.Route{ok, a})
 }
 
-// TestDependenciesFlowOneWay: cmd → bot → handlers → pdapi, bot → store;
+// TestDependenciesFlowOneWay: cmd → bot → handlers → pdapi, bot → store,
+// bot → live → (handlers, pdapi, store);
 // store knows nothing of Slack or PagerDuty, handlers nothing of bot or
 // store, pdapi nothing of Slack or of pdbot's other packages.
 func TestDependenciesFlowOneWay(t *testing.T) {
@@ -139,6 +140,8 @@ func TestDependenciesFlowOneWay(t *testing.T) {
 		"github.com/pdbot/pdbot/store":    {"github.com/slack-go/slack", "github.com/PagerDuty/go-pagerduty", "github.com/pdbot/pdbot/bot", "github.com/pdbot/pdbot/handlers"},
 		"github.com/pdbot/pdbot/handlers": {"github.com/pdbot/pdbot/bot", "github.com/pdbot/pdbot/store", "github.com/slack-go/slack/socketmode"},
 		"github.com/pdbot/pdbot/bot":      {"github.com/pdbot/pdbot/cmd/pdbot", "github.com/pdbot/pdbot/internal/slackfake", "github.com/pdbot/pdbot/internal/pdfake"},
+		// live is driven by bot, never the other way, and knows no transport.
+		"github.com/pdbot/pdbot/internal/live": {"github.com/pdbot/pdbot/bot", "github.com/pdbot/pdbot/cmd/pdbot", "github.com/slack-go/slack/socketmode", "github.com/pdbot/pdbot/internal/slackfake", "github.com/pdbot/pdbot/internal/pdfake"},
 		// pdapi is the PagerDuty client and nothing else.
 		"github.com/pdbot/pdbot/internal/pdapi": {"github.com/pdbot/pdbot/handlers", "github.com/pdbot/pdbot/bot", "github.com/pdbot/pdbot/store", "github.com/slack-go/slack"},
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/caarlos0/env/v10"
 	"go.uber.org/zap/zapcore"
@@ -45,7 +46,16 @@ type Config struct {
 	WebhookSecretFile string       `env:"PDBOT_WEBHOOK_SECRET_FILE"`
 	LogLevel  string   `env:"PDBOT_LOG_LEVEL" envDefault:"info"`
 	LogFormat string   `env:"PDBOT_LOG_FORMAT" envDefault:"json"`
+
+	// PollInterval is PDBOT_POLL_INTERVAL, kept as text so that a bad value
+	// is reported by Validate in pdbot's own words (see pollInterval).
+	PollInterval string `env:"PDBOT_POLL_INTERVAL" envDefault:"5s"`
 }
+
+// minPollInterval is the shortest PDBOT_POLL_INTERVAL: polling faster
+// buys little latency and spends each key's PagerDuty budget (the poller
+// keeps to a tenth of its 960 requests a minute).
+const minPollInterval = time.Second
 
 // need says which parts of the configuration a subcommand uses; only those
 // are required and validated.
@@ -158,6 +168,9 @@ func (c Config) Validate(n need) error {
 		if err := checkURL("PAGERDUTY_API_URL", c.PagerDutyAPIURL); err != nil {
 			return err
 		}
+		if _, err := c.pollInterval(); err != nil {
+			return err
+		}
 		for i, a := range c.Admins {
 			if a = strings.TrimSpace(a); !slackUserID.MatchString(a) {
 				return fmt.Errorf("PDBOT_ADMINS: entry %d is not a Slack user ID (U… or W…); want a comma-separated list of them", i+1)
@@ -192,6 +205,23 @@ func (c Config) Validate(n need) error {
 		}
 	}
 	return nil
+}
+
+// pollInterval parses PDBOT_POLL_INTERVAL: a Go duration of at least
+// minPollInterval, or 0 to turn PagerDuty → Slack off.
+func (c Config) pollInterval() (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(c.PollInterval))
+	switch {
+	case strings.TrimSpace(c.PollInterval) == "0":
+		return 0, nil
+	case err != nil:
+		return 0, errors.New("PDBOT_POLL_INTERVAL: not a duration; want one such as 5s or 1m (at least 1s), or 0 to turn live cards off")
+	case d == 0:
+		return 0, nil
+	case d < minPollInterval:
+		return 0, errors.New("PDBOT_POLL_INTERVAL: shorter than 1s; want at least 1s, or 0 to turn live cards off")
+	}
+	return d, nil
 }
 
 // fileName names the variable a secret came from: the _FILE variant when it

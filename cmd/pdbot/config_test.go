@@ -68,6 +68,7 @@ func TestConfigDefaults(t *testing.T) {
 		HTTPAddr:        ":8080",
 		LogLevel:        "info",
 		LogFormat:       "json",
+		PollInterval:    "5s",
 	}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
@@ -139,6 +140,9 @@ func TestConfigErrors(t *testing.T) {
 		{"admins malformed", needServe, map[string]string{"PDBOT_ADMINS": "U0ALICE01,alice"}, "PDBOT_ADMINS", "entry 2"},
 		{"webhook secret too short", needServe, map[string]string{"PDBOT_WEBHOOK_SECRET": "CANARYshort"}, "PDBOT_WEBHOOK_SECRET", "16 characters"},
 		{"webhook secret with a space", needServe, map[string]string{"PDBOT_WEBHOOK_SECRET": "CANARY webhook secret value"}, "PDBOT_WEBHOOK_SECRET", "whitespace"},
+		{"poll interval without unit", needServe, map[string]string{"PDBOT_POLL_INTERVAL": "5"}, "PDBOT_POLL_INTERVAL", "duration"},
+		{"poll interval too short", needServe, map[string]string{"PDBOT_POLL_INTERVAL": "500ms"}, "PDBOT_POLL_INTERVAL", "at least 1s"},
+		{"poll interval negative", needServe, map[string]string{"PDBOT_POLL_INTERVAL": "-5s"}, "PDBOT_POLL_INTERVAL", "at least 1s"},
 		{"http addr", needServe, map[string]string{"PDBOT_HTTP_ADDR": "8080"}, "PDBOT_HTTP_ADDR", ":8080"},
 		{"log level", needServe, map[string]string{"PDBOT_LOG_LEVEL": "loud"}, "PDBOT_LOG_LEVEL", "debug"},
 		{"log format", needCheck, map[string]string{"PDBOT_LOG_FORMAT": "xml"}, "PDBOT_LOG_FORMAT", "json"},

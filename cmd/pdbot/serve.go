@@ -68,7 +68,12 @@ func serve(ctx context.Context, cfg Config, log *zap.Logger) error {
 	defer keysDone.Wait()
 	defer stopKeys()
 
+	poll, err := cfg.pollInterval()
+	if err != nil {
+		return err
+	}
 	b, err := bot.New(bot.Config{
+		PollInterval:    poll,
 		AppToken:        cfg.AppToken,
 		BotToken:        cfg.BotToken,
 		SlackAPIURL:     cfg.SlackAPIURL,

@@ -82,6 +82,11 @@ type Options struct {
 	// Pacers and InLane). Nil means no client-side limit (for checking a
 	// key once).
 	Pacers *Pacers
+	// Sent, if set, is called once for every request the client sends
+	// (every attempt, retries included): what the client spends of its
+	// key's budget, for callers that keep a budget of their own (the live
+	// poller keeps to a tenth of the key's).
+	Sent func()
 }
 
 // New returns a client for baseURL (such as https://api.pagerduty.com)
@@ -101,7 +106,7 @@ func New(baseURL, key string, o Options) *Client {
 		keyID: fingerprint(o.KeyIDSecret, key),
 		rate:  &rateState{},
 	}
-	t := &retryTransport{next: rt, rate: c.rate, sleep: sleep}
+	t := &retryTransport{next: rt, rate: c.rate, sleep: sleep, sent: o.Sent}
 	if o.Pacers != nil {
 		t.pacer = o.Pacers.pacer(c.keyID)
 	}

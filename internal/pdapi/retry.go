@@ -54,6 +54,7 @@ type retryTransport struct {
 	sleep func(ctx context.Context, d time.Duration) error
 	pacer *pacer // nil: not paced
 	lane  string
+	sent  func() // nil: not counted (Options.Sent)
 }
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -96,6 +97,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // send makes one attempt, in its turn when the client is paced.
 func (t *retryTransport) send(req *http.Request) (*http.Response, error) {
 	if t.pacer == nil {
+		t.count()
 		return t.next.RoundTrip(req)
 	}
 	tk, at, err := t.pacer.acquire(req.Context(), t.lane)
@@ -107,6 +109,7 @@ func (t *retryTransport) send(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
+	t.count()
 	resp, err := t.next.RoundTrip(req)
 	t.pacer.done(tk, resp, true)
 	return resp, err
@@ -149,5 +152,12 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	case <-t.C:
 		return nil
+	}
+}
+
+// count reports one request sent to Options.Sent.
+func (t *retryTransport) count() {
+	if t.sent != nil {
+		t.sent()
 	}
 }
