@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pdbot/pdbot/handlers"
+	"github.com/pdbot/pdbot/internal/live"
 	"github.com/pdbot/pdbot/internal/pdapi"
 	"github.com/pdbot/pdbot/store"
 )
@@ -111,6 +112,7 @@ type Bot struct {
 	users       *userCache
 	channels    *channelCache
 	burst       *burst
+	live        atomic.Pointer[live.Engine] // while Run runs with live cards on
 	now         func() time.Time
 	metrics     *metrics
 	sem         chan struct{}
@@ -235,6 +237,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	}()
 	var liveDone sync.WaitGroup
 	if eng := b.liveEngine(); eng != nil {
+		b.live.Store(eng)
 		liveDone.Go(func() { eng.Run(ctx) })
 	}
 	b.eventLoop(ctx)

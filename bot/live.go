@@ -42,3 +42,13 @@ func (b *Bot) liveEngine() *live.Engine {
 	}
 	return eng
 }
+
+// PagerDutyChanged tells the bot that something changed in PagerDuty (a
+// verified webhook delivery): live cards are brought up to date now, by
+// the same reading of log entries as a poll, instead of at the next tick.
+// It does nothing while live cards are off.
+func (b *Bot) PagerDutyChanged() {
+	if eng := b.live.Load(); eng != nil {
+		eng.PollSoon()
+	}
+}

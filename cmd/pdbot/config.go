@@ -37,15 +37,15 @@ type Config struct {
 	MasterKey     store.Secret `env:"PDBOT_MASTER_KEY"`
 	MasterKeyFile string       `env:"PDBOT_MASTER_KEY_FILE"`
 
-	Admins    []string `env:"PDBOT_ADMINS" envSeparator:","`
-	HTTPAddr  string   `env:"PDBOT_HTTP_ADDR" envDefault:":8080"`
+	Admins   []string `env:"PDBOT_ADMINS" envSeparator:","`
+	HTTPAddr string   `env:"PDBOT_HTTP_ADDR" envDefault:":8080"`
 
 	// WebhookSecret turns on PagerDuty v3 webhooks at POST
 	// /pagerduty/webhook on HTTPAddr, signed with it.
 	WebhookSecret     store.Secret `env:"PDBOT_WEBHOOK_SECRET"`
 	WebhookSecretFile string       `env:"PDBOT_WEBHOOK_SECRET_FILE"`
-	LogLevel  string   `env:"PDBOT_LOG_LEVEL" envDefault:"info"`
-	LogFormat string   `env:"PDBOT_LOG_FORMAT" envDefault:"json"`
+	LogLevel          string       `env:"PDBOT_LOG_LEVEL" envDefault:"info"`
+	LogFormat         string       `env:"PDBOT_LOG_FORMAT" envDefault:"json"`
 
 	// PollInterval is PDBOT_POLL_INTERVAL, kept as text so that a bad value
 	// is reported by Validate in pdbot's own words (see pollInterval).

@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pdbot/pdbot/bot"
+	"github.com/pdbot/pdbot/internal/pdwebhook"
 	"github.com/pdbot/pdbot/store"
 )
 
@@ -96,7 +97,13 @@ func serve(ctx context.Context, cfg Config, log *zap.Logger) error {
 	probes := &readiness{connected: b.Ready}
 	stopDraining := context.AfterFunc(ctx, func() { probes.draining.Store(true) })
 	defer stopDraining()
-	srv := &http.Server{Handler: opsHandler(probes, reg), ReadHeaderTimeout: readHeaderTimeout}
+	ops := opsHandler(probes, reg)
+	if secret := cfg.WebhookSecret.Reveal(); secret != "" {
+		// PagerDuty v3 webhooks make changes show sooner: each verified
+		// delivery brings live cards up to date now (internal/pdwebhook).
+		ops.Handle("POST /pagerduty/webhook", pdwebhook.Handler(secret, st, time.Now, func(pdwebhook.Event) { b.PagerDutyChanged() }))
+	}
+	srv := &http.Server{Handler: ops, ReadHeaderTimeout: readHeaderTimeout}
 	srvErr := make(chan error, 1)
 	go func() { srvErr <- srv.Serve(ln) }()
 	log.Info("pdbot serving", zap.String("version", versionString()), zap.String("http_addr", ln.Addr().String()))
@@ -156,7 +163,7 @@ func (r *readiness) check() (ok bool, reason string) {
 
 // opsHandler serves /healthz (liveness: the process answers), /readyz
 // (readiness: connected to Slack) and /metrics (Prometheus, from g).
-func opsHandler(r *readiness, g prometheus.Gatherer) http.Handler {
+func opsHandler(r *readiness, g prometheus.Gatherer) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writePlain(w, http.StatusOK, "ok")

@@ -101,6 +101,7 @@ type Engine struct {
 	posts   map[string]*rate.Limiter // by channel
 	updates *rate.Limiter
 	held    map[string]bool // leases this replica holds, by name
+	soon    chan struct{}   // PollSoon's signal (buffered, one)
 }
 
 // New returns an engine; it starts nothing.
@@ -125,7 +126,18 @@ func New(cfg Config) (*Engine, error) {
 		posts:   map[string]*rate.Limiter{},
 		updates: rate.NewLimiter(updateRate, updateBurst),
 		held:    map[string]bool{},
+		soon:    make(chan struct{}, 1),
 	}, nil
+}
+
+// PollSoon asks for a round now rather than at the next tick: a PagerDuty
+// webhook said something changed. Rounds still keep to each key's share of
+// its budget, and a burst of signals makes one round.
+func (e *Engine) PollSoon() {
+	select {
+	case e.soon <- struct{}{}:
+	default:
+	}
 }
 
 // leaseTTL is about three intervals, so one missed poll does not hand the
@@ -154,6 +166,8 @@ func (e *Engine) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick:
+			e.round(ctx)
+		case <-e.soon:
 			e.round(ctx)
 		}
 	}
