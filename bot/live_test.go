@@ -345,8 +345,12 @@ func TestShareButtonPostsLiveCard(t *testing.T) {
 	h.click(bob, incCh, private, "card_share")
 	_, m := h.liveMessage(incCh, inc42)
 	contains(t, m.Text, "Bob Jones shared incident #42 Orders DB latency")
-	contains(t, string(m.Blocks), "Shared by Bob Jones", "card_actions")
-	if n := len(h.sf.Messages(incCh)); n != before+1 {
+	contains(t, string(m.Blocks), "card_actions")
+	// Who shared it is the thread's first line, which the card's updates
+	// leave alone.
+	h.waitFor("the Shared by line", func() bool { return len(h.sf.Thread(incCh, m.TS)) == 1 })
+	contains(t, h.sf.Thread(incCh, m.TS)[0].Text, "Shared by Bob Jones")
+	if n := len(h.sf.Messages(incCh)) - len(h.sf.Thread(incCh, m.TS)); n != before+1 {
 		t.Errorf("%d channel messages after Share, want %d", n, before+1)
 	}
 	if len(h.writes()) != 0 {

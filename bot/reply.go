@@ -153,6 +153,11 @@ func (b *Bot) postLive(ctx context.Context, c *call, r handlers.Reply) (out hand
 		return r, false, errors.New("live card for a malformed incident id")
 	}
 	_, ts, err := b.api.PostMessageContext(ctx, c.channel, msgOptions(live.Text, live.Blocks)...)
+	if err == nil && live.Thread != "" {
+		if _, _, terr := b.api.PostMessageContext(ctx, c.channel, slack.MsgOptionText(live.Thread, false), slack.MsgOptionTS(ts)); terr != nil {
+			c.log.Warn("live card's first thread line not posted", zapErr(terr))
+		}
+	}
 	if err == nil {
 		err = b.store.SaveLiveCard(ctx, store.LiveCard{Team: c.team, Channel: c.channel, TS: ts, IncidentID: live.Incident, PostedAt: b.now()})
 		if err != nil {

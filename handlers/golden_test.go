@@ -65,7 +65,6 @@ func goldenPayloads() []payload {
 		{name: "card", card: handlers.Card(inc, goldenNow)},
 		{name: "card_resolved", card: handlers.Card(resolved, goldenNow)},
 		{name: "card_private", card: handlers.PrivateCard(inc, goldenNow)},
-		{name: "card_shared", card: handlers.SharedCard(inc, goldenNow, `Bob <@U123> & "Co"`)},
 		{name: "card_buttons_triggered", card: []slack.Block{handlers.CardButtons(inc.ID, "triggered")}},
 		{name: "card_buttons_acknowledged", card: []slack.Block{handlers.CardButtons(inc.ID, "acknowledged")}},
 		{name: "update_modal", modal: handlers.UpdateModal(inc, false)},

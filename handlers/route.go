@@ -240,6 +240,10 @@ type LivePost struct {
 	Incident string // the incident ID (allow-listed)
 	Text     string // the notification text (mrkdwn, escaped)
 	Blocks   []slack.Block
+	// Thread, if set, is a first line posted in the card's thread (mrkdwn,
+	// escaped): what the card itself cannot keep, since the poller
+	// re-renders it from the incident.
+	Thread string
 }
 
 // UserError is an error whose message is meant for the requester as is.

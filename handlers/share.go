@@ -27,10 +27,17 @@ func shareRoutes() []Route {
 			if !pdapi.ValidIncidentID(inc.ID) {
 				return Reply{}, fmt.Errorf("share: PagerDuty answered with a malformed incident id")
 			}
+			by := r.UserName
+			if by == "" {
+				by = "someone"
+			}
 			return Reply{Live: &LivePost{
 				Incident: inc.ID,
-				Text:     fmt.Sprintf("%s shared incident %s (%s)", Escape(r.UserName), IncidentLabel(inc), Escape(inc.Status)),
-				Blocks:   SharedCard(inc, r.Now(), r.UserName),
+				Text:     fmt.Sprintf("%s shared incident %s (%s)", Escape(by), IncidentLabel(inc), Escape(inc.Status)),
+				Blocks:   Card(inc, r.Now()),
+				// In the thread, not on the card: the poller re-renders
+				// the card as the incident changes, and the line stays.
+				Thread: "Shared by " + Escape(clip(by, 100)),
 			}}, nil
 		},
 	}}
@@ -45,14 +52,4 @@ func PrivateCard(inc *pagerduty.Incident, now time.Time) []slack.Block {
 		a.Elements.ElementSet = append(a.Elements.ElementSet, share)
 	}
 	return blocks
-}
-
-// SharedCard is the live card someone shared (pressed Share): Card, and
-// who shared it (a name, never a mention).
-func SharedCard(inc *pagerduty.Incident, now time.Time, by string) []slack.Block {
-	if by == "" {
-		by = "someone"
-	}
-	shared := slack.NewContextBlock("card_shared_by", slack.NewTextBlockObject(slack.MarkdownType, "Shared by "+Escape(clip(by, 100)), false, false))
-	return append(Card(inc, now), shared)
 }
