@@ -258,39 +258,9 @@ func richText(elems []slack.RichTextElement) string {
 	return b.String()
 }
 
-var linkRE = regexp.MustCompile(`<([^<>]+)>`)
-
-// mrkdwnToPlain turns Slack's escaped mrkdwn into what a reader sees:
-// <@U1|bob> → @bob, <#C1|ops> → #ops, <!here> → @here, <url|label> → label (url).
-func mrkdwnToPlain(s string) string {
-	s = linkRE.ReplaceAllStringFunc(s, func(m string) string {
-		inner := m[1 : len(m)-1]
-		target, label, hasLabel := strings.Cut(inner, "|")
-		switch {
-		case strings.HasPrefix(target, "@"):
-			if hasLabel {
-				return "@" + strings.TrimPrefix(label, "@")
-			}
-			return target
-		case strings.HasPrefix(target, "#"):
-			if hasLabel {
-				return "#" + label
-			}
-			return target
-		case strings.HasPrefix(target, "!"):
-			if hasLabel {
-				return label
-			}
-			name, _, _ := strings.Cut(target[1:], "^")
-			return "@" + name
-		}
-		if hasLabel {
-			return label + " (" + target + ")"
-		}
-		return target
-	})
-	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(unbold(s))
-}
+// mrkdwnToPlain is what a reader sees of Slack's escaped mrkdwn, as the
+// fake Slack shows it, with *bold* rendered plain.
+func mrkdwnToPlain(s string) string { return unbold(slackfake.MrkdwnToPlain(s)) }
 
 // boldRE matches mrkdwn bold as Slack reads it: *text* with the asterisks
 // against the text, and neither inside a word ("2*3*4" stays).

@@ -120,9 +120,9 @@ func (f *Fake) mentionLocked(sigil, name string) (string, bool) {
 
 var linkRE = regexp.MustCompile(`<([^<>]+)>`)
 
-// mrkdwnToPlain turns Slack's escaped mrkdwn into what a reader sees:
+// MrkdwnToPlain turns Slack's escaped mrkdwn into what a reader sees:
 // <@U1|bob> → @bob, <#C1|ops> → #ops, <!here> → @here, <url|label> → label (url).
-func mrkdwnToPlain(s string) string {
+func MrkdwnToPlain(s string) string {
 	s = linkRE.ReplaceAllStringFunc(s, func(m string) string {
 		inner := m[1 : len(m)-1]
 		target, label, hasLabel := strings.Cut(inner, "|")
@@ -163,7 +163,7 @@ func (m Message) PlainText() string {
 	var blocks []any
 	_ = json.Unmarshal(m.Blocks, &blocks)
 	body := renderBlocks(blocks, nil)
-	text := strings.TrimSpace(mrkdwnToPlain(m.Text))
+	text := strings.TrimSpace(MrkdwnToPlain(m.Text))
 	switch {
 	case body == "":
 		return text
@@ -209,7 +209,7 @@ func renderBlocks(blocks []any, errs map[string]string) string {
 		case "header":
 			add("== " + textOf(bo["text"]) + " ==")
 		case "section":
-			line := mrkdwnToPlain(textOf(bo["text"]))
+			line := MrkdwnToPlain(textOf(bo["text"]))
 			if a, ok := bo["accessory"].(map[string]any); ok {
 				if el := renderElement(a); el != "" {
 					line = strings.TrimSpace(line + " " + el)
@@ -217,7 +217,7 @@ func renderBlocks(blocks []any, errs map[string]string) string {
 			}
 			add(line)
 			for _, fl := range anySlice(bo["fields"]) {
-				add("  " + mrkdwnToPlain(textOf(fl)))
+				add("  " + MrkdwnToPlain(textOf(fl)))
 			}
 		case "context":
 			var parts []string
@@ -226,7 +226,7 @@ func renderBlocks(blocks []any, errs map[string]string) string {
 				if str(eo["type"]) == "image" {
 					continue
 				}
-				parts = append(parts, mrkdwnToPlain(str(eo["text"])))
+				parts = append(parts, MrkdwnToPlain(str(eo["text"])))
 			}
 			add(strings.Join(parts, " · "))
 		case "actions":
@@ -257,7 +257,7 @@ func renderBlocks(blocks []any, errs map[string]string) string {
 		case "markdown":
 			add(str(bo["text"]))
 		case "rich_text":
-			add(mrkdwnToPlain(richText(bo)))
+			add(MrkdwnToPlain(richText(bo)))
 		}
 	}
 	return strings.Join(lines, "\n")
