@@ -78,6 +78,8 @@ func goldenPayloads() []payload {
 		{name: "key_modal_default", modal: handlers.KeyModal("default")},
 		{name: "key_delete_confirm", card: handlers.KeyDeleteConfirm("0001")},
 		{name: "subscribe_modal", modal: handlers.SubscribeModal()},
+		{name: "trigger_modal", modal: handlers.TriggerModal()},
+		{name: "trigger_modal_prefill", modal: handlers.TriggerModalFor("PSVCDB1", "Orders DB", `replicas <lagging> & "slow"`, "Give the incident a title.")},
 	}
 }
 

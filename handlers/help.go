@@ -66,7 +66,7 @@ func All() []Route {
 	cache := newSuggestCache()
 	var rs []Route
 	for _, f := range []func() []Route{noteRoutes, noteModalRoutes, statusRoutes, updateRoutes, getRoutes, escalateRoutes, respondersRoutes,
-		pickerRoutes, linkRoutes, shareRoutes, subscribeRoutes, whoamiRoutes, keyRoutes, mapRoutes} {
+		pickerRoutes, linkRoutes, shareRoutes, subscribeRoutes, triggerRoutes, whoamiRoutes, keyRoutes, mapRoutes} {
 		rs = append(rs, f()...)
 	}
 	rs = append(rs, suggestRoutes(cache)...)

@@ -148,6 +148,8 @@ type Request struct {
 	Slack SlackLookup
 	// Store gives handlers the few store operations they need.
 	Store StoreOps
+	// Channels opens incident channels (`/pd trigger`).
+	Channels ChannelOps
 }
 
 // SlackLookup is the slice of Slack that handlers may use.
@@ -237,6 +239,8 @@ type Reply struct {
 // can be updated in place for as long as it is followed, and records with
 // its ts for the incident.
 type LivePost struct {
+	// Channel is where to post it; "" is the request's channel.
+	Channel  string
 	Incident string // the incident ID (allow-listed)
 	Text     string // the notification text (mrkdwn, escaped)
 	Blocks   []slack.Block

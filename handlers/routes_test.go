@@ -26,6 +26,8 @@ func builtModals() map[string][]*slack.ModalViewRequest {
 		handlers.KeyModal(""),
 		handlers.KeyModal("default"),
 		handlers.SubscribeModal(),
+		handlers.TriggerModal(),
+		handlers.TriggerModalFor("PSVCDB1", "Orders DB", "replicas lagging", ""),
 	} {
 		out[m.CallbackID] = append(out[m.CallbackID], m)
 	}
@@ -212,6 +214,16 @@ func TestValidateNamesInputBlocks(t *testing.T) {
 			"policies": {handlers.PolicySearch: {SelectedOptions: opts("../x")}},
 			"message":  {"message_input": {Value: long}},
 		}},
+		handlers.TriggerCallback: {nil,
+			{"service": {handlers.ServiceSearch: {SelectedOption: slack.OptionBlockObject{Value: "../x"}}}, "title": {"title_input": {Value: long}}},
+			{"service": {handlers.ServiceSearch: {SelectedOption: slack.OptionBlockObject{Value: "PSVCDB1"}}}, "title": {"title_input": {Value: "t"}},
+				"urgency":  {"urgency_choice": {SelectedOption: slack.OptionBlockObject{Value: "high"}}},
+				"assignee": {handlers.UserSearch: {SelectedOption: slack.OptionBlockObject{Value: "PBOB001"}}},
+				"policy":   {handlers.PolicySearch: {SelectedOption: slack.OptionBlockObject{Value: "PEPDB01"}}}},
+			{"service": {handlers.ServiceSearch: {SelectedOption: slack.OptionBlockObject{Value: "PSVCDB1"}}}, "title": {"title_input": {Value: "t"}},
+				"urgency": {"urgency_choice": {SelectedOption: slack.OptionBlockObject{Value: "high"}}},
+				"details": {"details_input": {Value: long}}},
+		},
 		handlers.SubscribeCallback: {nil,
 			{"services": {handlers.ServiceSearch: {SelectedOptions: opts("../x")}}},
 			{"services": {handlers.ServiceSearch: {SelectedOptions: opts("PSVCDB1")}}, "urgency": {"urgency_choice": {SelectedOption: slack.OptionBlockObject{Value: "urgent"}}}},

@@ -82,6 +82,8 @@ type Incident struct {
 	// MergedInto is the ID of the incident this one was merged into
 	// (MergeIncidents); a merged incident is resolved.
 	MergedInto string
+	// Details is the body's details of an incident made by POST /incidents.
+	Details string
 }
 
 // Note is an incident note.

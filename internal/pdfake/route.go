@@ -76,7 +76,10 @@ func match(method, raw string) route {
 	)
 	switch {
 	case len(segs) == 1 && segs[0] == "incidents":
-		template, handlers = "/incidents", map[string]handlerFunc{http.MethodPut: (*Server).manageIncidents}
+		template, handlers = "/incidents", map[string]handlerFunc{
+			http.MethodPut:  (*Server).manageIncidents,
+			http.MethodPost: (*Server).createIncident,
+		}
 	case len(segs) == 2 && segs[0] == "incidents":
 		param, bad = id(1, isID, "incident ID or number")
 		template, handlers = "/incidents/{id}", map[string]handlerFunc{
@@ -161,6 +164,7 @@ func guessTemplate(segs []string) string {
 // into the path unescaped ("P1?x=1", notes §4.1) shows up as exactly that.
 var queryParams = map[string][]string{
 	"PUT /incidents":                          {"limit", "offset", "total"},
+	"POST /incidents":                         nil,
 	"GET /incidents/{id}":                     {"include[]"},
 	"PUT /incidents/{id}":                     nil,
 	"GET /incidents/{id}/notes":               nil,

@@ -255,6 +255,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // account keys (notes §1.2).
 var fromRequired = map[string]bool{
 	"PUT /incidents":             true,
+	"POST /incidents":            true,
 	"PUT /incidents/{id}":        true,
 	"POST /incidents/{id}/notes": true,
 }
