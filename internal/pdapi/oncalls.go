@@ -88,21 +88,45 @@ func (c *Client) GetPolicy(ctx context.Context, id string) (Ref, error) {
 	return Ref{ID: out.Policy.ID, Summary: out.Policy.Name}, nil
 }
 
-// ServicePolicy returns the escalation policy of a service
+// ServiceInfo is a service and its escalation policy.
+type ServiceInfo struct {
+	ID               string `json:"id"`
+	Name             string `json:"name"`
+	EscalationPolicy Ref    `json:"escalation_policy"`
+}
+
+// GetServiceInfo fetches a service with its escalation policy
 // (GET /services/{id}).
-func (c *Client) ServicePolicy(ctx context.Context, id string) (Ref, error) {
+func (c *Client) GetServiceInfo(ctx context.Context, id string) (ServiceInfo, error) {
 	if !ValidObjectID(id) {
-		return Ref{}, fmt.Errorf("get service: malformed id")
+		return ServiceInfo{}, fmt.Errorf("get service: malformed id")
 	}
 	var out struct {
-		Service struct {
-			EscalationPolicy Ref `json:"escalation_policy"`
-		} `json:"service"`
+		Service ServiceInfo `json:"service"`
 	}
 	if err := c.Do(ctx, Call{Method: http.MethodGet, Path: []string{"services", id}}, &out); err != nil {
-		return Ref{}, fmt.Errorf("get service %s: %w", id, err)
+		return ServiceInfo{}, fmt.Errorf("get service %s: %w", id, err)
 	}
-	return out.Service.EscalationPolicy, nil
+	return out.Service, nil
+}
+
+// EachServiceInfo is SearchServices with each service's escalation policy,
+// which GET /services lists with it.
+func (c *Client) EachServiceInfo(ctx context.Context, query string, each func(ServiceInfo) bool) error {
+	q := url.Values{}
+	if query != "" {
+		q.Set("query", query)
+	}
+	err := List(ctx, c, []string{"services"}, q, "services", func(s ServiceInfo) bool {
+		if !ValidObjectID(s.ID) {
+			return true
+		}
+		return each(s)
+	})
+	if err != nil {
+		return fmt.Errorf("search services: %w", err)
+	}
+	return nil
 }
 
 // Schedule is the part of a PagerDuty on-call schedule pdbot uses.
@@ -172,12 +196,14 @@ func (c *Client) EachPolicy(ctx context.Context, query string, each func(Ref) bo
 // assigned to any of UserIDs, on any of ServiceIDs (none: every one).
 type OpenIncidents struct {
 	UserIDs, ServiceIDs []string
-	// Max bounds how many are read (at least one page; 0 means one page).
+	// Max bounds how many are read (0 means one).
 	Max int
+	// Newest reads the newest first, rather than the oldest.
+	Newest bool
 }
 
 // ListOpenIncidents reads open (triggered and acknowledged) incidents,
-// oldest first (GET /incidents with statuses[], date_range=all, since
+// oldest first unless q.Newest (GET /incidents with statuses[], date_range=all, since
 // PagerDuty otherwise lists only the last month's, and total=true), up to
 // q.Max of them, and how many PagerDuty has in all.
 func (c *Client) ListOpenIncidents(ctx context.Context, q OpenIncidents) (incs []pagerduty.Incident, total int, err error) {
@@ -186,6 +212,9 @@ func (c *Client) ListOpenIncidents(ctx context.Context, q OpenIncidents) (incs [
 		"date_range": {"all"},
 		"sort_by":    {"created_at:asc"},
 		"total":      {"true"},
+	}
+	if q.Newest {
+		v.Set("sort_by", "created_at:desc")
 	}
 	for _, id := range q.UserIDs {
 		if !ValidObjectID(id) {
