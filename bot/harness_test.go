@@ -249,7 +249,8 @@ func (h *harness) checkSlackAccepted() {
 				continue
 			}
 			for _, ping := range []string{"<@", "<!", "<#"} {
-				if strings.Contains(m.Text+string(m.Blocks), ping) {
+				// Slack's date token (<!date^…>) formats a time and pings nobody.
+				if strings.Contains(strings.ReplaceAll(m.Text+string(m.Blocks), "<!date^", ""), ping) {
 					h.t.Errorf("a channel message mentions someone (%s): %q", ping, m.Text)
 				}
 			}

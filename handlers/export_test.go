@@ -49,3 +49,10 @@ func KeyDeleteConfirm(last4 string) []slack.Block { return keyDeleteConfirm(last
 func TriggerModalFor(serviceID, serviceName, title, note string) *slack.ModalViewRequest {
 	return triggerModal(triggerForm{service: pdapi.Service{ID: serviceID, Name: serviceName}, title: title, note: note})
 }
+
+// OncallMessage is oncallMessage for a target of policies (or, with
+// schedule set, of a schedule).
+func OncallMessage(title string, policies []pdapi.Ref, schedule string, entries []pdapi.OnCall, shared bool, by string) []slack.Block {
+	b, _ := oncallMessage(oncallTarget{title: title, policies: policies, schedule: schedule}, entries, shared, by)
+	return b
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/pdbot/pdbot/handlers"
+	"github.com/pdbot/pdbot/internal/pdapi"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden.json from the current output")
@@ -48,6 +49,32 @@ func goldenIncident() *pagerduty.Incident {
 	return inc
 }
 
+// goldenPolicies and goldenOncalls are the on-calls of the golden answers:
+// two levels of one policy (one of them a permanent on-call), and another
+// policy with nobody on call.
+func goldenPolicies() []pdapi.Ref {
+	return []pdapi.Ref{{ID: "PPOL001", Summary: "Database On-Call & Friends"}, {ID: "PPOL002", Summary: "Web <On-Call>"}}
+}
+
+func goldenOncalls() []pdapi.OnCall {
+	pol := pdapi.Ref{ID: "PPOL001", Summary: "Database On-Call & Friends"}
+	return []pdapi.OnCall{
+		{EscalationPolicy: pol, User: pdapi.Ref{ID: "PCAROL1", Summary: "Carol"}, Level: 2},
+		{EscalationPolicy: pol, User: pdapi.Ref{ID: "PBOB001", Summary: "Bob <@U123>"}, Level: 1,
+			Schedule: &pdapi.Ref{ID: "PSCHED1", Summary: "Primary & Co"}, Start: "2025-03-03T00:00:00Z", End: "2025-03-10T00:00:00Z"},
+	}
+}
+
+// goldenList is an incident list's incidents, out of order: an
+// acknowledged one, a low-urgency triggered one and the golden incident.
+func goldenList() []pagerduty.Incident {
+	ack := *goldenIncident()
+	ack.ID, ack.IncidentNumber, ack.Status, ack.HTMLURL = "Q2MNOPQRSTUVWX", 43, "acknowledged", "https://acme.pagerduty.com/incidents/Q2MNOPQRSTUVWX"
+	low := *goldenIncident()
+	low.ID, low.IncidentNumber, low.Urgency, low.CreatedAt, low.HTMLURL = "Q3ABCDEFGHIJKL", 44, "low", "2025-03-04T04:00:00Z", "https://acme.pagerduty.com/incidents/Q3ABCDEFGHIJKL"
+	return []pagerduty.Incident{ack, low, *goldenIncident()}
+}
+
 var goldenNow = time.Date(2025, 3, 4, 6, 21, 7, 0, time.UTC) // 75 minutes after creation
 
 // payload is one golden Block Kit payload: a modal, or a message's blocks.
@@ -73,7 +100,13 @@ func goldenPayloads() []payload {
 		{name: "responders_modal", modal: handlers.RespondersModal(inc)},
 		{name: "note_modal", modal: handlers.NoteModal(inc.ID, "")},
 		{name: "note_modal_prefill", modal: handlers.NoteModal(inc.ID, "Bob wrote in Slack (https://acme.slack.com/archives/C1/p1):\nDB <down> & \"slow\" again")},
-		{name: "picker_modal", modal: handlers.PickerModal()},
+		{name: "picker_modal", modal: handlers.PickerModal(true)},
+		{name: "picker_modal_message", modal: handlers.PickerModal(false)},
+		{name: "note_modal_pick", modal: handlers.NoteModal("", "Bob wrote in Slack (https://acme.slack.com/archives/C1/p1):\nDB <down> & \"slow\" again")},
+		{name: "oncall", card: handlers.OncallMessage("for *Checkout &lt;API&gt;* (escalation policy *Database On-Call &amp; Friends*)", goldenPolicies(), "", goldenOncalls(), false, "")},
+		{name: "oncall_shared", card: handlers.OncallMessage("for *Checkout &lt;API&gt;*", goldenPolicies(), "", goldenOncalls(), true, `Bob <@U123> & "Co"`)},
+		{name: "oncall_nobody", card: handlers.OncallMessage("on the schedule *Nights*", nil, "PSCHED1", nil, false, "")},
+		{name: "incident_list", card: handlers.IncidentList("*Open incidents* on *Checkout &lt;API&gt;*", goldenList(), 14, goldenNow)},
 		{name: "key_modal_channel", modal: handlers.KeyModal("")},
 		{name: "key_modal_default", modal: handlers.KeyModal("default")},
 		{name: "key_delete_confirm", card: handlers.KeyDeleteConfirm("0001")},
@@ -342,7 +375,7 @@ func checkMrkdwn(t *testing.T, p payload, raw []string) {
 }
 
 // safeLink is the one kind of markup pdbot itself writes in mrkdwn.
-var safeLink = regexp.MustCompile(`<https://[^<>|\s]+\|[^<>|]*>`)
+var safeLink = regexp.MustCompile(`<https://[^<>|\s]+\|[^<>|]*>|<!date\^[0-9]+\^\{date_short_pretty\} \{time\}\|[^<>|]*>`)
 
 // mrkdwnSafe reports raw markup in mrkdwn: a < or > outside pdbot's own
 // links, or an & that starts no entity.

@@ -37,7 +37,7 @@ func HelpText(routes []Route) string {
 		switch {
 		case rt.AdminOnly:
 			admin = append(admin, line)
-		case rt.NoGuests || rt.Incident == NoIncident:
+		case rt.NoGuests || rt.Incident == NoIncident || rt.Incident == ChannelIncident:
 			setup = append(setup, line)
 		default:
 			actions = append(actions, line)
@@ -66,9 +66,11 @@ func All() []Route {
 	cache := newSuggestCache()
 	var rs []Route
 	for _, f := range []func() []Route{noteRoutes, noteModalRoutes, statusRoutes, updateRoutes, getRoutes, escalateRoutes, respondersRoutes,
-		pickerRoutes, linkRoutes, shareRoutes, subscribeRoutes, triggerRoutes, whoamiRoutes, keyRoutes, mapRoutes} {
+		pickerRoutes, linkRoutes, shareRoutes, subscribeRoutes, triggerRoutes, openListRoutes, whoamiRoutes, keyRoutes, mapRoutes} {
 		rs = append(rs, f()...)
 	}
+	rs = append(rs, oncallRoutes(newOncallCaches())...)
 	rs = append(rs, suggestRoutes(cache)...)
+	rs = append(rs, incidentPickRoutes(cache)...)
 	return append(rs, helpRoute(rs))
 }

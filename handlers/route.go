@@ -45,6 +45,10 @@ const (
 	// FromValue: the incident comes from the button value or the modal's
 	// metadata, checked by the handler.
 	FromValue
+	// ChannelIncident: the text names no incident; when it is empty, the
+	// channel's incident (link, topic, purpose) if it has one, else none,
+	// and the handler decides what then (offers a picker, asks).
+	ChannelIncident
 )
 
 // Route is one entry of the route table.

@@ -89,7 +89,18 @@ const (
 	ServiceDBName  = "Orders DB"
 	ServiceWebID   = "PSVCWB1"
 	ServiceWebName = "Checkout Web"
+
+	ScheduleDBPrimaryID   = "PSCDB01"
+	ScheduleDBPrimaryName = "Database Primary"
+	ScheduleDBBackupID    = "PSCDB02"
+	ScheduleDBBackupName  = "Database Backup"
+	ScheduleWebID         = "PSCWEB1"
+	ScheduleWebName       = "Web Rotation"
 )
+
+// OnCallShift is how long a demo on-call shift lasts: the rotations hand
+// over weekly, counted from the Monday before Epoch.
+const OnCallShift = 7 * 24 * time.Hour
 
 // PagerDuty incidents.
 const (
@@ -120,12 +131,17 @@ var Epoch = time.Date(2026, time.January, 15, 9, 30, 0, 0, time.UTC)
 
 // World describes what Seed created, in display order.
 type World struct {
-	TeamID      string
-	SlackUsers  []slackfake.User
-	Channels    []slackfake.Channel
-	PDUsers     []pdfake.User
-	Policies    []pdfake.EscalationPolicy
-	Services    []pdfake.Service
+	TeamID     string
+	SlackUsers []slackfake.User
+	Channels   []slackfake.Channel
+	PDUsers    []pdfake.User
+	Policies   []pdfake.EscalationPolicy
+	Services   []pdfake.Service
+	Schedules  []pdfake.Schedule
+	// OnCalls: Database On-Call has Bob at level 1 and Carol at level 2,
+	// Web On-Call Alice at level 1 and Carol at level 2, in weekly
+	// rotations that never end (so someone is on call whatever the clock).
+	OnCalls     []pdfake.OnCall
 	Incidents   []pdfake.Incident
 	Abilities   []string
 	PDKey       string
@@ -146,6 +162,11 @@ func New() World { return NewAt(Epoch) }
 // few minutes ago, so cards read naturally).
 func NewAt(epoch time.Time) World {
 	epoch = epoch.UTC().Truncate(time.Second)
+	day := 24 * time.Hour
+	monday := epoch.Truncate(day).Add(-time.Duration((int(epoch.Weekday())+6)%7) * day)
+	rotation := func(policy string, level int, schedule, user string) pdfake.OnCall {
+		return pdfake.OnCall{PolicyID: policy, Level: level, ScheduleID: schedule, UserIDs: []string{user}, Start: monday, Shift: OnCallShift}
+	}
 	return World{
 		TeamID: TeamID,
 		SlackUsers: []slackfake.User{
@@ -173,6 +194,17 @@ func NewAt(epoch time.Time) World {
 		Services: []pdfake.Service{
 			{ID: ServiceDBID, Name: ServiceDBName, EscalationPolicyID: PolicyDBID},
 			{ID: ServiceWebID, Name: ServiceWebName, EscalationPolicyID: PolicyWebID},
+		},
+		Schedules: []pdfake.Schedule{
+			{ID: ScheduleDBPrimaryID, Name: ScheduleDBPrimaryName, TimeZone: "Europe/London"},
+			{ID: ScheduleDBBackupID, Name: ScheduleDBBackupName, TimeZone: "Europe/London"},
+			{ID: ScheduleWebID, Name: ScheduleWebName, TimeZone: "America/New_York"},
+		},
+		OnCalls: []pdfake.OnCall{
+			rotation(PolicyDBID, 1, ScheduleDBPrimaryID, PDBobID),
+			rotation(PolicyDBID, 2, ScheduleDBBackupID, PDCarolID),
+			rotation(PolicyWebID, 1, ScheduleWebID, PDAliceID),
+			rotation(PolicyWebID, 2, ScheduleDBBackupID, PDCarolID),
 		},
 		Incidents: []pdfake.Incident{
 			{
@@ -224,6 +256,12 @@ func SeedWorld(sf *slackfake.Fake, pd *pdfake.Server, w World) World {
 	}
 	for _, s := range w.Services {
 		pd.AddService(s)
+	}
+	for _, s := range w.Schedules {
+		pd.AddSchedule(s)
+	}
+	for _, oc := range w.OnCalls {
+		pd.AddOnCall(oc)
 	}
 	for _, in := range w.Incidents {
 		pd.AddIncident(in)

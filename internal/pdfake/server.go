@@ -48,6 +48,8 @@ type Server struct {
 	policies     map[string]EscalationPolicy
 	services     map[string]Service
 	priorities   map[string]Priority
+	schedules    map[string]Schedule
+	oncalls      []OnCall
 	incidents    map[string]*incidentState
 	logEntries   []*logEntry // in creation order
 	logSeq       int
@@ -87,6 +89,7 @@ func New(opts Options) (*Server, error) {
 		policies:        map[string]EscalationPolicy{},
 		services:        map[string]Service{},
 		priorities:      map[string]Priority{},
+		schedules:       map[string]Schedule{},
 		incidents:       map[string]*incidentState{},
 		abilities:       slices.Clone(DefaultAbilities),
 		limiter:         newRateLimiter(DefaultRateLimit, DefaultRateWindow, true),
