@@ -113,6 +113,33 @@ func goldenPayloads() []payload {
 		{name: "subscribe_modal", modal: handlers.SubscribeModal()},
 		{name: "trigger_modal", modal: handlers.TriggerModal()},
 		{name: "trigger_modal_prefill", modal: handlers.TriggerModalFor("PSVCDB1", "Orders DB", `replicas <lagging> & "slow"`, "Give the incident a title.")},
+		{name: "escalate_modal_levels", modal: handlers.EscalateLevelsModal(inc, 3)},
+		{name: "snooze_modal", modal: handlers.SnoozeModal(acknowledgedGolden())},
+		{name: "priority_modal", modal: handlers.PriorityModal(prioritized(), goldenPriorities())},
+	}
+}
+
+// acknowledgedGolden is the golden incident, acknowledged (what a snooze
+// form is opened for).
+func acknowledgedGolden() *pagerduty.Incident {
+	inc := goldenIncident()
+	inc.Status = "acknowledged"
+	return inc
+}
+
+// prioritized is the golden incident with priority P2.
+func prioritized() *pagerduty.Incident {
+	inc := goldenIncident()
+	inc.Priority = &pagerduty.Priority{APIObject: pagerduty.APIObject{ID: "PPRIO02", Type: "priority", Summary: "P2"}, Name: "P2"}
+	return inc
+}
+
+// goldenPriorities are an account's priorities, with markup-like text.
+func goldenPriorities() []pdapi.Priority {
+	return []pdapi.Priority{
+		{ID: "PPRIO01", Name: "P1", Description: "Critical <customers> & partners"},
+		{ID: "PPRIO02", Name: "P2", Description: "Major"},
+		{ID: "PPRIO03", Name: "P3"},
 	}
 }
 
@@ -246,14 +273,26 @@ func hugeIncident() *pagerduty.Incident {
 	return inc
 }
 
+// hugePriorities are more priorities than a select holds, with long text.
+func hugePriorities() []pdapi.Priority {
+	var ps []pdapi.Priority
+	for i := range 150 {
+		ps = append(ps, pdapi.Priority{ID: fmt.Sprintf("PPR%04d", i), Name: strings.Repeat("<&>", 100), Description: strings.Repeat("&", 500)})
+	}
+	return ps
+}
+
 func hugePayloads() []payload {
 	inc := hugeIncident()
 	return []payload{
 		{name: "card", card: handlers.Card(inc, goldenNow)},
 		{name: "update_modal", modal: handlers.UpdateModal(inc, false)},
 		{name: "escalate_modal", modal: handlers.EscalateModal(inc)},
+		{name: "escalate_modal_levels", modal: handlers.EscalateLevelsModal(inc, 500)},
 		{name: "responders_modal", modal: handlers.RespondersModal(inc)},
 		{name: "note_modal_prefill", modal: handlers.NoteModal(inc.ID, strings.Repeat("x", 3000))},
+		{name: "snooze_modal", modal: handlers.SnoozeModal(inc)},
+		{name: "priority_modal", modal: handlers.PriorityModal(inc, hugePriorities())},
 	}
 }
 
@@ -337,7 +376,8 @@ func TestGoldenMrkdwnIsEscaped(t *testing.T) {
 		}
 	}
 	// The summary of a modal names the incident with its escaped title.
-	for _, m := range []*slack.ModalViewRequest{handlers.EscalateModal(goldenIncident()), handlers.RespondersModal(goldenIncident()), handlers.UpdateModal(goldenIncident(), false)} {
+	for _, m := range []*slack.ModalViewRequest{handlers.EscalateModal(goldenIncident()), handlers.EscalateLevelsModal(goldenIncident(), 2), handlers.RespondersModal(goldenIncident()), handlers.UpdateModal(goldenIncident(), false),
+		handlers.SnoozeModal(acknowledgedGolden()), handlers.PriorityModal(goldenIncident(), goldenPriorities())} {
 		found := false
 		walk(decode(t, m), func(o map[string]any) {
 			found = found || (o["type"] == "mrkdwn" && strings.Contains(str(o["text"]), `*#42 DB &lt;down&gt; &amp; "slow"*`))

@@ -64,8 +64,11 @@ func HelpText(routes []Route) string {
 // All returns every route pdbot serves.
 func All() []Route {
 	cache := newSuggestCache()
+	looks := newLookups()
 	var rs []Route
-	for _, f := range []func() []Route{noteRoutes, noteModalRoutes, statusRoutes, updateRoutes, getRoutes, escalateRoutes, respondersRoutes,
+	for _, f := range []func() []Route{noteRoutes, noteModalRoutes, statusRoutes, updateRoutes, getRoutes,
+		func() []Route { return escalateRoutes(looks) }, respondersRoutes,
+		snoozeRoutes, func() []Route { return priorityRoutes(looks) },
 		pickerRoutes, linkRoutes, shareRoutes, subscribeRoutes, triggerRoutes, openListRoutes, whoamiRoutes, keyRoutes, mapRoutes} {
 		rs = append(rs, f()...)
 	}

@@ -39,12 +39,11 @@ type oncallTarget struct {
 // oncallCaches hold the look-ups `/pd oncall` reuses: names to targets,
 // and services to their escalation policies.
 type oncallCaches struct {
-	targets  *lookupCache[oncallTarget]
-	services *lookupCache[pdapi.ServiceInfo]
+	looks *lookups // names' targets ("target|…") and services' policies ("service|…")
 }
 
 func newOncallCaches() *oncallCaches {
-	return &oncallCaches{targets: newLookupCache[oncallTarget](), services: newLookupCache[pdapi.ServiceInfo]()}
+	return &oncallCaches{looks: newLookups()}
 }
 
 func oncallRoutes(c *oncallCaches) []Route {
@@ -135,14 +134,14 @@ func subscribedOncall(ctx context.Context, r *Request, c *oncallCaches) (oncallT
 // key for lookupTTL.
 func serviceInfo(ctx context.Context, r *Request, c *oncallCaches, id string) (pdapi.ServiceInfo, error) {
 	key := r.PD.KeyID() + "|" + id
-	if sv, ok := c.services.get(key, r.Now()); ok {
+	if sv, ok := lookupGet[pdapi.ServiceInfo](c.looks, "service|"+key, r.Now()); ok {
 		return sv, nil
 	}
 	sv, err := r.PD.GetServiceInfo(ctx, id)
 	if err != nil {
 		return pdapi.ServiceInfo{}, err
 	}
-	c.services.put(key, sv, r.Now())
+	lookupPut(c.looks, "service|"+key, sv, r.Now())
 	return sv, nil
 }
 
@@ -185,14 +184,14 @@ func resolveOncall(ctx context.Context, r *Request, c *oncallCaches, spec string
 		return oncallTarget{}, fmt.Sprintf("A name is at most %d characters", maxNameLen), nil
 	}
 	key := r.PD.KeyID() + "|" + strings.ToLower(spec)
-	if t, ok := c.targets.get(key, r.Now()); ok {
+	if t, ok := lookupGet[oncallTarget](c.looks, "target|"+key, r.Now()); ok {
 		return t, "", nil
 	}
 	found := func(cand oncallCandidate) (oncallTarget, string, error) {
 		if len(cand.target.policies) == 1 && !pdapi.ValidObjectID(cand.target.policies[0].ID) {
 			return oncallTarget{}, "PagerDuty shows no escalation policy for the service “" + Escape(cand.name) + "”", nil
 		}
-		c.targets.put(key, cand.target, r.Now())
+		lookupPut(c.looks, "target|"+key, cand.target, r.Now())
 		return cand.target, "", nil
 	}
 	notFound := func(err error) bool {
@@ -201,13 +200,13 @@ func resolveOncall(ctx context.Context, r *Request, c *oncallCaches, spec string
 	}
 	if pdapi.ValidObjectID(spec) {
 		if sv, err := r.PD.GetServiceInfo(ctx, spec); err == nil {
-			c.services.put(r.PD.KeyID()+"|"+sv.ID, sv, r.Now())
+			lookupPut(c.looks, "service|"+r.PD.KeyID()+"|"+sv.ID, sv, r.Now())
 			return found(serviceCandidate(sv))
 		} else if !notFound(err) {
 			return oncallTarget{}, "", err
 		}
 		if p, err := r.PD.GetPolicy(ctx, spec); err == nil {
-			return found(policyCandidate(p))
+			return found(policyCandidate(pdapi.Ref{ID: p.ID, Summary: p.Name}))
 		} else if !notFound(err) {
 			return oncallTarget{}, "", err
 		}

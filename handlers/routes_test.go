@@ -9,6 +9,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/pdbot/pdbot/handlers"
+	"github.com/pdbot/pdbot/internal/pdapi"
 )
 
 // builtModals is every modal the package builds, by callback ID.
@@ -30,6 +31,9 @@ func builtModals() map[string][]*slack.ModalViewRequest {
 		handlers.SubscribeModal(),
 		handlers.TriggerModal(),
 		handlers.TriggerModalFor("PSVCDB1", "Orders DB", "replicas lagging", ""),
+		handlers.EscalateLevelsModal(inc, 3),
+		handlers.SnoozeModal(inc),
+		handlers.PriorityModal(inc, []pdapi.Priority{{ID: "PPRIO01", Name: "P1"}}),
 	} {
 		out[m.CallbackID] = append(out[m.CallbackID], m)
 	}
@@ -203,10 +207,14 @@ func TestValidateNamesInputBlocks(t *testing.T) {
 	}
 	long := strings.Repeat("x", 5000)
 	cases := map[string][]map[string]map[string]slack.BlockAction{
-		handlers.NoteCallback:     {nil, text("note", "note_input", "  ")},
-		handlers.PickerCallback:   {nil, text("incident", "incident_input", "../users")},
-		handlers.KeyCallback:      {nil, text("key", "key_input", "has space")},
-		handlers.EscalateCallback: {nil, {"policy": {handlers.PolicySearch: {SelectedOption: slack.OptionBlockObject{Value: "../x"}}}}},
+		handlers.NoteCallback:   {nil, text("note", "note_input", "  ")},
+		handlers.PickerCallback: {nil, text("incident", "incident_input", "../users")},
+		handlers.KeyCallback:    {nil, text("key", "key_input", "has space")},
+		handlers.EscalateCallback: {nil, {"policy": {handlers.PolicySearch: {SelectedOption: slack.OptionBlockObject{Value: "../x"}}}},
+			{"level": {"level_select": {SelectedOption: slack.OptionBlockObject{Value: "2"}}}, "policy": {handlers.PolicySearch: {SelectedOption: slack.OptionBlockObject{Value: "PEPWEB1"}}}},
+			{"level": {"level_select": {SelectedOption: slack.OptionBlockObject{Value: "0"}}}}},
+		handlers.SnoozeCallback:   {nil, {"duration": {"duration_select": {SelectedOption: slack.OptionBlockObject{Value: "8d"}}}}},
+		handlers.PriorityCallback: {nil, {"priority": {"priority_select": {SelectedOption: slack.OptionBlockObject{Value: "../x"}}}}},
 		handlers.UpdateCallback: {nil, {
 			"status":     {"status_select": {SelectedOption: slack.OptionBlockObject{Value: "triggered"}}},
 			"resolution": {"resolution_input": {Value: long}},

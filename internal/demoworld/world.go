@@ -102,6 +102,13 @@ const (
 // over weekly, counted from the Monday before Epoch.
 const OnCallShift = 7 * 24 * time.Hour
 
+// PagerDuty priorities, P1 (most severe) to P5. PriorityP1ID names P1; the
+// others follow the pattern (PPRIO02 … PPRIO05).
+const (
+	PriorityP1ID = "PPRIO01"
+	PriorityP2ID = "PPRIO02"
+)
+
 // PagerDuty incidents.
 const (
 	// Incident42ID is triggered, high urgency, on ServiceDBID, assigned to PDBobID.
@@ -142,6 +149,7 @@ type World struct {
 	// Web On-Call Alice at level 1 and Carol at level 2, in weekly
 	// rotations that never end (so someone is on call whatever the clock).
 	OnCalls     []pdfake.OnCall
+	Priorities  []pdfake.Priority
 	Incidents   []pdfake.Incident
 	Abilities   []string
 	PDKey       string
@@ -188,8 +196,16 @@ func NewAt(epoch time.Time) World {
 			{ID: PDCarolID, Name: CarolReal, Email: CarolEmail},
 		},
 		Policies: []pdfake.EscalationPolicy{
-			{ID: PolicyDBID, Name: PolicyDBName, UserIDs: []string{PDBobID}},
-			{ID: PolicyWebID, Name: PolicyWebName, UserIDs: []string{PDAliceID}},
+			// Database On-Call has two levels, Web On-Call three.
+			{ID: PolicyDBID, Name: PolicyDBName, UserIDs: []string{PDBobID}, Levels: [][]string{{PDCarolID}}},
+			{ID: PolicyWebID, Name: PolicyWebName, UserIDs: []string{PDAliceID}, Levels: [][]string{{PDBobID}, {PDCarolID}}},
+		},
+		Priorities: []pdfake.Priority{
+			{ID: PriorityP1ID, Name: "P1", Description: "Critical: customers cannot order"},
+			{ID: PriorityP2ID, Name: "P2", Description: "Major: many customers affected"},
+			{ID: "PPRIO03", Name: "P3", Description: "Minor: some customers affected"},
+			{ID: "PPRIO04", Name: "P4", Description: "Low: no customer impact yet"},
+			{ID: "PPRIO05", Name: "P5", Description: "Cosmetic"},
 		},
 		Services: []pdfake.Service{
 			{ID: ServiceDBID, Name: ServiceDBName, EscalationPolicyID: PolicyDBID},
@@ -263,6 +279,7 @@ func SeedWorld(sf *slackfake.Fake, pd *pdfake.Server, w World) World {
 	for _, oc := range w.OnCalls {
 		pd.AddOnCall(oc)
 	}
+	pd.SetPriorities(w.Priorities...)
 	for _, in := range w.Incidents {
 		pd.AddIncident(in)
 	}

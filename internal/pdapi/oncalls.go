@@ -70,24 +70,6 @@ func (c *Client) ListOnCalls(ctx context.Context, of OnCallsOf) ([]OnCall, error
 	return out, nil
 }
 
-// GetPolicy fetches an escalation policy's name by ID
-// (GET /escalation_policies/{id}).
-func (c *Client) GetPolicy(ctx context.Context, id string) (Ref, error) {
-	if !ValidObjectID(id) {
-		return Ref{}, fmt.Errorf("get escalation policy: malformed id")
-	}
-	var out struct {
-		Policy struct {
-			ID   string `json:"id"`
-			Name string `json:"name"`
-		} `json:"escalation_policy"`
-	}
-	if err := c.Do(ctx, Call{Method: http.MethodGet, Path: []string{"escalation_policies", id}}, &out); err != nil {
-		return Ref{}, fmt.Errorf("get escalation policy %s: %w", id, err)
-	}
-	return Ref{ID: out.Policy.ID, Summary: out.Policy.Name}, nil
-}
-
 // ServiceInfo is a service and its escalation policy.
 type ServiceInfo struct {
 	ID               string `json:"id"`

@@ -3,8 +3,9 @@
 // the real go-pagerduty client.
 //
 // It owns: the endpoints pdbot calls (incidents by ID or number, incident
-// updates one at a time and in bulk, notes, responder requests, users and
-// /users/me, escalation policies, abilities, services, and log entries
+// updates one at a time and in bulk (with priority and escalation_level),
+// snoozes, notes, responder requests, users and /users/me, escalation
+// policies and their levels, priorities, abilities, services, and log entries
 // across the account, per incident and by ID); PagerDuty's semantics for them
 // (API key kinds, the From header, the incident state machine, pagination,
 // error bodies, rate limits) as written down in

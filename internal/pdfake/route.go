@@ -98,6 +98,13 @@ func match(method, raw string) route {
 		template, handlers = "/incidents/{id}/responder_requests", map[string]handlerFunc{
 			http.MethodPost: (*Server).createResponderRequest,
 		}
+	case len(segs) == 3 && segs[0] == "incidents" && segs[2] == "snooze":
+		param, bad = id(1, isID, "incident ID")
+		template, handlers = "/incidents/{id}/snooze", map[string]handlerFunc{
+			http.MethodPost: (*Server).snoozeIncident,
+		}
+	case len(segs) == 1 && segs[0] == "priorities":
+		template, handlers = "/priorities", map[string]handlerFunc{http.MethodGet: (*Server).listPriorities}
 	case len(segs) == 3 && segs[0] == "incidents" && segs[2] == "log_entries":
 		param, bad = id(1, isID, "incident ID")
 		template, handlers = "/incidents/{id}/log_entries", map[string]handlerFunc{
@@ -185,6 +192,8 @@ var queryParams = map[string][]string{
 	"GET /incidents/{id}/notes":               nil,
 	"POST /incidents/{id}/notes":              nil,
 	"POST /incidents/{id}/responder_requests": nil,
+	"POST /incidents/{id}/snooze":             nil,
+	"GET /priorities":                         {"limit", "offset", "total"},
 	"GET /incidents/{id}/log_entries":         {"limit", "offset", "total", "time_zone", "since", "until", "is_overview", "include[]"},
 	"GET /log_entries":                        {"limit", "offset", "total", "time_zone", "since", "until", "is_overview", "include[]", "team_ids[]"},
 	"GET /log_entries/{id}":                   {"time_zone", "include[]"},

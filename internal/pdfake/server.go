@@ -42,27 +42,29 @@ type Server struct {
 	conns     atomic.Int64  // TCP connections accepted
 	stop      sync.Once
 
-	mu           sync.Mutex
-	keys         map[string]apiKey
-	users        map[string]User
-	policies     map[string]EscalationPolicy
-	services     map[string]Service
-	priorities   map[string]Priority
-	schedules    map[string]Schedule
-	oncalls      []OnCall
-	incidents    map[string]*incidentState
-	logEntries   []*logEntry // in creation order
-	logSeq       int
-	start        time.Time // when the server started: services' created_at
-	abilities    []string
-	requests     []Request
-	allowInvalid bool
-	latency      time.Duration
-	limiter      rateLimiter
-	faults       []*pendingFault
-	afters       []*pendingAfter
-	seq          int
-	reqSeq       int
+	mu         sync.Mutex
+	keys       map[string]apiKey
+	users      map[string]User
+	policies   map[string]EscalationPolicy
+	services   map[string]Service
+	priorities map[string]Priority
+	// priorityOrder is the priorities' IDs, most severe first.
+	priorityOrder []string
+	schedules     map[string]Schedule
+	oncalls       []OnCall
+	incidents     map[string]*incidentState
+	logEntries    []*logEntry // in creation order
+	logSeq        int
+	start         time.Time // when the server started: services' created_at
+	abilities     []string
+	requests      []Request
+	allowInvalid  bool
+	latency       time.Duration
+	limiter       rateLimiter
+	faults        []*pendingFault
+	afters        []*pendingAfter
+	seq           int
+	reqSeq        int
 
 	unknownFromCode   int
 	webURL            string // html_url base (SetWebURL)
@@ -261,6 +263,8 @@ var fromRequired = map[string]bool{
 	"POST /incidents":            true,
 	"PUT /incidents/{id}":        true,
 	"POST /incidents/{id}/notes": true,
+	// The document lists From for snooze; it is an incident write.
+	"POST /incidents/{id}/snooze": true,
 }
 
 // ServeHTTP answers one request. The order of checks is: route (unsafe paths
