@@ -80,35 +80,13 @@ type ServiceInfo struct {
 // GetServiceInfo fetches a service with its escalation policy
 // (GET /services/{id}).
 func (c *Client) GetServiceInfo(ctx context.Context, id string) (ServiceInfo, error) {
-	if !ValidObjectID(id) {
-		return ServiceInfo{}, fmt.Errorf("get service: malformed id")
-	}
-	var out struct {
-		Service ServiceInfo `json:"service"`
-	}
-	if err := c.Do(ctx, Call{Method: http.MethodGet, Path: []string{"services", id}}, &out); err != nil {
-		return ServiceInfo{}, fmt.Errorf("get service %s: %w", id, err)
-	}
-	return out.Service, nil
+	return getObject[ServiceInfo](ctx, c, "service", "services", id)
 }
 
 // EachServiceInfo is SearchServices with each service's escalation policy,
 // which GET /services lists with it.
 func (c *Client) EachServiceInfo(ctx context.Context, query string, each func(ServiceInfo) bool) error {
-	q := url.Values{}
-	if query != "" {
-		q.Set("query", query)
-	}
-	err := List(ctx, c, []string{"services"}, q, "services", func(s ServiceInfo) bool {
-		if !ValidObjectID(s.ID) {
-			return true
-		}
-		return each(s)
-	})
-	if err != nil {
-		return fmt.Errorf("search services: %w", err)
-	}
-	return nil
+	return searchObjects(ctx, c, "services", "services", query, func(s ServiceInfo) string { return s.ID }, each)
 }
 
 // Schedule is the part of a PagerDuty on-call schedule pdbot uses.
@@ -119,59 +97,26 @@ type Schedule struct {
 
 // GetSchedule fetches a schedule by ID (GET /schedules/{id}).
 func (c *Client) GetSchedule(ctx context.Context, id string) (Schedule, error) {
-	if !ValidObjectID(id) {
-		return Schedule{}, fmt.Errorf("get schedule: malformed id")
-	}
-	var out struct {
-		Schedule Schedule `json:"schedule"`
-	}
-	if err := c.Do(ctx, Call{Method: http.MethodGet, Path: []string{"schedules", id}}, &out); err != nil {
-		return Schedule{}, fmt.Errorf("get schedule %s: %w", id, err)
-	}
-	return out.Schedule, nil
+	return getObject[Schedule](ctx, c, "schedule", "schedules", id)
 }
 
 // SearchSchedules hands each schedule whose name matches query to each, in
 // PagerDuty's order, page after page until each returns false
 // (GET /schedules?query=). Schedules with a malformed ID are skipped.
 func (c *Client) SearchSchedules(ctx context.Context, query string, each func(Schedule) bool) error {
-	q := url.Values{}
-	if query != "" {
-		q.Set("query", query)
-	}
-	err := List(ctx, c, []string{"schedules"}, q, "schedules", func(s Schedule) bool {
-		if !ValidObjectID(s.ID) {
-			return true
-		}
-		return each(s)
-	})
-	if err != nil {
-		return fmt.Errorf("search schedules: %w", err)
-	}
-	return nil
+	return searchObjects(ctx, c, "schedules", "schedules", query, func(s Schedule) string { return s.ID }, each)
 }
 
 // EachPolicy hands each escalation policy whose name matches query
 // to each, page after page until each returns false
 // (GET /escalation_policies?query=).
 func (c *Client) EachPolicy(ctx context.Context, query string, each func(Ref) bool) error {
-	q := url.Values{}
-	if query != "" {
-		q.Set("query", query)
-	}
-	err := List(ctx, c, []string{"escalation_policies"}, q, "escalation_policies", func(p struct {
+	type policy struct {
 		ID   string `json:"id"`
 		Name string `json:"name"`
-	}) bool {
-		if !ValidObjectID(p.ID) {
-			return true
-		}
-		return each(Ref{ID: p.ID, Summary: p.Name})
-	})
-	if err != nil {
-		return fmt.Errorf("search escalation policies: %w", err)
 	}
-	return nil
+	return searchObjects(ctx, c, "escalation_policies", "escalation policies", query, func(p policy) string { return p.ID },
+		func(p policy) bool { return each(Ref{ID: p.ID, Summary: p.Name}) })
 }
 
 // OpenIncidents says which open incidents ListOpenIncidents reads: those
