@@ -4,8 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 
-	"go.uber.org/zap"
-
 	"github.com/pdbot/pdbot/internal/live"
 	"github.com/pdbot/pdbot/internal/pdapi"
 	"github.com/pdbot/pdbot/store"
@@ -29,7 +27,7 @@ func (b *Bot) liveEngine() *live.Engine {
 		Client: func(key store.Secret, sent func()) *pdapi.Client {
 			return b.newPDCounted(key, true, sent)
 		},
-		Logger:   b.log.Named("live").With(zap.String("replica", replica)),
+		Logger:   b.log.Named("live"),
 		Interval: b.cfg.PollInterval,
 		Replica:  replica,
 		Now:      b.now,

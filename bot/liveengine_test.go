@@ -546,3 +546,39 @@ func TestLiveBurstIsPaced(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveStopDuringThePaceLosesNoCard: a replica stopped while it waits
+// for Slack's pace has claimed nothing it has not posted (the claim comes
+// after the wait), so the next one posts every card, each once.
+func TestLiveStopDuringThePaceLosesNoCard(t *testing.T) {
+	h := newHarness(t)
+	p := h.startPoller()
+	h.subscribe(opsCh, demoworld.ServiceDBID, "")
+	const n = 6 // more than the post burst (3): the fifth waits for its pace
+	for i := range n {
+		if _, err := h.pd.TriggerIncident(demoworld.ServiceDBID, "Shard down "+string(rune('a'+i)), "high", pdfake.Actor{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case p.tick <- time.Now():
+	case <-time.After(30 * time.Second):
+		t.Fatal("the poller took no tick")
+	}
+	h.waitFor("four cards", func() bool { return len(h.cards(opsCh)) >= 4 })
+	p.stop()
+	if err := h.st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenBolt(h.dbPath, h.ring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.st = st
+	h.replicaStores = append(h.replicaStores, st)
+	p2 := h.startPoller()
+	h.poll(p2)
+	if got := h.cards(opsCh); len(got) != n {
+		t.Errorf("%d cards after the restart, want %d", len(got), n)
+	}
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,12 +22,7 @@ import (
 // binary's size. The floor for comparison (BENCHMARKS.md) is a bare slack-go
 // Socket Mode client built the same way.
 func BenchmarkIdleFootprint(b *testing.B) {
-	bin := filepath.Join(b.TempDir(), "pdbot")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildRelease(b)
 	fi, err := os.Stat(bin)
 	if err != nil {
 		b.Fatal(err)
@@ -65,14 +59,11 @@ func BenchmarkIdleFootprint(b *testing.B) {
 		if err := cmd.Start(); err != nil {
 			b.Fatal(err)
 		}
-		ready := false
-		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && !ready; time.Sleep(20 * time.Millisecond) {
-			if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
-				ready = resp.StatusCode == http.StatusOK
-				resp.Body.Close()
-			}
+		up := false
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && !up; time.Sleep(20 * time.Millisecond) {
+			up = ready(addr)
 		}
-		if !ready {
+		if !up {
 			cancel()
 			b.Fatal("pdbot serve never became ready")
 		}

@@ -101,7 +101,10 @@ type Engine struct {
 	posts   map[string]*rate.Limiter // by channel
 	updates *rate.Limiter
 	held    map[string]bool // leases this replica holds, by name
+	polling map[string]bool // keys whose poll is under way, by key ID
 	soon    chan struct{}   // PollSoon's signal (buffered, one)
+
+	polls sync.WaitGroup // polls under way, and Polled calls to come
 }
 
 // New returns an engine; it starts nothing.
@@ -121,11 +124,12 @@ func New(cfg Config) (*Engine, error) {
 		cfg.Now = time.Now
 	}
 	return &Engine{
-		cfg: cfg, log: cfg.Logger, now: cfg.Now,
+		cfg: cfg, log: cfg.Logger.With(zap.String("replica", cfg.Replica)), now: cfg.Now,
 		budgets: map[string]*budget{},
 		posts:   map[string]*rate.Limiter{},
 		updates: rate.NewLimiter(updateRate, updateBurst),
 		held:    map[string]bool{},
+		polling: map[string]bool{},
 		soon:    make(chan struct{}, 1),
 	}, nil
 }
@@ -147,8 +151,8 @@ func (e *Engine) leaseTTL() time.Duration {
 }
 
 // Run polls every interval until ctx ends, then releases the leases it
-// holds. A round that is under way when ctx ends finishes the effect in
-// progress and stores its cursor first.
+// holds. A poll that is under way when ctx ends finishes the effect in
+// progress and stores its cursor first; Run waits for it.
 func (e *Engine) Run(ctx context.Context) {
 	tick := e.cfg.Tick
 	if tick == nil {
@@ -157,6 +161,10 @@ func (e *Engine) Run(ctx context.Context) {
 		tick = t.C
 	}
 	defer e.releaseAll()
+	defer e.polls.Wait()
+	// The replica's name is what the store's leases name as their holder:
+	// an operator (or a test) maps a lease to its process by this line.
+	e.log.Info("live: polling", zap.Duration("interval", e.cfg.Interval))
 	// The first round goes at once, so a restart resumes without waiting.
 	if e.cfg.Tick == nil {
 		e.round(ctx)
@@ -173,23 +181,51 @@ func (e *Engine) Run(ctx context.Context) {
 	}
 }
 
-// round polls every key that has work, each in a goroutine of its own.
+// round polls every key that has work, each in a goroutine of its own,
+// and returns without waiting for them. A key whose poll of an earlier
+// round is still under way (held up by Slack's pace, say) is left to it:
+// it is never polled twice at once, and never holds up the other keys —
+// among them the keys of a replica that died, whose leases this replica
+// may take over as soon as they run out. Polled is called once the polls
+// this round started are over.
 func (e *Engine) round(ctx context.Context) {
-	if e.cfg.Polled != nil {
-		defer e.cfg.Polled()
-	}
 	keys, err := e.workList(ctx)
-	if err != nil {
-		if ctx.Err() == nil {
-			e.log.Warn("live: work list not read", zap.Error(err))
-		}
-		return
+	if err != nil && ctx.Err() == nil {
+		e.log.Warn("live: work list not read", zap.Error(err))
 	}
 	var wg sync.WaitGroup
 	for _, k := range keys {
-		wg.Go(func() { e.pollKey(ctx, k) })
+		if !e.beginPoll(k.id) {
+			continue
+		}
+		wg.Go(func() {
+			defer e.endPoll(k.id)
+			e.pollKey(ctx, k)
+		})
 	}
-	wg.Wait()
+	e.polls.Go(func() {
+		wg.Wait()
+		if e.cfg.Polled != nil {
+			e.cfg.Polled()
+		}
+	})
+}
+
+// beginPoll marks keyID's poll as under way; false means it already is.
+func (e *Engine) beginPoll(keyID string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.polling[keyID] {
+		return false
+	}
+	e.polling[keyID] = true
+	return true
+}
+
+func (e *Engine) endPoll(keyID string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.polling, keyID)
 }
 
 // releaseAll frees this replica's leases so another takes over at once.

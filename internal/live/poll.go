@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/PagerDuty/go-pagerduty"
@@ -60,6 +62,11 @@ func (e *Engine) pollKey(ctx context.Context, w *keyWork) {
 	if !p.renew(ctx) {
 		return
 	}
+	done := make(chan struct{})
+	var kept sync.WaitGroup
+	kept.Go(func() { p.keepLease(ctx, done) })
+	defer kept.Wait()
+	defer close(done)
 	if err := p.run(ctx); err != nil && ctx.Err() == nil {
 		log.Warn("live: poll failed", zap.Error(err))
 	}
@@ -67,12 +74,11 @@ func (e *Engine) pollKey(ctx context.Context, w *keyWork) {
 
 // poll is one poll of one key.
 type poll struct {
-	e       *Engine
-	w       *keyWork
-	log     *zap.Logger
-	lease   string
-	renewed time.Time
-	lost    bool
+	e     *Engine
+	w     *keyWork
+	log   *zap.Logger
+	lease string
+	lost  atomic.Bool // set by keepLease
 }
 
 // renew takes or extends the key's lease; it reports whether this replica
@@ -80,11 +86,15 @@ type poll struct {
 func (p *poll) renew(ctx context.Context) bool {
 	ok, err := p.e.cfg.Store.TakeLease(ctx, p.lease, p.e.cfg.Replica, p.e.leaseTTL())
 	p.e.mu.Lock()
-	if ok && err == nil {
+	switch {
+	case ok && err == nil:
 		p.e.held[p.lease] = true
-	} else {
-		delete(p.e.held, p.lease)
+	case err == nil:
+		delete(p.e.held, p.lease) // another replica holds it
 	}
+	// After an error the lease may still be this replica's (the renewal
+	// of a stopping poll fails with its context): it stays in held, so
+	// that Run releases it at the end.
 	p.e.mu.Unlock()
 	if err != nil {
 		if ctx.Err() == nil {
@@ -92,27 +102,38 @@ func (p *poll) renew(ctx context.Context) bool {
 		}
 		return false
 	}
-	p.renewed = p.e.now()
 	return ok
 }
 
-// stillHeld renews the lease when a third of its life has gone, so a poll
-// stretched by Slack's pacing keeps its key; false means another replica
-// has taken it, and this poll stops.
-func (p *poll) stillHeld(ctx context.Context) bool {
-	if p.lost {
-		return false
+// keepLease renews the lease every third of its life until done closes,
+// so a poll held up by Slack's pace or a slow PagerDuty keeps its key
+// however long it takes, and only a replica that died (or lost the
+// store) has its key taken over. A failed renewal marks the poll lost:
+// it stops at its next effect.
+func (p *poll) keepLease(ctx context.Context, done <-chan struct{}) {
+	t := time.NewTicker(p.e.leaseTTL() / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if !p.renew(ctx) {
+				p.lost.Store(true)
+				if ctx.Err() == nil {
+					p.log.Info("live: lease lost during a poll; another replica goes on")
+				}
+				return
+			}
+		}
 	}
-	if p.e.now().Sub(p.renewed) < p.e.leaseTTL()/3 {
-		return true
-	}
-	if !p.renew(ctx) {
-		p.lost = true
-		p.log.Info("live: lease lost during a poll; another replica goes on")
-		return false
-	}
-	return true
 }
+
+// stillHeld is false once the lease is lost: another replica may have
+// taken the key over, and this poll stops.
+func (p *poll) stillHeld() bool { return !p.lost.Load() }
 
 func (p *poll) run(ctx context.Context) error {
 	st := p.e.cfg.Store
@@ -256,7 +277,7 @@ func (p *poll) apply(ctx context.Context, fresh []*logEntry, done map[string]boo
 		byIncident[id] = append(byIncident[id], le)
 	}
 	for _, id := range incidents {
-		if ctx.Err() != nil || !p.stillHeld(ctx) {
+		if ctx.Err() != nil || !p.stillHeld() {
 			return
 		}
 		entries := byIncident[id]
@@ -357,24 +378,27 @@ func (p *poll) subscribers(entries []*logEntry, cards []store.LiveCard) []subscr
 }
 
 // postCard posts the card of a new incident in a subscribed channel and
-// starts following it. The claim comes first: a crash between claim and
-// post loses that card (at most once) rather than posting it twice; a
-// claim already taken means another replica or an earlier run posted it.
+// starts following it. The claim comes first (as late as Slack's pace
+// allows): a crash between claim and post loses that card (at most once)
+// rather than posting it twice; a claim already taken means another
+// replica or an earlier run posted it.
 func (p *poll) postCard(ctx context.Context, s subscription, inc *pagerduty.Incident) (store.LiveCard, error) {
-	claimed, err := p.e.cfg.Store.Claim(ctx, "live:"+s.entry.ID+":"+s.sub.Channel, claimTTL)
-	if err != nil {
-		p.log.Warn("live: claim not recorded; the card waits for the next poll", zap.Error(err))
-		return store.LiveCard{}, err
+	claim := func() (bool, error) {
+		return p.e.cfg.Store.Claim(ctx, "live:"+s.entry.ID+":"+s.sub.Channel, claimTTL)
 	}
-	if !claimed {
+	ts, err := p.e.post(ctx, s.sub.Channel, "", cardText(inc), cardBlocks(inc, p.e.now()), claim)
+	switch {
+	case errors.Is(err, errClaimed):
 		return store.LiveCard{}, nil
-	}
-	ts, err := p.e.post(ctx, s.sub.Channel, "", cardText(inc), cardBlocks(inc, p.e.now()))
-	if err != nil {
-		if gone(err) {
-			p.log.Info("live: subscribed channel cannot be posted in", zap.String("channel", s.sub.Channel), zap.Error(err))
-			return store.LiveCard{}, nil
+	case err != nil && gone(err):
+		p.log.Info("live: subscribed channel cannot be posted in", zap.String("channel", s.sub.Channel), zap.Error(err))
+		return store.LiveCard{}, nil
+	case errors.Is(err, errNotClaimed):
+		if ctx.Err() == nil {
+			p.log.Warn("live: claim not recorded; the card waits for the next poll", zap.Error(err))
 		}
+		return store.LiveCard{}, err
+	case err != nil:
 		p.log.Warn("live: card not posted", zap.String("channel", s.sub.Channel), zap.String("incident", inc.ID), zap.Error(err))
 		return store.LiveCard{}, nil // claimed: not retried
 	}
@@ -447,23 +471,25 @@ func (p *poll) followCard(ctx context.Context, c store.LiveCard, inc *pagerduty.
 		}
 	}
 	for _, le := range lines {
-		if ctx.Err() != nil || !p.stillHeld(ctx) {
+		if ctx.Err() != nil || !p.stillHeld() {
 			return false
 		}
-		// Claimed before it is posted: a crash between the two loses this
-		// one line (at most once), never posts it twice.
-		claimed, err := p.e.cfg.Store.Claim(ctx, "live:"+le.ID+":"+c.Channel+c.TS, claimTTL)
-		if err != nil {
-			log.Warn("live: claim not recorded; the line waits for the next poll", zap.Error(err))
-			return false
+		// Claimed just before it is posted: a crash between the two loses
+		// this one line (at most once), never posts it twice.
+		claim := func() (bool, error) {
+			return p.e.cfg.Store.Claim(ctx, "live:"+le.ID+":"+c.Channel+c.TS, claimTTL)
 		}
-		if !claimed {
-			continue
-		}
-		if _, err := p.e.post(ctx, c.Channel, c.TS, line(le), nil); err != nil {
-			if gone(err) {
-				return drop(err)
+		_, err := p.e.post(ctx, c.Channel, c.TS, line(le), nil, claim)
+		switch {
+		case err == nil || errors.Is(err, errClaimed):
+		case gone(err):
+			return drop(err)
+		case errors.Is(err, errNotClaimed):
+			if ctx.Err() == nil {
+				log.Warn("live: claim not recorded; the line waits for the next poll", zap.Error(err))
 			}
+			return false
+		default:
 			log.Warn("live: thread line not posted", zap.String("entry", le.ID), zap.Error(err))
 		}
 	}

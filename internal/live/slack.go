@@ -13,13 +13,41 @@ import (
 	"github.com/pdbot/pdbot/handlers"
 )
 
+// Post's errors when it has a claim to make.
+var (
+	// errClaimed: the effect's claim was already taken; another replica,
+	// or an earlier run, has carried it out.
+	errClaimed = errors.New("live: claimed before")
+	// errNotClaimed wraps an error that came before the claim was taken
+	// (the claim's own, or the context's during the pace): nothing was
+	// posted, and the effect may be tried again.
+	errNotClaimed = errors.New("live: not claimed")
+)
+
 // post sends a message (a thread reply when threadTS is set), paced to
 // Slack's per-channel limit, and returns its timestamp.
-func (e *Engine) post(ctx context.Context, channel, threadTS, text string, blocks []slack.Block) (string, error) {
+//
+// claim, when set, claims the effect once the pace allows the post and
+// just before it is sent: a crash between a claim and its post loses the
+// effect (at most once, never twice), so that window is one store write
+// and one request, never a wait for Slack's pace. A claim already taken
+// returns errClaimed and posts nothing.
+func (e *Engine) post(ctx context.Context, channel, threadTS, text string, blocks []slack.Block, claim func() (bool, error)) (string, error) {
 	var ts string
+	claimed := claim == nil
 	err := e.retry(ctx, func() error {
 		if err := e.postLimiter(channel).Wait(ctx); err != nil {
 			return err
+		}
+		if !claimed {
+			ok, err := claim()
+			if err != nil {
+				return fmt.Errorf("claim: %w", err)
+			}
+			if !ok {
+				return errClaimed
+			}
+			claimed = true // a retry after a 429 keeps its claim
 		}
 		opts := []slack.MsgOption{slack.MsgOptionText(text, false)}
 		if len(blocks) > 0 {
@@ -32,7 +60,12 @@ func (e *Engine) post(ctx context.Context, channel, threadTS, text string, block
 		_, ts, err = e.cfg.Slack.PostMessageContext(ctx, channel, opts...)
 		return err
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, errClaimed):
+		return "", err
+	case err != nil && !claimed:
+		return "", fmt.Errorf("%w: %w", errNotClaimed, err)
+	case err != nil:
 		return "", fmt.Errorf("chat.postMessage: %w", err)
 	}
 	return ts, nil
