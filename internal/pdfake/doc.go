@@ -3,7 +3,8 @@
 // the real go-pagerduty client.
 //
 // It owns: the endpoints pdbot calls (incidents by ID or number, incident
-// updates one at a time and in bulk, notes, responder requests, users and
+// updates one at a time and in bulk, merges, notes, status updates,
+// responder requests, incident workflows and their instances, users and
 // /users/me, escalation policies, abilities, services, and log entries
 // across the account, per incident and by ID); PagerDuty's semantics for them
 // (API key kinds, the From header, the incident state machine, pagination,

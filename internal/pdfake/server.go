@@ -48,6 +48,7 @@ type Server struct {
 	policies     map[string]EscalationPolicy
 	services     map[string]Service
 	priorities   map[string]Priority
+	workflows    map[string]Workflow
 	incidents    map[string]*incidentState
 	logEntries   []*logEntry // in creation order
 	logSeq       int
@@ -87,6 +88,7 @@ func New(opts Options) (*Server, error) {
 		policies:        map[string]EscalationPolicy{},
 		services:        map[string]Service{},
 		priorities:      map[string]Priority{},
+		workflows:       map[string]Workflow{},
 		incidents:       map[string]*incidentState{},
 		abilities:       slices.Clone(DefaultAbilities),
 		limiter:         newRateLimiter(DefaultRateLimit, DefaultRateWindow, true),
@@ -257,6 +259,10 @@ var fromRequired = map[string]bool{
 	"PUT /incidents":             true,
 	"PUT /incidents/{id}":        true,
 	"POST /incidents/{id}/notes": true,
+	"PUT /incidents/{id}/merge":  true,
+	// The document lists From for status updates but not for workflow
+	// instances; pdfake records a workflow's starter when From is sent.
+	"POST /incidents/{id}/status_updates": true,
 }
 
 // ServeHTTP answers one request. The order of checks is: route (unsafe paths
