@@ -66,9 +66,11 @@ func All() []Route {
 	cache := newSuggestCache()
 	var rs []Route
 	for _, f := range []func() []Route{noteRoutes, noteModalRoutes, statusRoutes, updateRoutes, getRoutes, escalateRoutes, respondersRoutes,
+		mergeRoutes, statusUpdateRoutes,
 		pickerRoutes, linkRoutes, shareRoutes, subscribeRoutes, whoamiRoutes, keyRoutes, mapRoutes} {
 		rs = append(rs, f()...)
 	}
+	rs = append(rs, workflowRoutes(newWorkflowCache())...)
 	rs = append(rs, suggestRoutes(cache)...)
 	return append(rs, helpRoute(rs))
 }

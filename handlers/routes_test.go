@@ -26,6 +26,10 @@ func builtModals() map[string][]*slack.ModalViewRequest {
 		handlers.KeyModal(""),
 		handlers.KeyModal("default"),
 		handlers.SubscribeModal(),
+		handlers.MergeModal(inc),
+		handlers.StatusUpdateModal(inc),
+		handlers.WorkflowModal(inc, goldenWorkflows(3)),
+		handlers.WorkflowModal(inc, goldenWorkflows(101)),
 	} {
 		out[m.CallbackID] = append(out[m.CallbackID], m)
 	}
@@ -137,7 +141,7 @@ func TestCardButtonsHaveActionRoutes(t *testing.T) {
 	actions := routesOf(handlers.Action)
 	ids := []string{handlers.ActionAck, handlers.ActionResolve, handlers.ActionNote,
 		handlers.ActionReassign, handlers.ActionEscalate, handlers.ActionResponders, handlers.ActionShare}
-	for _, b := range handlers.PrivateCard(goldenIncident(), goldenNow) {
+	for _, b := range handlers.PrivateCard(goldenIncident(), handlers.CardExtras{}, goldenNow) {
 		if a, ok := b.(*slack.ActionBlock); ok {
 			for _, el := range a.Elements.ElementSet {
 				if b, ok := el.(*slack.ButtonBlockElement); ok {
@@ -212,6 +216,9 @@ func TestValidateNamesInputBlocks(t *testing.T) {
 			"policies": {handlers.PolicySearch: {SelectedOptions: opts("../x")}},
 			"message":  {"message_input": {Value: long}},
 		}},
+		handlers.MergeCallback:        {nil, text("sources", "sources_input", "#43 ../users"), text("sources", "sources_input", strings.Repeat("#1 ", 11))},
+		handlers.StatusUpdateCallback: {nil, text("message", "message_input", " "), text("message", "message_input", long)},
+		handlers.WorkflowCallback:     {nil, {"workflow": {"workflow_select": {SelectedOption: slack.OptionBlockObject{Value: "../x"}}}}},
 		handlers.SubscribeCallback: {nil,
 			{"services": {handlers.ServiceSearch: {SelectedOptions: opts("../x")}}},
 			{"services": {handlers.ServiceSearch: {SelectedOptions: opts("PSVCDB1")}}, "urgency": {"urgency_choice": {SelectedOption: slack.OptionBlockObject{Value: "urgent"}}}},
