@@ -429,11 +429,12 @@ func TestMessageShortcuts(t *testing.T) {
 	h.ack(d)
 	contains(t, h.next(alice, opsCh, before, "the card").PlainText(), "#43 Checkout 502s", "Acknowledged")
 
+	// A message that names no incident: the picker of open incidents.
 	ts = h.sf.PostAsUser(bob, opsCh, "nothing to see")
-	before = h.snapshot(alice, opsCh)
 	d, _ = h.sf.MessageShortcut(alice, opsCh, ts, "show_incident")
 	h.ack(d)
-	contains(t, h.next(alice, opsCh, before, "the refusal").Text, "holds no PagerDuty incident")
+	v = h.topView(alice, func(v slackfake.View) bool { return v.CallbackID == "picker_submit" })
+	contains(t, v.PlainText(), "Open incident", "Or give an incident")
 }
 
 func TestActionPickerAndGlobalShortcut(t *testing.T) {

@@ -298,9 +298,11 @@ func (b *Bot) eventLoop(ctx context.Context) {
 			if !ok {
 				return
 			}
-			b.burst.set(true)
+			b.burst.busy()
 			b.onEvent(ctx, evt)
-			b.burst.set(len(b.sm.Events) > 0)
+			if len(b.sm.Events) == 0 {
+				b.burst.idle()
+			}
 		}
 	}
 }

@@ -6,17 +6,25 @@ import (
 	"time"
 )
 
-// burstWaitMax bounds how long acked work waits for the read loop to catch
-// up: a steady stream of envelopes must not hold work back for long.
-const burstWaitMax = time.Second
+// Burst handling: how acked work yields to the read loop.
+const (
+	// burstWaitMax bounds how long acked work waits for the read loop to
+	// go quiet: a steady stream of envelopes must not hold work back long.
+	burstWaitMax = time.Second
+	// burstQuiet is how long the loop must have had nothing to read before
+	// work goes ahead: envelopes of a burst arrive a few microseconds
+	// apart, so an empty queue for an instant is not the burst's end.
+	burstQuiet = 2 * time.Millisecond
+)
 
 // burst lets work that was acked early wait while the Socket Mode read loop
-// still has envelopes to ack, so in a burst every ack goes out before the
+// is still reading a burst, so every ack of the burst goes out before the
 // work of the requests ahead of it takes the CPU (on a small machine the
 // acks would otherwise queue behind hundreds of requests' work).
 type burst struct {
 	mu    sync.Mutex
-	quiet chan struct{} // closed while the loop has nothing waiting
+	quiet chan struct{} // closed once the loop has been idle for burstQuiet
+	timer *time.Timer   // closes quiet when it fires
 }
 
 func newBurst() *burst {
@@ -25,24 +33,46 @@ func newBurst() *burst {
 	return &burst{quiet: q}
 }
 
-// set records whether the loop has envelopes waiting.
-func (g *burst) set(waiting bool) {
+// busy records that the loop has read an envelope: work waits again.
+func (g *burst) busy() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.timer != nil {
+		g.timer.Stop()
+		g.timer = nil
+	}
 	select {
 	case <-g.quiet:
-		if waiting {
-			g.quiet = make(chan struct{})
-		}
+		g.quiet = make(chan struct{})
 	default:
-		if !waiting {
-			close(g.quiet)
-		}
 	}
 }
 
-// wait returns once the loop has nothing waiting, after burstWaitMax, or
-// when ctx ends.
+// idle records that the loop has nothing waiting: unless another envelope
+// comes within burstQuiet, work goes ahead.
+func (g *burst) idle() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.timer != nil {
+		return
+	}
+	q := g.quiet
+	g.timer = time.AfterFunc(burstQuiet, func() {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if g.quiet == q {
+			select {
+			case <-q:
+			default:
+				close(q)
+			}
+		}
+		g.timer = nil
+	})
+}
+
+// wait returns once the loop has gone quiet, after burstWaitMax, or when
+// ctx ends.
 func (g *burst) wait(ctx context.Context) {
 	g.mu.Lock()
 	q := g.quiet

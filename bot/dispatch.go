@@ -57,9 +57,10 @@ func (b *Bot) begin(e *envelope, route *handlers.Route, o origin) (*call, *handl
 	}
 	req := &handlers.Request{
 		Team: o.team, Channel: o.channel, User: o.user,
-		Now:   b.now,
-		Slack: slackLookup{b: b, team: o.team},
-		Store: &storeOps{b: b, team: o.team},
+		Now:      b.now,
+		Slack:    slackLookup{b: b, team: o.team},
+		Store:    &storeOps{b: b, team: o.team},
+		Channels: channelOps{b: b},
 	}
 	return c, req
 }

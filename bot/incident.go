@@ -18,12 +18,19 @@ func (b *Bot) channelFallback(ctx context.Context, c *call, req *handlers.Reques
 	if req.Incident != "" {
 		return nil
 	}
+	optional := c.route.Incident == handlers.ChannelIncident
+	if optional && strings.TrimSpace(req.Text) != "" {
+		return nil // the text names something else (a service, a policy)
+	}
 	if c.route.Incident == handlers.FromValue {
 		return handlers.Userf("This button or form did not say which incident it is for. Run `/pd get` for a fresh card.")
 	}
 	id, source, err := b.channelIncident(ctx, c.team, c.channel)
 	if err != nil {
 		return err
+	}
+	if id == "" && optional {
+		return nil // the handler offers the open incidents, or asks
 	}
 	if id == "" {
 		example := c.route.Example()
@@ -39,6 +46,9 @@ func (b *Bot) channelFallback(ctx context.Context, c *call, req *handlers.Reques
 // resolveIncident turns a #NUMBER into its ID with one GET before any
 // write, and checks the ID's shape.
 func (b *Bot) resolveIncident(ctx context.Context, c *call, req *handlers.Request) error {
+	if req.Incident == "" && c.route.Incident == handlers.ChannelIncident {
+		return nil
+	}
 	if strings.HasPrefix(req.Incident, "#") {
 		ref, err := handlers.ParseRef(req.Incident)
 		if err != nil {

@@ -294,3 +294,31 @@ func TestFullerCard(t *testing.T) {
 		t.Errorf("a resolved card must keep only Add note: %s", resolved.PlainText())
 	}
 }
+
+// TestSnoozeAndPriorityFromCardMenu: the card's menu opens more1's snooze
+// and priority forms, whose submissions make one write each as the chooser.
+func TestSnoozeAndPriorityFromCardMenu(t *testing.T) {
+	h := newHarness(t)
+	card := h.card(bob, inc43Ch) // #43 is acknowledged: its menu offers Snooze
+	h.pd.ResetRequests()
+	h.choose(bob, inc43Ch, card, handlers.ActionSnooze, inc43)
+	v := h.topView(bob, func(v slackfake.View) bool { return v.CallbackID == handlers.SnoozeCallback })
+	before := h.snapshot(bob, inc43Ch)
+	h.submit(bob, v, sel("duration", "duration_select", "1h"))
+	contains(t, h.next(bob, inc43Ch, before, "the menu's snooze").Text, "Bob Jones snoozed #43")
+	ws := h.writesOnly(demoworld.BobEmail, "POST /incidents/"+inc43+"/snooze")
+	wantBody(t, ws[0].Body, `{"duration":3600}`)
+
+	h.pd.ResetRequests()
+	h.choose(bob, inc43Ch, card, handlers.ActionPriority, inc43)
+	v = h.topView(bob, func(v slackfake.View) bool { return v.CallbackID == handlers.PriorityCallback })
+	before = h.snapshot(bob, inc43Ch)
+	h.submit(bob, v, sel("priority", "priority_select", demoworld.PriorityP1ID))
+	contains(t, h.next(bob, inc43Ch, before, "the menu's priority").Text, "Bob Jones set the priority of #43", "*P1*")
+	h.writesOnly(demoworld.BobEmail, "PUT /incidents/"+inc43)
+
+	// A triggered incident's menu has no Snooze.
+	if strings.Contains(string(h.card(bob, incCh).Blocks), handlers.MenuValue(handlers.ActionSnooze, inc42)) {
+		t.Error("a triggered incident's card offers Snooze")
+	}
+}

@@ -157,14 +157,18 @@ func (b *Bot) postLive(ctx context.Context, c *call, r handlers.Reply) (out hand
 	if !pdapi.ValidIncidentID(live.Incident) {
 		return r, false, errors.New("live card for a malformed incident id")
 	}
-	_, ts, err := b.api.PostMessageContext(ctx, c.channel, msgOptions(live.Text, live.Blocks)...)
+	channel := c.channel
+	if live.Channel != "" {
+		channel = live.Channel // an incident channel pdbot just opened
+	}
+	_, ts, err := b.api.PostMessageContext(ctx, channel, msgOptions(live.Text, live.Blocks)...)
 	if err == nil && live.Thread != "" {
-		if _, _, terr := b.api.PostMessageContext(ctx, c.channel, slack.MsgOptionText(live.Thread, false), slack.MsgOptionTS(ts)); terr != nil {
+		if _, _, terr := b.api.PostMessageContext(ctx, channel, slack.MsgOptionText(live.Thread, false), slack.MsgOptionTS(ts)); terr != nil {
 			c.log.Warn("live card's first thread line not posted", zapErr(terr))
 		}
 	}
 	if err == nil {
-		err = b.store.SaveLiveCard(ctx, store.LiveCard{Team: c.team, Channel: c.channel, TS: ts, IncidentID: live.Incident, PostedAt: b.now()})
+		err = b.store.SaveLiveCard(ctx, store.LiveCard{Team: c.team, Channel: channel, TS: ts, IncidentID: live.Incident, PostedAt: b.now()})
 		if err != nil {
 			// Posted but not followed: it will not be updated. Say so
 			// rather than pretend.
@@ -183,6 +187,9 @@ func (b *Bot) postLive(ctx context.Context, c *call, r handlers.Reply) (out hand
 		switch se.Err {
 		case "not_in_channel", "channel_not_found", "is_archived", "restricted_action":
 			err = handlers.Userf("pdbot is not in this channel, so it could not post the incident's card here. Invite it with `/invite @pdbot`, then try again.")
+			if channel != c.channel {
+				err = handlers.Userf("pdbot could not post the incident's card in <#%s>: invite it there, then press Share on `/pd get`.", channel)
+			}
 		}
 	}
 	if alone {

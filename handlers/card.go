@@ -86,7 +86,7 @@ func CardButtons(id, status string) *slack.ActionBlock {
 		els = append(els, btn(extra.id, extra.label, ""))
 	}
 	// The less frequent actions, last (DESIGN.md, "Live cards").
-	els = append(els, CardMenu(id))
+	els = append(els, CardMenu(id, status))
 	return slack.NewActionBlock("card_actions", els...)
 }
 

@@ -19,14 +19,12 @@ const ActionMore = "card_more"
 // opens a form, and its label.
 type menuItem struct{ action, label string }
 
-// cardMenu is the card's overflow menu, in order. Slack allows five options
-// in an overflow menu (Block Kit's overflow element).
-//
-// Snooze and priority (/pd snooze, /pd priority) belong at its top, as
-// {ActionSnooze, "Snooze…"} and {ActionPriority, "Set priority…"}: they are
-// built on the more1 branch, which exports those action IDs, and are added
-// here once they are on main.
+// cardMenu is the card's overflow menu, in order: the five less frequent
+// actions (DESIGN.md, "Live cards"), which is as many options as Block
+// Kit's overflow element takes.
 var cardMenu = []menuItem{
+	{ActionSnooze, "Snooze…"},
+	{ActionPriority, "Set priority…"},
 	{ActionMerge, "Merge incidents…"},
 	{ActionStatusUpdate, "Send a status update…"},
 	{ActionWorkflow, "Start a workflow…"},
@@ -62,11 +60,15 @@ func MenuActions() []string {
 	return out
 }
 
-// CardMenu is the card's overflow menu for incident id.
-func CardMenu(id string) *slack.OverflowBlockElement {
-	items := cardMenu[:min(len(cardMenu), maxOverflowOptions)]
-	opts := make([]*slack.OptionBlockObject, 0, len(items))
-	for _, it := range items {
+// CardMenu is the card's overflow menu for incident id in status. Snooze
+// is offered only once the incident is acknowledged: PagerDuty snoozes
+// nothing else.
+func CardMenu(id, status string) *slack.OverflowBlockElement {
+	opts := make([]*slack.OptionBlockObject, 0, len(cardMenu))
+	for _, it := range cardMenu {
+		if it.action == ActionSnooze && status != "acknowledged" || len(opts) == maxOverflowOptions {
+			continue
+		}
 		opts = append(opts, option(MenuValue(it.action, id), it.label))
 	}
 	return slack.NewOverflowBlockElement(ActionMore, opts...)

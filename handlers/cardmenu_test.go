@@ -1,6 +1,8 @@
 package handlers_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/slack-go/slack"
@@ -26,8 +28,12 @@ func TestCardMenuOptionsHaveActionRoutes(t *testing.T) {
 		if m == nil || m.ActionID != handlers.ActionMore {
 			t.Fatalf("%s card: no %s menu", status, handlers.ActionMore)
 		}
-		if len(m.Options) == 0 || len(m.Options) > 5 {
-			t.Errorf("%s card: %d menu options, want 1..5", status, len(m.Options))
+		// The five of DESIGN.md; snooze only once acknowledged.
+		if want := map[string]int{"triggered": 4, "acknowledged": 5}[status]; len(m.Options) != want {
+			t.Errorf("%s card: %d menu options, want %d", status, len(m.Options), want)
+		}
+		if snooze := strings.Contains(fmt.Sprint(m.Options[0].Value), handlers.ActionSnooze); snooze != (status == "acknowledged") {
+			t.Errorf("%s card: snooze offered %v", status, snooze)
 		}
 		for _, o := range m.Options {
 			action, inc, ok := handlers.ParseMenuValue(o.Value)

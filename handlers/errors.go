@@ -104,6 +104,9 @@ func explainAPI(ae pagerduty.APIError, p *pdapi.Client, inc string) (string, boo
 		return keyRejected, true
 	case code == 2010:
 		return keyNotAllowed, true
+	case len(details) > 0 && inc == "such incident":
+		// No incident yet (a trigger): nothing to look at with /pd get.
+		return "PagerDuty refused: " + Escape(strings.Join(details, "; ")) + ". Nothing was changed; check the values and try again.", true
 	case len(details) > 0:
 		return "PagerDuty refused: " + Escape(strings.Join(details, "; ")) + ". Nothing was changed; check the values (`/pd get` shows the incident now) and try again.", true
 	case ae.APIError.Valid && ae.APIError.ErrorObject.Message != "":

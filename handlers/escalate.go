@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/PagerDuty/go-pagerduty"
@@ -17,16 +18,19 @@ const (
 	escPolicyBlock   = "policy"
 )
 
-func escalateRoutes() []Route {
+func escalateRoutes(c *lookups) []Route {
 	return []Route{
 		{
-			Kind: Slash, ID: "escalate", Usage: "escalate [INC] POLICY",
-			Help:     "Move the incident to another escalation policy (name or ID), as you; escalation restarts. Bare, it opens a form.",
+			Kind: Slash, ID: "escalate", Usage: "escalate [INC] POLICY|level=N",
+			Help:     "Move the incident to another escalation policy (name or ID), as you; escalation restarts. With level=N, escalate it to level N of its current policy. Bare, it opens a form.",
 			Incident: LeadingRef, LoneObjectIDIsArg: true, NeedsActor: true, Modal: true, Title: "Change escalation",
 			Handle: func(ctx context.Context, r *Request) (Reply, error) {
 				spec := strings.TrimSpace(r.Text)
 				if spec == "" {
-					return escalateModalReply(ctx, r)
+					return escalateFormReply(ctx, r, c)
+				}
+				if n, ok := parseLevel(spec); ok {
+					return escalateToLevel(ctx, r, c, r.Incident, n)
 				}
 				if args, _, _ := kvArgs(spec, map[string]bool{"assignees": true, "assignee": true}, ""); len(args) > 0 {
 					return Reply{}, Userf("PagerDuty cannot take assignees and an escalation policy in one update. Change the policy with `/pd escalate`, then assign people with `/pd update assignees=…` if you still need to.")
@@ -41,18 +45,16 @@ func escalateRoutes() []Route {
 		{
 			Kind: Action, ID: ActionEscalate, Help: "Card button: change the escalation policy (opens a form).",
 			Incident: FromValue, NeedsActor: true, Modal: true, Title: "Change escalation",
-			Handle: escalateModalReply,
+			Handle: func(ctx context.Context, r *Request) (Reply, error) { return escalateFormReply(ctx, r, c) },
 		},
 		{
 			Kind: Submission, ID: EscalateCallback, Help: "The escalation policy form.",
 			Incident: FromValue, NeedsActor: true,
-			Validate: func(ctx context.Context, r *Request) map[string]string {
-				if !pdapi.ValidObjectID(selected(r, escPolicyBlock, PolicySearch)) {
-					return map[string]string{escPolicyBlock: "Pick an escalation policy from the list."}
-				}
-				return nil
-			},
+			Validate: func(ctx context.Context, r *Request) map[string]string { return validateEscalate(r) },
 			Handle: func(ctx context.Context, r *Request) (Reply, error) {
+				if n, err := strconv.Atoi(selected(r, escLevelBlock, escLevelSelect)); err == nil {
+					return escalateToLevel(ctx, r, c, r.Incident, n)
+				}
 				opt := r.Values[escPolicyBlock][PolicySearch].SelectedOption
 				name := opt.Value
 				if opt.Text != nil && opt.Text.Text != "" {
@@ -91,10 +93,6 @@ func escalate(ctx context.Context, r *Request, id, policyID, policyName string) 
 		Text:          fmt.Sprintf(":arrows_counterclockwise: %s moved %s to the escalation policy *%s* via Slack. Escalation restarts from its first level.", Escape(r.Actor.Name), IncidentLabel(cur), Escape(policyName)),
 		AuditIncident: id,
 	}, nil
-}
-
-func escalateModalReply(ctx context.Context, r *Request) (Reply, error) {
-	return formForOpenIncident(ctx, r, "there is nothing to escalate", EscalateModal)
 }
 
 // EscalateModal is the Update Escalation Policy form; its submit button is

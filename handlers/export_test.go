@@ -1,6 +1,10 @@
 package handlers
 
-import "github.com/slack-go/slack"
+import (
+	"github.com/slack-go/slack"
+
+	"github.com/pdbot/pdbot/internal/pdapi"
+)
 
 // This file exposes a few unexported pieces to the external tests in
 // package handlers_test. It holds no logic of its own.
@@ -40,3 +44,15 @@ const MaxRefLen = maxRefLen
 
 // KeyDeleteConfirm is the confirmation of /pd key delete default.
 func KeyDeleteConfirm(last4 string) []slack.Block { return keyDeleteConfirm(last4) }
+
+// TriggerModalFor builds the trigger form opened with a service and a title.
+func TriggerModalFor(serviceID, serviceName, title, note string) *slack.ModalViewRequest {
+	return triggerModal(triggerForm{service: pdapi.Service{ID: serviceID, Name: serviceName}, title: title, note: note})
+}
+
+// OncallMessage is oncallMessage for a target of policies (or, with
+// schedule set, of a schedule).
+func OncallMessage(title string, policies []pdapi.Ref, schedule string, entries []pdapi.OnCall, shared bool, by string) []slack.Block {
+	b, _ := oncallMessage(oncallTarget{title: title, policies: policies, schedule: schedule}, entries, shared, by)
+	return b
+}

@@ -91,6 +91,32 @@ func goldenNotes() []pagerduty.IncidentNote {
 	}
 }
 
+// goldenPolicies and goldenOncalls are the on-calls of the golden answers:
+// two levels of one policy (one of them a permanent on-call), and another
+// policy with nobody on call.
+func goldenPolicies() []pdapi.Ref {
+	return []pdapi.Ref{{ID: "PPOL001", Summary: "Database On-Call & Friends"}, {ID: "PPOL002", Summary: "Web <On-Call>"}}
+}
+
+func goldenOncalls() []pdapi.OnCall {
+	pol := pdapi.Ref{ID: "PPOL001", Summary: "Database On-Call & Friends"}
+	return []pdapi.OnCall{
+		{EscalationPolicy: pol, User: pdapi.Ref{ID: "PCAROL1", Summary: "Carol"}, Level: 2},
+		{EscalationPolicy: pol, User: pdapi.Ref{ID: "PBOB001", Summary: "Bob <@U123>"}, Level: 1,
+			Schedule: &pdapi.Ref{ID: "PSCHED1", Summary: "Primary & Co"}, Start: "2025-03-03T00:00:00Z", End: "2025-03-10T00:00:00Z"},
+	}
+}
+
+// goldenList is an incident list's incidents, out of order: an
+// acknowledged one, a low-urgency triggered one and the golden incident.
+func goldenList() []pagerduty.Incident {
+	ack := *goldenIncident()
+	ack.ID, ack.IncidentNumber, ack.Status, ack.HTMLURL = "Q2MNOPQRSTUVWX", 43, "acknowledged", "https://acme.pagerduty.com/incidents/Q2MNOPQRSTUVWX"
+	low := *goldenIncident()
+	low.ID, low.IncidentNumber, low.Urgency, low.CreatedAt, low.HTMLURL = "Q3ABCDEFGHIJKL", 44, "low", "2025-03-04T04:00:00Z", "https://acme.pagerduty.com/incidents/Q3ABCDEFGHIJKL"
+	return []pagerduty.Incident{ack, low, *goldenIncident()}
+}
+
 var goldenNow = time.Date(2025, 3, 4, 6, 21, 7, 0, time.UTC) // 75 minutes after creation
 
 // payload is one golden Block Kit payload: a modal, or a message's blocks.
@@ -116,7 +142,13 @@ func goldenPayloads() []payload {
 		{name: "responders_modal", modal: handlers.RespondersModal(inc)},
 		{name: "note_modal", modal: handlers.NoteModal(inc.ID, "")},
 		{name: "note_modal_prefill", modal: handlers.NoteModal(inc.ID, "Bob wrote in Slack (https://acme.slack.com/archives/C1/p1):\nDB <down> & \"slow\" again")},
-		{name: "picker_modal", modal: handlers.PickerModal()},
+		{name: "picker_modal", modal: handlers.PickerModal(true)},
+		{name: "picker_modal_message", modal: handlers.PickerModal(false)},
+		{name: "note_modal_pick", modal: handlers.NoteModal("", "Bob wrote in Slack (https://acme.slack.com/archives/C1/p1):\nDB <down> & \"slow\" again")},
+		{name: "oncall", card: handlers.OncallMessage("for *Checkout &lt;API&gt;* (escalation policy *Database On-Call &amp; Friends*)", goldenPolicies(), "", goldenOncalls(), false, "")},
+		{name: "oncall_shared", card: handlers.OncallMessage("for *Checkout &lt;API&gt;*", goldenPolicies(), "", goldenOncalls(), true, `Bob <@U123> & "Co"`)},
+		{name: "oncall_nobody", card: handlers.OncallMessage("on the schedule *Nights*", nil, "PSCHED1", nil, false, "")},
+		{name: "incident_list", card: handlers.IncidentList("*Open incidents* on *Checkout &lt;API&gt;*", goldenList(), 14, goldenNow)},
 		{name: "key_modal_channel", modal: handlers.KeyModal("")},
 		{name: "key_modal_default", modal: handlers.KeyModal("default")},
 		{name: "key_delete_confirm", card: handlers.KeyDeleteConfirm("0001")},
@@ -126,6 +158,35 @@ func goldenPayloads() []payload {
 		{name: "status_update_modal", modal: handlers.StatusUpdateModal(inc)},
 		{name: "workflow_modal", modal: handlers.WorkflowModal(inc, goldenWorkflows(3))},
 		{name: "workflow_modal_typeahead", modal: handlers.WorkflowModal(inc, goldenWorkflows(101))},
+		{name: "trigger_modal", modal: handlers.TriggerModal()},
+		{name: "trigger_modal_prefill", modal: handlers.TriggerModalFor("PSVCDB1", "Orders DB", `replicas <lagging> & "slow"`, "Give the incident a title.")},
+		{name: "escalate_modal_levels", modal: handlers.EscalateLevelsModal(inc, 3)},
+		{name: "snooze_modal", modal: handlers.SnoozeModal(acknowledgedGolden())},
+		{name: "priority_modal", modal: handlers.PriorityModal(prioritized(), goldenPriorities())},
+	}
+}
+
+// acknowledgedGolden is the golden incident, acknowledged (what a snooze
+// form is opened for).
+func acknowledgedGolden() *pagerduty.Incident {
+	inc := goldenIncident()
+	inc.Status = "acknowledged"
+	return inc
+}
+
+// prioritized is the golden incident with priority P2.
+func prioritized() *pagerduty.Incident {
+	inc := goldenIncident()
+	inc.Priority = &pagerduty.Priority{APIObject: pagerduty.APIObject{ID: "PPRIO02", Type: "priority", Summary: "P2"}, Name: "P2"}
+	return inc
+}
+
+// goldenPriorities are an account's priorities, with markup-like text.
+func goldenPriorities() []pdapi.Priority {
+	return []pdapi.Priority{
+		{ID: "PPRIO01", Name: "P1", Description: "Critical <customers> & partners"},
+		{ID: "PPRIO02", Name: "P2", Description: "Major"},
+		{ID: "PPRIO03", Name: "P3"},
 	}
 }
 
@@ -290,6 +351,15 @@ func hugeIncident() *pagerduty.Incident {
 	return inc
 }
 
+// hugePriorities are more priorities than a select holds, with long text.
+func hugePriorities() []pdapi.Priority {
+	var ps []pdapi.Priority
+	for i := range 150 {
+		ps = append(ps, pdapi.Priority{ID: fmt.Sprintf("PPR%04d", i), Name: strings.Repeat("<&>", 100), Description: strings.Repeat("&", 500)})
+	}
+	return ps
+}
+
 func hugePayloads() []payload {
 	inc := hugeIncident()
 	acked := hugeIncident()
@@ -325,8 +395,11 @@ func hugePayloads() []payload {
 		{name: "workflow_modal_typeahead", modal: handlers.WorkflowModal(inc, hugeWorkflows(5000))},
 		{name: "update_modal", modal: handlers.UpdateModal(inc, false)},
 		{name: "escalate_modal", modal: handlers.EscalateModal(inc)},
+		{name: "escalate_modal_levels", modal: handlers.EscalateLevelsModal(inc, 500)},
 		{name: "responders_modal", modal: handlers.RespondersModal(inc)},
 		{name: "note_modal_prefill", modal: handlers.NoteModal(inc.ID, strings.Repeat("x", 3000))},
+		{name: "snooze_modal", modal: handlers.SnoozeModal(inc)},
+		{name: "priority_modal", modal: handlers.PriorityModal(inc, hugePriorities())},
 	}
 }
 
@@ -410,7 +483,8 @@ func TestGoldenMrkdwnIsEscaped(t *testing.T) {
 		}
 	}
 	// The summary of a modal names the incident with its escaped title.
-	for _, m := range []*slack.ModalViewRequest{handlers.EscalateModal(goldenIncident()), handlers.RespondersModal(goldenIncident()), handlers.UpdateModal(goldenIncident(), false)} {
+	for _, m := range []*slack.ModalViewRequest{handlers.EscalateModal(goldenIncident()), handlers.EscalateLevelsModal(goldenIncident(), 2), handlers.RespondersModal(goldenIncident()), handlers.UpdateModal(goldenIncident(), false),
+		handlers.SnoozeModal(acknowledgedGolden()), handlers.PriorityModal(goldenIncident(), goldenPriorities())} {
 		found := false
 		walk(decode(t, m), func(o map[string]any) {
 			found = found || (o["type"] == "mrkdwn" && strings.Contains(str(o["text"]), `*#42 DB &lt;down&gt; &amp; "slow"*`))

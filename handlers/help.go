@@ -37,7 +37,7 @@ func HelpText(routes []Route) string {
 		switch {
 		case rt.AdminOnly:
 			admin = append(admin, line)
-		case rt.NoGuests || rt.Incident == NoIncident:
+		case rt.NoGuests || rt.Incident == NoIncident || rt.Incident == ChannelIncident:
 			setup = append(setup, line)
 		default:
 			actions = append(actions, line)
@@ -64,13 +64,17 @@ func HelpText(routes []Route) string {
 // All returns every route pdbot serves.
 func All() []Route {
 	cache := newSuggestCache()
+	looks := newLookups()
 	var rs []Route
-	for _, f := range []func() []Route{noteRoutes, noteModalRoutes, statusRoutes, updateRoutes, getRoutes, escalateRoutes, respondersRoutes,
-		mergeRoutes, statusUpdateRoutes,
-		pickerRoutes, linkRoutes, shareRoutes, subscribeRoutes, whoamiRoutes, keyRoutes, mapRoutes} {
+	for _, f := range []func() []Route{noteRoutes, noteModalRoutes, statusRoutes, updateRoutes, getRoutes,
+		func() []Route { return escalateRoutes(looks) }, respondersRoutes,
+		snoozeRoutes, func() []Route { return priorityRoutes(looks) }, mergeRoutes, statusUpdateRoutes,
+		pickerRoutes, linkRoutes, shareRoutes, subscribeRoutes, triggerRoutes, openListRoutes, whoamiRoutes, keyRoutes, mapRoutes} {
 		rs = append(rs, f()...)
 	}
+	rs = append(rs, oncallRoutes(newOncallCaches())...)
 	rs = append(rs, workflowRoutes(newWorkflowCache())...)
 	rs = append(rs, suggestRoutes(cache)...)
+	rs = append(rs, incidentPickRoutes(cache)...)
 	return append(rs, helpRoute(rs))
 }

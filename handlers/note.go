@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/slack-go/slack"
@@ -66,8 +67,10 @@ func noteModalRoutes() []Route {
 			},
 		},
 		{
+			// In a channel without an incident, the form offers the open
+			// incidents to pick from.
 			Kind: MessageShortcut, ID: NoteFromMessage, Help: "Message shortcut: add the message as an incident note.",
-			Incident: OnlyRef, NeedsActor: true, Modal: true, Title: "Add note", FreeText: true,
+			Incident: ChannelIncident, NeedsActor: true, Modal: true, Title: "Add note", FreeText: true,
 			Handle: func(ctx context.Context, r *Request) (Reply, error) {
 				return Reply{Modal: NoteModal(r.Incident, messageNote(r)), NoAudit: true}, nil
 			},
@@ -76,8 +79,20 @@ func noteModalRoutes() []Route {
 			Kind: Submission, ID: NoteCallback, Help: "The note form.",
 			Incident: FromValue, NeedsActor: true, FreeText: true,
 			Validate: func(ctx context.Context, r *Request) map[string]string {
+				errs := map[string]string{}
 				if value(r, noteBlock, noteAction) == "" {
-					return map[string]string{noteBlock: "Write the note."}
+					errs[noteBlock] = "Write the note."
+				}
+				if r.Incident == "" {
+					// A form opened without an incident has the field.
+					ref, ferrs := pickedRef(r)
+					maps.Copy(errs, ferrs)
+					if ferrs == nil {
+						r.Incident, r.IncidentSource = ref.String(), "form"
+					}
+				}
+				if len(errs) > 0 {
+					return errs
 				}
 				return nil
 			},
@@ -107,10 +122,12 @@ func messageNote(r *Request) string {
 	return clip(note, noteModalTextLimit)
 }
 
-// NoteModal is the note form, optionally prefilled.
+// NoteModal is the note form, optionally prefilled. Without an incident
+// (id ""), it asks which, offering the open incidents.
 func NoteModal(id, prefill string) *slack.ModalViewRequest {
-	return modal(NoteCallback, "Add note", "Add note",
-		textInput(noteBlock, noteAction, "Note", "What happened, what you tried, what is next", prefill, true, false, noteModalTextLimit),
-		incidentContext(id),
-	)
+	note := textInput(noteBlock, noteAction, "Note", "What happened, what you tried, what is next", prefill, true, false, noteModalTextLimit)
+	if id == "" {
+		return modal(NoteCallback, "Add note", "Add note", append(incidentFields(), note)...)
+	}
+	return modal(NoteCallback, "Add note", "Add note", note, incidentContext(id))
 }

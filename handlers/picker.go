@@ -6,6 +6,8 @@ import (
 
 	"github.com/PagerDuty/go-pagerduty"
 	"github.com/slack-go/slack"
+
+	"github.com/pdbot/pdbot/internal/pdapi"
 )
 
 // Shortcut and picker IDs.
@@ -25,15 +27,17 @@ func pickerRoutes() []Route {
 			Handle: showCard,
 		},
 		{
-			Kind: MessageShortcut, ID: ShowIncident, Help: "Message shortcut: show the PagerDuty incident a message names.",
-			Incident: FromValue, NeedsKey: true,
-			Handle: showCard,
+			// The incident is the one the message names; a message that
+			// names none gets the picker of open incidents (incpick.go).
+			Kind: MessageShortcut, ID: ShowIncident, Help: "Message shortcut: show the PagerDuty incident a message names, or pick one.",
+			NeedsKey: true,
+			Handle:   showMessageIncident,
 		},
 		{
 			Kind: Shortcut, ID: PickerShortcut, Help: "Global shortcut: pick an incident, get its card.",
 			Modal: true, Title: "PagerDuty incident",
 			Handle: func(ctx context.Context, r *Request) (Reply, error) {
-				return Reply{Modal: PickerModal(), NoAudit: true}, nil
+				return Reply{Modal: PickerModal(true), NoAudit: true}, nil
 			},
 		},
 		{
@@ -41,11 +45,12 @@ func pickerRoutes() []Route {
 			NeedsKey: true,
 			Validate: validatePick,
 			Handle: func(ctx context.Context, r *Request) (Reply, error) {
-				ref, err := ParseRef(value(r, pickerBlock, pickerAction))
-				if err != nil {
-					return Reply{}, err
+				ref, errs := pickedRef(r)
+				if errs != nil {
+					return Reply{}, Userf("Pick an incident in the form, or give its ID, URL or #NUMBER.")
 				}
 				inc := r.Fetched // found by validatePick moments ago
+				var err error
 				if inc == nil || !refNames(ref, inc) {
 					if inc, err = FetchIncident(ctx, r.PD, ref); err != nil {
 						return Reply{}, err
@@ -62,9 +67,9 @@ func pickerRoutes() []Route {
 // open. When PagerDuty cannot be asked in time (or there is no key), the
 // submission goes on and the handler's answer explains.
 func validatePick(ctx context.Context, r *Request) map[string]string {
-	ref, err := ParseRef(value(r, pickerBlock, pickerAction))
-	if err != nil {
-		return map[string]string{pickerBlock: "Give an incident ID (like Q3X2KJH7PQ9LMN), an incident URL or #NUMBER."}
+	ref, errs := pickedRef(r)
+	if errs != nil {
+		return errs
 	}
 	if r.PD == nil {
 		return nil
@@ -75,7 +80,11 @@ func validatePick(ctx context.Context, r *Request) map[string]string {
 		return nil
 	}
 	if msg, known := ExplainIn(r.Channel, err, r.PD, ref.String()); known && !errors.Is(err, context.DeadlineExceeded) && !isTimeout(err) {
-		return map[string]string{pickerBlock: msg}
+		block := incidentTypeBlock
+		if selected(r, incidentPickBlock, IncidentSearch) != "" {
+			block = incidentPickBlock
+		}
+		return map[string]string{block: msg}
 	}
 	return nil
 }
@@ -85,10 +94,30 @@ func refNames(ref Ref, inc *pagerduty.Incident) bool {
 	return (ref.ID != "" && ref.ID == inc.ID) || (ref.Number != 0 && ref.Number == inc.IncidentNumber)
 }
 
-// PickerModal asks for an incident (global shortcuts have no channel).
-func PickerModal() *slack.ModalViewRequest {
+// PickerModal asks for an incident: an open one by type-ahead, or one
+// typed. global says it is for the global shortcut, which has no channel
+// and so uses the workspace's default key.
+func PickerModal(global bool) *slack.ModalViewRequest {
+	intro := "Which incident? pdbot shows its card, with a button for every action."
+	if global {
+		intro += " Shortcuts outside a channel use the workspace's default PagerDuty key."
+	}
 	return modal(PickerCallback, "PagerDuty incident", "Show",
-		TextSection("intro", "Which incident? pdbot shows its card, with a button for every action. Shortcuts outside a channel use the workspace's default PagerDuty key."),
-		textInput(pickerBlock, pickerAction, "Incident", "Q3X2KJH7PQ9LMN, an incident URL or #42", "", false, false, maxRefLen),
-	)
+		append([]slack.Block{TextSection("intro", intro)}, incidentFields()...)...)
+}
+
+// showMessageIncident answers "Show PagerDuty incident" on a message: the
+// card of the incident the message names, or, for a message that names
+// none, the picker of open incidents.
+func showMessageIncident(ctx context.Context, r *Request) (Reply, error) {
+	text := ""
+	if r.Message != nil {
+		text = r.Message.Text
+	}
+	ref, ok := FindRefInText(text)
+	if !ok || !pdapi.ValidIncidentID(ref.ID) {
+		return Reply{Modal: PickerModal(false), NoAudit: true}, nil
+	}
+	r.Incident, r.IncidentSource = ref.ID, "message"
+	return showCard(ctx, r)
 }

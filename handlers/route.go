@@ -45,6 +45,10 @@ const (
 	// FromValue: the incident comes from the button value or the modal's
 	// metadata, checked by the handler.
 	FromValue
+	// ChannelIncident: the text names no incident; when it is empty, the
+	// channel's incident (link, topic, purpose) if it has one, else none,
+	// and the handler decides what then (offers a picker, asks).
+	ChannelIncident
 )
 
 // Route is one entry of the route table.
@@ -152,6 +156,8 @@ type Request struct {
 	Slack SlackLookup
 	// Store gives handlers the few store operations they need.
 	Store StoreOps
+	// Channels opens incident channels (`/pd trigger`).
+	Channels ChannelOps
 }
 
 // SlackLookup is the slice of Slack that handlers may use.
@@ -245,6 +251,8 @@ type Reply struct {
 // can be updated in place for as long as it is followed, and records with
 // its ts for the incident.
 type LivePost struct {
+	// Channel is where to post it; "" is the request's channel.
+	Channel  string
 	Incident string // the incident ID (allow-listed)
 	Text     string // the notification text (mrkdwn, escaped)
 	Blocks   []slack.Block

@@ -9,6 +9,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/pdbot/pdbot/handlers"
+	"github.com/pdbot/pdbot/internal/pdapi"
 )
 
 // builtModals is every modal the package builds, by callback ID.
@@ -22,7 +23,9 @@ func builtModals() map[string][]*slack.ModalViewRequest {
 		handlers.UpdateModal(inc, true),
 		handlers.EscalateModal(inc),
 		handlers.RespondersModal(inc),
-		handlers.PickerModal(),
+		handlers.PickerModal(true),
+		handlers.PickerModal(false),
+		handlers.NoteModal("", "prefilled"),
 		handlers.KeyModal(""),
 		handlers.KeyModal("default"),
 		handlers.SubscribeModal(),
@@ -30,6 +33,11 @@ func builtModals() map[string][]*slack.ModalViewRequest {
 		handlers.StatusUpdateModal(inc),
 		handlers.WorkflowModal(inc, goldenWorkflows(3)),
 		handlers.WorkflowModal(inc, goldenWorkflows(101)),
+		handlers.TriggerModal(),
+		handlers.TriggerModalFor("PSVCDB1", "Orders DB", "replicas lagging", ""),
+		handlers.EscalateLevelsModal(inc, 3),
+		handlers.SnoozeModal(inc),
+		handlers.PriorityModal(inc, []pdapi.Priority{{ID: "PPRIO01", Name: "P1"}}),
 	} {
 		out[m.CallbackID] = append(out[m.CallbackID], m)
 	}
@@ -203,10 +211,14 @@ func TestValidateNamesInputBlocks(t *testing.T) {
 	}
 	long := strings.Repeat("x", 5000)
 	cases := map[string][]map[string]map[string]slack.BlockAction{
-		handlers.NoteCallback:     {nil, text("note", "note_input", "  ")},
-		handlers.PickerCallback:   {nil, text("incident", "incident_input", "../users")},
-		handlers.KeyCallback:      {nil, text("key", "key_input", "has space")},
-		handlers.EscalateCallback: {nil, {"policy": {handlers.PolicySearch: {SelectedOption: slack.OptionBlockObject{Value: "../x"}}}}},
+		handlers.NoteCallback:   {nil, text("note", "note_input", "  ")},
+		handlers.PickerCallback: {nil, text("incident", "incident_input", "../users")},
+		handlers.KeyCallback:    {nil, text("key", "key_input", "has space")},
+		handlers.EscalateCallback: {nil, {"policy": {handlers.PolicySearch: {SelectedOption: slack.OptionBlockObject{Value: "../x"}}}},
+			{"level": {"level_select": {SelectedOption: slack.OptionBlockObject{Value: "2"}}}, "policy": {handlers.PolicySearch: {SelectedOption: slack.OptionBlockObject{Value: "PEPWEB1"}}}},
+			{"level": {"level_select": {SelectedOption: slack.OptionBlockObject{Value: "0"}}}}},
+		handlers.SnoozeCallback:   {nil, {"duration": {"duration_select": {SelectedOption: slack.OptionBlockObject{Value: "8d"}}}}},
+		handlers.PriorityCallback: {nil, {"priority": {"priority_select": {SelectedOption: slack.OptionBlockObject{Value: "../x"}}}}},
 		handlers.UpdateCallback: {nil, {
 			"status":     {"status_select": {SelectedOption: slack.OptionBlockObject{Value: "triggered"}}},
 			"resolution": {"resolution_input": {Value: long}},
@@ -219,6 +231,16 @@ func TestValidateNamesInputBlocks(t *testing.T) {
 		handlers.MergeCallback:        {nil, text("sources", "sources_input", "#43 ../users"), text("sources", "sources_input", strings.Repeat("#1 ", 11))},
 		handlers.StatusUpdateCallback: {nil, text("message", "message_input", " "), text("message", "message_input", long)},
 		handlers.WorkflowCallback:     {nil, {"workflow": {"workflow_select": {SelectedOption: slack.OptionBlockObject{Value: "../x"}}}}},
+		handlers.TriggerCallback: {nil,
+			{"service": {handlers.ServiceSearch: {SelectedOption: slack.OptionBlockObject{Value: "../x"}}}, "title": {"title_input": {Value: long}}},
+			{"service": {handlers.ServiceSearch: {SelectedOption: slack.OptionBlockObject{Value: "PSVCDB1"}}}, "title": {"title_input": {Value: "t"}},
+				"urgency":  {"urgency_choice": {SelectedOption: slack.OptionBlockObject{Value: "high"}}},
+				"assignee": {handlers.UserSearch: {SelectedOption: slack.OptionBlockObject{Value: "PBOB001"}}},
+				"policy":   {handlers.PolicySearch: {SelectedOption: slack.OptionBlockObject{Value: "PEPDB01"}}}},
+			{"service": {handlers.ServiceSearch: {SelectedOption: slack.OptionBlockObject{Value: "PSVCDB1"}}}, "title": {"title_input": {Value: "t"}},
+				"urgency": {"urgency_choice": {SelectedOption: slack.OptionBlockObject{Value: "high"}}},
+				"details": {"details_input": {Value: long}}},
+		},
 		handlers.SubscribeCallback: {nil,
 			{"services": {handlers.ServiceSearch: {SelectedOptions: opts("../x")}}},
 			{"services": {handlers.ServiceSearch: {SelectedOptions: opts("PSVCDB1")}}, "urgency": {"urgency_choice": {SelectedOption: slack.OptionBlockObject{Value: "urgent"}}}},

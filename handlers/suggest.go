@@ -162,6 +162,12 @@ func suggest(ctx context.Context, r *Request, cache *suggestCache, kind string, 
 		}
 		cache.store(r.PD.KeyID(), kind, q, items, complete, r.Now())
 	}
+	return suggestReply(items), nil
+}
+
+// suggestReply is a type-ahead answer: the first items, within Slack's 100
+// options and the ack's size.
+func suggestReply(items []suggestItem) Reply {
 	opts := make([]*slack.OptionBlockObject, 0, min(len(items), maxOptions))
 	size := 0
 	for _, it := range items {
@@ -173,7 +179,7 @@ func suggest(ctx context.Context, r *Request, cache *suggestCache, kind string, 
 		size += len(b) + 1
 		opts = append(opts, o)
 	}
-	return Reply{Options: opts, NoAudit: true}, nil
+	return Reply{Options: opts, NoAudit: true}
 }
 
 // option builds a select option within Block Kit's limits.

@@ -14,9 +14,10 @@ func Escape(s string) string { return mrkdwnEscaper.Replace(s) }
 
 // Unescape reverses Slack's own escaping of slash-command text, so a note
 // reads "a < b" in PagerDuty rather than "a &lt; b".
-func Unescape(s string) string {
-	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
-}
+func Unescape(s string) string { return unescaper.Replace(s) }
+
+// unescaper is built once: a Replacer is costly to build and safe to share.
+var unescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 
 // clipEscaped clips already-escaped mrkdwn to n runes without cutting an
 // entity (&amp; &lt; &gt;) in half.

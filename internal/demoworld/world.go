@@ -89,6 +89,24 @@ const (
 	ServiceDBName  = "Orders DB"
 	ServiceWebID   = "PSVCWB1"
 	ServiceWebName = "Checkout Web"
+
+	ScheduleDBPrimaryID   = "PSCDB01"
+	ScheduleDBPrimaryName = "Database Primary"
+	ScheduleDBBackupID    = "PSCDB02"
+	ScheduleDBBackupName  = "Database Backup"
+	ScheduleWebID         = "PSCWEB1"
+	ScheduleWebName       = "Web Rotation"
+)
+
+// OnCallShift is how long a demo on-call shift lasts: the rotations hand
+// over weekly, counted from the Monday before Epoch.
+const OnCallShift = 7 * 24 * time.Hour
+
+// PagerDuty priorities, P1 (most severe) to P5. PriorityP1ID names P1; the
+// others follow the pattern (PPRIO02 … PPRIO05).
+const (
+	PriorityP1ID = "PPRIO01"
+	PriorityP2ID = "PPRIO02"
 )
 
 // PagerDuty incidents.
@@ -128,12 +146,18 @@ var Epoch = time.Date(2026, time.January, 15, 9, 30, 0, 0, time.UTC)
 
 // World describes what Seed created, in display order.
 type World struct {
-	TeamID      string
-	SlackUsers  []slackfake.User
-	Channels    []slackfake.Channel
-	PDUsers     []pdfake.User
-	Policies    []pdfake.EscalationPolicy
-	Services    []pdfake.Service
+	TeamID     string
+	SlackUsers []slackfake.User
+	Channels   []slackfake.Channel
+	PDUsers    []pdfake.User
+	Policies   []pdfake.EscalationPolicy
+	Services   []pdfake.Service
+	Schedules  []pdfake.Schedule
+	// OnCalls: Database On-Call has Bob at level 1 and Carol at level 2,
+	// Web On-Call Alice at level 1 and Carol at level 2, in weekly
+	// rotations that never end (so someone is on call whatever the clock).
+	OnCalls     []pdfake.OnCall
+	Priorities  []pdfake.Priority
 	Incidents   []pdfake.Incident
 	Workflows   []pdfake.Workflow
 	Abilities   []string
@@ -155,6 +179,11 @@ func New() World { return NewAt(Epoch) }
 // few minutes ago, so cards read naturally).
 func NewAt(epoch time.Time) World {
 	epoch = epoch.UTC().Truncate(time.Second)
+	day := 24 * time.Hour
+	monday := epoch.Truncate(day).Add(-time.Duration((int(epoch.Weekday())+6)%7) * day)
+	rotation := func(policy string, level int, schedule, user string) pdfake.OnCall {
+		return pdfake.OnCall{PolicyID: policy, Level: level, ScheduleID: schedule, UserIDs: []string{user}, Start: monday, Shift: OnCallShift}
+	}
 	return World{
 		TeamID: TeamID,
 		SlackUsers: []slackfake.User{
@@ -176,12 +205,31 @@ func NewAt(epoch time.Time) World {
 			{ID: PDCarolID, Name: CarolReal, Email: CarolEmail},
 		},
 		Policies: []pdfake.EscalationPolicy{
-			{ID: PolicyDBID, Name: PolicyDBName, UserIDs: []string{PDBobID}},
-			{ID: PolicyWebID, Name: PolicyWebName, UserIDs: []string{PDAliceID}},
+			// Database On-Call has two levels, Web On-Call three.
+			{ID: PolicyDBID, Name: PolicyDBName, UserIDs: []string{PDBobID}, Levels: [][]string{{PDCarolID}}},
+			{ID: PolicyWebID, Name: PolicyWebName, UserIDs: []string{PDAliceID}, Levels: [][]string{{PDBobID}, {PDCarolID}}},
+		},
+		Priorities: []pdfake.Priority{
+			{ID: PriorityP1ID, Name: "P1", Description: "Critical: customers cannot order"},
+			{ID: PriorityP2ID, Name: "P2", Description: "Major: many customers affected"},
+			{ID: "PPRIO03", Name: "P3", Description: "Minor: some customers affected"},
+			{ID: "PPRIO04", Name: "P4", Description: "Low: no customer impact yet"},
+			{ID: "PPRIO05", Name: "P5", Description: "Cosmetic"},
 		},
 		Services: []pdfake.Service{
 			{ID: ServiceDBID, Name: ServiceDBName, EscalationPolicyID: PolicyDBID},
 			{ID: ServiceWebID, Name: ServiceWebName, EscalationPolicyID: PolicyWebID},
+		},
+		Schedules: []pdfake.Schedule{
+			{ID: ScheduleDBPrimaryID, Name: ScheduleDBPrimaryName, TimeZone: "Europe/London"},
+			{ID: ScheduleDBBackupID, Name: ScheduleDBBackupName, TimeZone: "Europe/London"},
+			{ID: ScheduleWebID, Name: ScheduleWebName, TimeZone: "America/New_York"},
+		},
+		OnCalls: []pdfake.OnCall{
+			rotation(PolicyDBID, 1, ScheduleDBPrimaryID, PDBobID),
+			rotation(PolicyDBID, 2, ScheduleDBBackupID, PDCarolID),
+			rotation(PolicyWebID, 1, ScheduleWebID, PDAliceID),
+			rotation(PolicyWebID, 2, ScheduleDBBackupID, PDCarolID),
 		},
 		Incidents: []pdfake.Incident{
 			{
@@ -238,6 +286,13 @@ func SeedWorld(sf *slackfake.Fake, pd *pdfake.Server, w World) World {
 	for _, s := range w.Services {
 		pd.AddService(s)
 	}
+	for _, s := range w.Schedules {
+		pd.AddSchedule(s)
+	}
+	for _, oc := range w.OnCalls {
+		pd.AddOnCall(oc)
+	}
+	pd.SetPriorities(w.Priorities...)
 	for _, in := range w.Incidents {
 		pd.AddIncident(in)
 	}

@@ -229,6 +229,11 @@ type IncidentUpdate struct {
 	Resolution       string                  `json:"resolution,omitempty"`
 	Assignments      []pagerduty.Assignee    `json:"assignments,omitempty"`
 	EscalationPolicy *pagerduty.APIReference `json:"escalation_policy,omitempty"`
+	// Priority is a priority_reference (GET /priorities).
+	Priority *pagerduty.APIReference `json:"priority,omitempty"`
+	// EscalationLevel is a 1-based level of the incident's policy; 0 sends
+	// none.
+	EscalationLevel uint `json:"escalation_level,omitempty"`
 }
 
 // UpdateIncident sends one incident update as the requester

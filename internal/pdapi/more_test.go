@@ -2,8 +2,10 @@ package pdapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/PagerDuty/go-pagerduty"
 
@@ -11,69 +13,98 @@ import (
 	"github.com/pdbot/pdbot/internal/pdfake"
 )
 
-func TestMergeStatusUpdateWorkflowNotes(t *testing.T) {
+// TestSnoozeSendsFromAndSeconds: one POST, with From, the duration in
+// seconds, and nothing sent for a bad ID, a bad duration or no requester.
+func TestSnoozeSendsFromAndSeconds(t *testing.T) {
 	s := newSeeded(t)
-	s.AddIncident(pdfake.Incident{ID: "Q0MERGEME00001", Number: 150, Title: "Dup", ServiceID: "PSV1"})
-	s.AddWorkflow(pdfake.Workflow{ID: "PWF0001", Name: "Kickoff"})
-	c := fakeClient(s, aliceMail)
-	ctx := context.Background()
+	if err := s.Acknowledge(incA, pdfake.FromWeb("PU1")); err != nil {
+		t.Fatal(err)
+	}
+	s.ResetRequests()
+	c := fakeClient(s, bobMail)
+	inc, err := c.Snooze(context.Background(), incA, 2*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.ID != incA || len(inc.PendingActions) != 1 {
+		t.Errorf("snoozed incident %s with pending actions %+v, want one", inc.ID, inc.PendingActions)
+	}
+	ws := s.Writes()
+	if len(ws) != 1 || ws[0].Method != "POST" || ws[0].Path != "/incidents/"+incA+"/snooze" || ws[0].Header.Get("From") != bobMail {
+		t.Fatalf("writes %+v, want one POST /incidents/%s/snooze From %s", ws, incA, bobMail)
+	}
+	var body map[string]any
+	if err := json.Unmarshal(ws[0].Body, &body); err != nil || body["duration"] != float64(7200) || len(body) != 1 {
+		t.Errorf("body %s, want {\"duration\":7200}", ws[0].Body)
+	}
 
-	if err := c.Merge(ctx, incA, []string{"Q0MERGEME00001"}); err != nil {
-		t.Fatal(err)
-	}
-	if in, _ := s.Incident("Q0MERGEME00001"); in.MergedInto != incA {
-		t.Errorf("not merged: %+v", in)
-	}
-	if err := c.PostStatusUpdate(ctx, incA, "Failing over"); err != nil {
-		t.Fatal(err)
-	}
-	ws, err := c.Workflows(ctx)
-	if err != nil || len(ws) != 1 || ws[0].Name != "Kickoff" || ws[0].Disabled() {
-		t.Fatalf("Workflows = %+v, %v", ws, err)
-	}
-	if id, err := c.StartWorkflow(ctx, "PWF0001", incA); err != nil || id == "" {
-		t.Fatalf("StartWorkflow = %q, %v", id, err)
-	}
-	if _, err := c.AddNote(ctx, incA, "hello"); err != nil {
-		t.Fatal(err)
-	}
-	notes, err := c.Notes(ctx, incA)
-	if err != nil || len(notes) != 1 || notes[0].Content != "hello" {
-		t.Fatalf("Notes = %+v, %v", notes, err)
-	}
-	for _, w := range s.Writes() {
-		if w.Header.Get("From") != aliceMail {
-			t.Errorf("%s %s: From %q", w.Method, w.Path, w.Header.Get("From"))
+	s.ResetRequests()
+	for name, call := range map[string]func() error{
+		"malformed id": func() error { _, err := c.Snooze(context.Background(), "../users", time.Hour); return err },
+		"too long":     func() error { _, err := c.Snooze(context.Background(), incA, 8*24*time.Hour); return err },
+		"too short":    func() error { _, err := c.Snooze(context.Background(), incA, 0); return err },
+		"no requester": func() error { _, err := fakeClient(s, "").Snooze(context.Background(), incA, time.Hour); return err },
+	} {
+		if call() == nil {
+			t.Errorf("%s: no error", name)
 		}
 	}
+	if len(s.Requests()) != 0 {
+		t.Errorf("refused snoozes reached PagerDuty: %+v", s.Requests())
+	}
 
-	// PagerDuty's refusals come back as APIError values.
-	err = c.Merge(ctx, incA, []string{"PNOPE00"})
+	// PagerDuty's refusal comes back as an APIError.
+	_, err = c.Snooze(context.Background(), incB, time.Hour)
 	var ae pagerduty.APIError
-	if !errors.As(err, &ae) || !ae.NotFound() {
-		t.Errorf("merge of an unknown source: %v, want a 404 APIError", err)
+	if !errors.As(err, &ae) || ae.StatusCode != 400 {
+		t.Errorf("snooze of a resolved incident: %v, want a 400 APIError", err)
+	}
+}
+
+func TestPrioritiesAndPolicyLevels(t *testing.T) {
+	s := newSeeded(t)
+	c := fakeClient(s, "")
+	ps, err := c.Priorities(context.Background())
+	if err != nil || len(ps) != 0 {
+		t.Fatalf("Priorities on an account without = %v, %v; want none", ps, err)
+	}
+	s.SetPriorities(pdfake.Priority{ID: "PPRI001", Name: "P1"}, pdfake.Priority{ID: "PPRI002", Name: "P2"})
+	ps, err = c.Priorities(context.Background())
+	if err != nil || len(ps) != 2 || ps[0].Name != "P1" || ps[1].ID != "PPRI002" {
+		t.Fatalf("Priorities = %+v, %v; want P1, P2", ps, err)
 	}
 
-	// Malformed IDs never reach PagerDuty; nor do writes without a requester.
+	s.AddEscalationPolicy(pdfake.EscalationPolicy{ID: "PEPTIER", Name: "Tiered", UserIDs: []string{"PU1"}, Levels: [][]string{{"PU2"}}})
+	p, err := c.GetPolicy(context.Background(), "PEPTIER")
+	if err != nil || p.Levels != 2 || p.Name != "Tiered" {
+		t.Fatalf("GetPolicy = %+v, %v; want Tiered with 2 levels", p, err)
+	}
 	before := len(s.Requests())
-	bad := []error{
-		c.Merge(ctx, "../users", []string{incA}),
-		c.Merge(ctx, incA, []string{"P1?x=1"}),
-		c.Merge(ctx, incA, nil),
-		c.PostStatusUpdate(ctx, "x/y", "m"),
-		func() error { _, err := c.StartWorkflow(ctx, "../x", incA); return err }(),
-		func() error { _, err := c.Notes(ctx, "#1"); return err }(),
-		fakeClient(s, "").PostStatusUpdate(ctx, incA, "m"),
+	if _, err := c.GetPolicy(context.Background(), "../x"); err == nil || len(s.Requests()) != before {
+		t.Error("a malformed policy ID was sent")
 	}
-	for i, err := range bad {
-		if err == nil {
-			t.Errorf("case %d: no error", i)
-		}
+}
+
+// TestUpdateIncidentPriorityAndLevel: the update carries a priority
+// reference and an escalation level as PagerDuty's document spells them.
+func TestUpdateIncidentPriorityAndLevel(t *testing.T) {
+	s := newSeeded(t)
+	s.SetPriorities(pdfake.Priority{ID: "PPRI001", Name: "P1"})
+	c := fakeClient(s, aliceMail)
+	if _, err := c.UpdateIncident(context.Background(), incA, pdapi.IncidentUpdate{Priority: &pagerduty.APIReference{ID: "PPRI001", Type: "priority_reference"}}); err != nil {
+		t.Fatal(err)
 	}
-	if !errors.Is(bad[len(bad)-1], pdapi.ErrNoRequester) {
-		t.Errorf("write without a requester: %v", bad[len(bad)-1])
+	if inc, _ := s.Incident(incA); inc.PriorityID != "PPRI001" {
+		t.Errorf("priority %q, want PP1", inc.PriorityID)
 	}
-	if len(s.Requests()) != before {
-		t.Error("a malformed request reached PagerDuty")
+	if _, err := c.UpdateIncident(context.Background(), incA, pdapi.IncidentUpdate{EscalationLevel: 1}); err != nil {
+		t.Fatal(err)
+	}
+	ws := s.Writes()
+	if got := string(ws[0].Body); got != `{"incident":{"type":"incident_reference","priority":{"id":"PPRI001","type":"priority_reference"}}}` {
+		t.Errorf("priority body %s", got)
+	}
+	if got := string(ws[1].Body); got != `{"incident":{"type":"incident_reference","escalation_level":1}}` {
+		t.Errorf("level body %s", got)
 	}
 }

@@ -28,6 +28,8 @@ func TestResponsesMatchDocument(t *testing.T) {
 			`{"incident":{"type":"incident_reference","status":"acknowledged"}}`},
 		{"PUT", "/incidents", "/incidents", acctKey, map[string]string{"From": aliceMail},
 			`{"incidents":[{"id":"PINC002","type":"incident_reference","status":"resolved","resolution":"done"}]}`},
+		{"POST", "/incidents", "/incidents", acctKey, map[string]string{"From": aliceMail},
+			`{"incident":{"type":"incident","title":"Disk full","service":{"id":"PSV1","type":"service_reference"},"urgency":"low","body":{"type":"incident_body","details":"sda1"}}}`},
 		{"POST", "/incidents/PINC001/notes", "/incidents/{id}/notes", acctKey, map[string]string{"From": aliceMail}, `{"note":{"content":"hi"}}`},
 		{"GET", "/incidents/PINC001/notes", "/incidents/{id}/notes", acctKey, nil, ""},
 		{"POST", "/incidents/PINC001/responder_requests", "/incidents/{id}/responder_requests", acctKey, map[string]string{"From": aliceMail},

@@ -28,9 +28,8 @@ type reference struct {
 }
 
 // incidentUpdate is one item of PUT /incidents or the body of
-// PUT /incidents/{id}. Fields pdfake does not model (priority,
-// escalation_level, conference_bridge, incident_type) are accepted and
-// ignored.
+// PUT /incidents/{id}. Fields pdfake does not model (conference_bridge,
+// incident_type) are accepted and ignored.
 type incidentUpdate struct {
 	ID          string `json:"id"`
 	Type        string `json:"type"`
@@ -43,6 +42,11 @@ type incidentUpdate struct {
 	} `json:"assignments"`
 	EscalationPolicy *reference `json:"escalation_policy"`
 	Service          *reference `json:"service"`
+	// Priority is a reference {id, type} or a priority's name (the
+	// document allows both).
+	Priority json.RawMessage `json:"priority"`
+	// EscalationLevel is 1-based; 0 means the first level too (notes §2.2).
+	EscalationLevel *int `json:"escalation_level"`
 }
 
 // lookupIncident finds an incident by ID, or by incident number when
@@ -190,12 +194,22 @@ func (s *Server) applyUpdate(st *incidentState, u incidentUpdate, actor, channel
 	if len(assignees) > 0 && u.EscalationPolicy != nil {
 		return errInvalid("Incident cannot be assigned to both users and an escalation policy")
 	}
+	priorityID, setPriority, apiErr := s.parsePriority(u.Priority)
+	if apiErr != nil {
+		return apiErr
+	}
+	if u.EscalationLevel != nil && len(assignees) > 0 {
+		return errInvalid("Incident cannot be assigned to users and escalated to a level at once")
+	}
 	reassign := len(assignees) > 0 || u.EscalationPolicy != nil
 	wasResolved := st.Status == statusResolved
 	if wasResolved && reassign && u.Status != statusTriggered {
 		return errInvalid("Incident Already Resolved")
 	}
 	if wasResolved && u.Status == statusResolved && !s.resolveResolvedOK {
+		return errInvalid("Incident Already Resolved")
+	}
+	if wasResolved && u.EscalationLevel != nil && u.Status != statusTriggered {
 		return errInvalid("Incident Already Resolved")
 	}
 
@@ -212,10 +226,15 @@ func (s *Server) applyUpdate(st *incidentState, u incidentUpdate, actor, channel
 	if u.Service != nil {
 		st.ServiceID = u.Service.ID
 	}
+	if setPriority && priorityID != st.PriorityID {
+		st.PriorityID = priorityID
+		entry(TypePriorityChange, "Priority changed to "+s.priorities[priorityID].Name+s.byWhom(actor), nil, true)
+	}
 	st.updatedAt = now
 
 	setStatus := func(status string) {
 		if st.Status != status {
+			st.SnoozedUntil = time.Time{} // a snooze ends with its acknowledgement
 			st.Status = status
 			st.lastChangeAt = now
 			st.lastChangeByUsr = actor
@@ -242,6 +261,7 @@ func (s *Server) applyUpdate(st *incidentState, u incidentUpdate, actor, channel
 			entry(TypeAssign, "Assigned to "+s.userNames(assignees)+s.byWhom(actor), assignees, true)
 		} else {
 			st.EscalationPolicyID = u.EscalationPolicy.ID
+			st.EscalationLevel = 1
 			assign(s.policies[st.EscalationPolicyID].UserIDs, "escalation_policy")
 			entry(TypeDelegate, "Reassigned to "+s.policies[st.EscalationPolicyID].Name+s.byWhom(actor), st.Assignees, true)
 		}
@@ -255,6 +275,37 @@ func (s *Server) applyUpdate(st *incidentState, u incidentUpdate, actor, channel
 		st.Resolution = ""
 		st.MergedInto = ""
 		entry(TypeTrigger, "Reopened"+s.byWhom(actor), nil, true)
+	}
+
+	if u.EscalationLevel != nil {
+		// The level is one of the policy the incident ends up on.
+		policy := st.EscalationPolicyID
+		if u.EscalationPolicy != nil {
+			policy = u.EscalationPolicy.ID
+		}
+		rules := s.policies[policy].rules()
+		level := max(*u.EscalationLevel, 1)
+		if level > len(rules) {
+			return errInvalid(fmt.Sprintf("Escalation level %d is not valid: the escalation policy has %d levels", *u.EscalationLevel, len(rules)))
+		}
+		if u.Status != "" && u.Status != statusTriggered {
+			return errInvalid("An incident escalated to a level is triggered; it cannot be " + u.Status + " in the same update")
+		}
+		if u.EscalationPolicy != nil {
+			st.EscalationPolicyID = policy
+		}
+		st.EscalationLevel = level
+		assign(rules[level-1], "escalation_policy")
+		clearAcks()
+		setStatus(statusTriggered)
+		entry(TypeEscalate, fmt.Sprintf("Escalated to level %d%s", level, s.byWhom(actor)), st.Assignees, true)
+		for _, id := range st.Assignees {
+			st.queue(logEntryDraft{typ: TypeNotify, channel: ChannelAuto, summary: "Notified " + s.userName(id), assignees: []string{id}})
+		}
+		if wasResolved {
+			st.ResolvedAt, st.Resolution, st.MergedInto = time.Time{}, "", ""
+		}
+		return nil
 	}
 
 	switch u.Status {

@@ -22,6 +22,7 @@ const (
 	TypeNotify           = "notify_log_entry"
 	TypeAnnotate         = "annotate_log_entry" // a note
 	TypeUrgencyChange    = "urgency_change_log_entry"
+	TypeSnooze           = "snooze_log_entry"
 	TypePriorityChange   = "priority_change_log_entry"   // not in the document's enum
 	TypeResponderRequest = "responder_request_log_entry" // not in the document's enum
 )

@@ -46,6 +46,22 @@ type EscalationPolicy struct {
 	// UserIDs are the targets of the policy's first rule (optional): an
 	// incident (re)assigned through the policy is assigned to them.
 	UserIDs []string
+	// Levels are the user targets of the policy's later rules (levels 2,
+	// 3, …), in order (optional): escalation_level N assigns an incident
+	// to level N's users.
+	Levels [][]string
+}
+
+// rules are the targets of each of the policy's escalation rules, level 1
+// first; a level without users is not a rule.
+func (p EscalationPolicy) rules() [][]string {
+	var out [][]string
+	for _, users := range append([][]string{p.UserIDs}, p.Levels...) {
+		if len(users) > 0 {
+			out = append(out, users)
+		}
+	}
+	return out
 }
 
 // Service is a PagerDuty service.
@@ -82,6 +98,14 @@ type Incident struct {
 	// MergedInto is the ID of the incident this one was merged into
 	// (MergeIncidents); a merged incident is resolved.
 	MergedInto string
+	// Details is the body's details of an incident made by POST /incidents.
+	Details string
+	// EscalationLevel is the level of the policy the incident is at (1 on
+	// AddIncident when 0); escalation_level on PUT /incidents/{id} moves it.
+	EscalationLevel int
+	// SnoozedUntil is when a snoozed incident goes back to triggered
+	// (POST /incidents/{id}/snooze); zero when it is not snoozed.
+	SnoozedUntil time.Time
 	// Alerts is how many alerts the incident groups (alert_counts); 0 on
 	// AddIncident means one. Merging adds the sources' alerts to the target.
 	Alerts int
@@ -176,6 +200,10 @@ func (s *Server) AddUser(u User) {
 // AddEscalationPolicy adds or replaces an escalation policy.
 func (s *Server) AddEscalationPolicy(p EscalationPolicy) {
 	p.UserIDs = slices.Clone(p.UserIDs)
+	p.Levels = slices.Clone(p.Levels)
+	for i := range p.Levels {
+		p.Levels[i] = slices.Clone(p.Levels[i])
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.policies[p.ID] = p
@@ -188,11 +216,32 @@ func (s *Server) AddService(sv Service) {
 	s.services[sv.ID] = sv
 }
 
-// AddPriority adds or replaces an incident priority.
+// AddPriority adds or replaces an incident priority. GET /priorities lists
+// them in the order they were first added (PagerDuty lists them most
+// severe first).
 func (s *Server) AddPriority(p Priority) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, ok := s.priorities[p.ID]; !ok {
+		s.priorityOrder = append(s.priorityOrder, p.ID)
+	}
 	s.priorities[p.ID] = p
+}
+
+// SetPriorities replaces the account's priorities with ps, most severe
+// first. A new Server has none; SetPriorities() with no arguments removes
+// them all, as on an account where priorities are turned off.
+func (s *Server) SetPriorities(ps ...Priority) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.priorities)
+	s.priorityOrder = nil
+	for _, p := range ps {
+		if _, ok := s.priorities[p.ID]; !ok {
+			s.priorityOrder = append(s.priorityOrder, p.ID)
+		}
+		s.priorities[p.ID] = p
+	}
 }
 
 // AddIncident adds or replaces an incident. Empty fields get defaults: Status
@@ -226,6 +275,9 @@ func (s *Server) AddIncident(in Incident) {
 	}
 	if in.EscalationPolicyID == "" {
 		in.EscalationPolicyID = s.services[in.ServiceID].EscalationPolicyID
+	}
+	if in.EscalationLevel == 0 {
+		in.EscalationLevel = 1
 	}
 	if in.Status == statusResolved && in.ResolvedAt.IsZero() {
 		in.ResolvedAt = in.CreatedAt

@@ -225,8 +225,12 @@ func (s *Server) Escalate(id string, users ...string) error {
 		st.assignedVia = "escalation_policy"
 		st.Acknowledgers = nil
 		clear(st.acknowledgedAt)
+		st.SnoozedUntil = time.Time{}
 		if st.Status != statusTriggered {
 			st.Status, st.lastChangeAt, st.lastChangeByUsr = statusTriggered, now, ""
+		}
+		if st.EscalationLevel < len(s.policies[st.EscalationPolicyID].rules()) {
+			st.EscalationLevel++
 		}
 		st.updatedAt = now
 		st.queue(logEntryDraft{typ: TypeEscalate, channel: ChannelTimeout,

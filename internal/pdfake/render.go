@@ -68,12 +68,16 @@ func (s *Server) renderUser(u User) obj {
 
 func (s *Server) renderPolicy(p EscalationPolicy) obj {
 	rules := []any{}
-	if len(p.UserIDs) > 0 {
+	for i, users := range p.rules() {
 		targets := []any{}
-		for _, id := range p.UserIDs {
+		for _, id := range users {
 			targets = append(targets, s.userRef(id))
 		}
-		rules = append(rules, obj{"id": "R" + p.ID, "escalation_delay_in_minutes": 30, "targets": targets})
+		ruleID := "R" + p.ID
+		if i > 0 {
+			ruleID += itoa(i + 1)
+		}
+		rules = append(rules, obj{"id": ruleID, "escalation_delay_in_minutes": 30, "targets": targets})
 	}
 	services := []any{}
 	for _, sv := range sortedValues(s.services, func(sv Service) string { return sv.ID }) {
@@ -154,6 +158,10 @@ func (s *Server) renderIncident(st *incidentState) obj {
 	if st.lastChangeByUsr != "" {
 		lastBy = s.userRef(st.lastChangeByUsr)
 	}
+	pending := []any{}
+	if !st.SnoozedUntil.IsZero() && st.Status == statusAcknowledged {
+		pending = append(pending, obj{"type": "unacknowledge", "at": ts(st.SnoozedUntil)})
+	}
 	alerts := max(st.Alerts, 1)
 	triggered, resolved := alerts, 0
 	if st.Status == statusResolved {
@@ -175,7 +183,7 @@ func (s *Server) renderIncident(st *incidentState) obj {
 		"assignments":          assignments,
 		"assigned_via":         st.assignedVia,
 		"acknowledgements":     acks,
-		"pending_actions":      []any{},
+		"pending_actions":      pending,
 		"alert_counts":         obj{"all": alerts, "triggered": triggered, "resolved": resolved},
 		"is_mergeable":         true,
 		"incident_type":        obj{"name": "incident_default"},

@@ -76,7 +76,11 @@ func match(method, raw string) route {
 	)
 	switch {
 	case len(segs) == 1 && segs[0] == "incidents":
-		template, handlers = "/incidents", map[string]handlerFunc{http.MethodPut: (*Server).manageIncidents}
+		template, handlers = "/incidents", map[string]handlerFunc{
+			http.MethodPut:  (*Server).manageIncidents,
+			http.MethodPost: (*Server).createIncident,
+			http.MethodGet:  (*Server).listIncidents,
+		}
 	case len(segs) == 2 && segs[0] == "incidents":
 		param, bad = id(1, isID, "incident ID or number")
 		template, handlers = "/incidents/{id}", map[string]handlerFunc{
@@ -94,6 +98,13 @@ func match(method, raw string) route {
 		template, handlers = "/incidents/{id}/responder_requests", map[string]handlerFunc{
 			http.MethodPost: (*Server).createResponderRequest,
 		}
+	case len(segs) == 3 && segs[0] == "incidents" && segs[2] == "snooze":
+		param, bad = id(1, isID, "incident ID")
+		template, handlers = "/incidents/{id}/snooze", map[string]handlerFunc{
+			http.MethodPost: (*Server).snoozeIncident,
+		}
+	case len(segs) == 1 && segs[0] == "priorities":
+		template, handlers = "/priorities", map[string]handlerFunc{http.MethodGet: (*Server).listPriorities}
 	case len(segs) == 3 && segs[0] == "incidents" && segs[2] == "merge":
 		param, bad = id(1, isID, "incident ID")
 		template, handlers = "/incidents/{id}/merge", map[string]handlerFunc{
@@ -138,6 +149,13 @@ func match(method, raw string) route {
 	case len(segs) == 2 && segs[0] == "escalation_policies":
 		param, bad = id(1, isID, "escalation policy ID")
 		template, handlers = "/escalation_policies/{id}", map[string]handlerFunc{http.MethodGet: (*Server).getPolicy}
+	case len(segs) == 1 && segs[0] == "oncalls":
+		template, handlers = "/oncalls", map[string]handlerFunc{http.MethodGet: (*Server).listOncalls}
+	case len(segs) == 1 && segs[0] == "schedules":
+		template, handlers = "/schedules", map[string]handlerFunc{http.MethodGet: (*Server).listSchedules}
+	case len(segs) == 2 && segs[0] == "schedules":
+		param, bad = id(1, isID, "schedule ID")
+		template, handlers = "/schedules/{id}", map[string]handlerFunc{http.MethodGet: (*Server).getSchedule}
 	case len(segs) == 1 && segs[0] == "abilities":
 		template, handlers = "/abilities", map[string]handlerFunc{http.MethodGet: (*Server).listAbilities}
 	case len(segs) == 2 && segs[0] == "abilities":
@@ -177,12 +195,22 @@ func guessTemplate(segs []string) string {
 // Any other parameter is refused: a '?' inside an ID that go-pagerduty pasted
 // into the path unescaped ("P1?x=1", notes §4.1) shows up as exactly that.
 var queryParams = map[string][]string{
-	"PUT /incidents":                          {"limit", "offset", "total"},
+	"PUT /incidents":  {"limit", "offset", "total"},
+	"POST /incidents": nil,
+	"GET /incidents": {"limit", "offset", "total", "date_range", "incident_key", "service_ids[]", "team_ids[]", "user_ids[]",
+		"urgencies[]", "time_zone", "statuses[]", "sort_by", "include[]", "since", "until"},
+	"GET /oncalls": {"time_zone", "limit", "offset", "total", "include[]", "user_ids[]", "escalation_policy_ids[]",
+		"schedule_ids[]", "since", "until", "earliest"},
+	"GET /schedules": {"limit", "offset", "total", "query", "include[]", "time_zone", "include_next_oncall_for_user",
+		"since", "until", "team_ids[]"},
+	"GET /schedules/{id}":                     {"time_zone", "since", "until", "overflow", "include_next_oncall_for_user"},
 	"GET /incidents/{id}":                     {"include[]"},
 	"PUT /incidents/{id}":                     nil,
 	"GET /incidents/{id}/notes":               nil,
 	"POST /incidents/{id}/notes":              nil,
 	"POST /incidents/{id}/responder_requests": nil,
+	"POST /incidents/{id}/snooze":             nil,
+	"GET /priorities":                         {"limit", "offset", "total"},
 	"PUT /incidents/{id}/merge":               nil,
 	"POST /incidents/{id}/status_updates":     nil,
 	"GET /incident_workflows":                 {"limit", "offset", "total", "query", "include[]"},

@@ -42,26 +42,30 @@ type Server struct {
 	conns     atomic.Int64  // TCP connections accepted
 	stop      sync.Once
 
-	mu           sync.Mutex
-	keys         map[string]apiKey
-	users        map[string]User
-	policies     map[string]EscalationPolicy
-	services     map[string]Service
-	priorities   map[string]Priority
-	workflows    map[string]Workflow
-	incidents    map[string]*incidentState
-	logEntries   []*logEntry // in creation order
-	logSeq       int
-	start        time.Time // when the server started: services' created_at
-	abilities    []string
-	requests     []Request
-	allowInvalid bool
-	latency      time.Duration
-	limiter      rateLimiter
-	faults       []*pendingFault
-	afters       []*pendingAfter
-	seq          int
-	reqSeq       int
+	mu         sync.Mutex
+	keys       map[string]apiKey
+	users      map[string]User
+	policies   map[string]EscalationPolicy
+	services   map[string]Service
+	priorities map[string]Priority
+	workflows  map[string]Workflow
+	// priorityOrder is the priorities' IDs, most severe first.
+	priorityOrder []string
+	schedules     map[string]Schedule
+	oncalls       []OnCall
+	incidents     map[string]*incidentState
+	logEntries    []*logEntry // in creation order
+	logSeq        int
+	start         time.Time // when the server started: services' created_at
+	abilities     []string
+	requests      []Request
+	allowInvalid  bool
+	latency       time.Duration
+	limiter       rateLimiter
+	faults        []*pendingFault
+	afters        []*pendingAfter
+	seq           int
+	reqSeq        int
 
 	unknownFromCode   int
 	webURL            string // html_url base (SetWebURL)
@@ -88,6 +92,7 @@ func New(opts Options) (*Server, error) {
 		policies:        map[string]EscalationPolicy{},
 		services:        map[string]Service{},
 		priorities:      map[string]Priority{},
+		schedules:       map[string]Schedule{},
 		workflows:       map[string]Workflow{},
 		incidents:       map[string]*incidentState{},
 		abilities:       slices.Clone(DefaultAbilities),
@@ -257,9 +262,12 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // account keys (notes §1.2).
 var fromRequired = map[string]bool{
 	"PUT /incidents":             true,
+	"POST /incidents":            true,
 	"PUT /incidents/{id}":        true,
 	"POST /incidents/{id}/notes": true,
-	"PUT /incidents/{id}/merge":  true,
+	// The document lists From for snooze; it is an incident write.
+	"POST /incidents/{id}/snooze": true,
+	"PUT /incidents/{id}/merge":   true,
 	// The document lists From for status updates but not for workflow
 	// instances; pdfake records a workflow's starter when From is sent.
 	"POST /incidents/{id}/status_updates": true,

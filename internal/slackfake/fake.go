@@ -103,7 +103,9 @@ type Fake struct {
 	versions map[*Message][]MessageVersion
 	// notMember names the channels the bot was removed from (RemoveBot).
 	notMember map[string]bool
-	limits    *rateLimiter // nil: no rate limits (EnableRateLimits)
+	// members are the users in channels pdbot created or invited people to.
+	members map[string][]string
+	limits  *rateLimiter // nil: no rate limits (EnableRateLimits)
 }
 
 type scripted struct {
@@ -199,6 +201,7 @@ func New(opts Options) (*Fake, error) {
 		suggested: map[string]map[string]any{},
 		versions:  map[*Message][]MessageVersion{},
 		notMember: map[string]bool{},
+		members:   map[string][]string{},
 	}
 	f.users[opts.BotUserID] = User{ID: opts.BotUserID, Name: opts.BotName, RealName: opts.BotName, TeamID: opts.TeamID, IsBot: true}
 

@@ -118,7 +118,10 @@ func (f *Fake) mentionLocked(sigil, name string) (string, bool) {
 
 // --- plain-text rendering -----------------------------------------------------
 
-var linkRE = regexp.MustCompile(`<([^<>]+)>`)
+var (
+	linkRE    = regexp.MustCompile(`<([^<>]+)>`)
+	unescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
+)
 
 // MrkdwnToPlain turns Slack's escaped mrkdwn into what a reader sees:
 // <@U1|bob> → @bob, <#C1|ops> → #ops, <!here> → @here, <url|label> → label (url).
@@ -149,7 +152,7 @@ func MrkdwnToPlain(s string) string {
 		}
 		return target
 	})
-	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
+	return unescaper.Replace(s)
 }
 
 // PlainText renders the message as readable text: the text (unless the

@@ -23,7 +23,8 @@ const (
 // apiError is an {"ok":false} answer.
 type apiError struct {
 	code     string
-	messages []string // response_metadata.messages
+	messages []string         // response_metadata.messages
+	errors   []map[string]any // per-item errors (conversations.invite)
 }
 
 func fail(code string, messages ...string) *apiError {
@@ -81,18 +82,21 @@ const (
 
 // methodTokens says which token type each method needs.
 var methodTokens = map[string]tokenKind{
-	"apps.connections.open": appToken,
-	"auth.test":             botToken,
-	"users.info":            botToken,
-	"conversations.info":    botToken,
-	"chat.postMessage":      botToken,
-	"chat.postEphemeral":    botToken,
-	"chat.update":           botToken,
-	"chat.delete":           botToken,
-	"chat.getPermalink":     botToken,
-	"views.open":            botToken,
-	"views.push":            botToken,
-	"views.update":          botToken,
+	"apps.connections.open":  appToken,
+	"auth.test":              botToken,
+	"users.info":             botToken,
+	"conversations.info":     botToken,
+	"conversations.create":   botToken,
+	"conversations.setTopic": botToken,
+	"conversations.invite":   botToken,
+	"chat.postMessage":       botToken,
+	"chat.postEphemeral":     botToken,
+	"chat.update":            botToken,
+	"chat.delete":            botToken,
+	"chat.getPermalink":      botToken,
+	"views.open":             botToken,
+	"views.push":             botToken,
+	"views.update":           botToken,
 }
 
 func (f *Fake) serveAPI(w http.ResponseWriter, r *http.Request) {
@@ -188,6 +192,12 @@ func (f *Fake) serveAPI(w http.ResponseWriter, r *http.Request) {
 		out, e = f.usersInfo(req)
 	case "conversations.info":
 		out, e = f.conversationsInfo(req)
+	case "conversations.create":
+		out, e = f.conversationsCreate(req)
+	case "conversations.setTopic":
+		out, e = f.conversationsSetTopic(req)
+	case "conversations.invite":
+		out, e = f.conversationsInvite(req)
 	case "chat.postMessage":
 		out, e = f.chatPostMessage(req)
 	case "chat.postEphemeral":
@@ -248,6 +258,9 @@ func (f *Fake) answer(w http.ResponseWriter, req *request, body []byte, out map[
 		out = map[string]any{"ok": false, "error": e.code}
 		if len(e.messages) > 0 {
 			out["response_metadata"] = map[string]any{"messages": e.messages}
+		}
+		if len(e.errors) > 0 {
+			out["errors"] = e.errors
 		}
 		f.logf("slackfake: %s → %s", req.method, e.code)
 	}

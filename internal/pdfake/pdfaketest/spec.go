@@ -181,7 +181,41 @@ func patchSpec(doc *openapi3.T) error {
 	targets.Description = old.Value.Description
 	targets.Items = openapi3.NewSchemaRef("", wrapper)
 	props["responder_request_targets"] = openapi3.NewSchemaRef("", targets)
+	if err := patchCreateIncident(doc); err != nil {
+		return err
+	}
 	return patchLogEntries(doc)
+}
+
+// patchCreateIncident corrects the request schema of POST /incidents.
+// Quirk 9: its body ($ref IncidentBody) says details is an object, but the
+// operation's own request example, PagerDuty's web app and its API
+// reference send a string ("A disk is getting full on this machine…"),
+// which the API takes. Replace this one property (not the shared
+// component) with {type: incident_body, details: string}.
+func patchCreateIncident(doc *openapi3.T) error {
+	pi := doc.Paths.Value("/incidents")
+	if pi == nil || pi.Post == nil || pi.Post.RequestBody == nil || pi.Post.RequestBody.Value == nil {
+		return errors.New("POST /incidents has no request body")
+	}
+	mt := pi.Post.RequestBody.Value.Content.Get("application/json")
+	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+		return errors.New("POST /incidents has no JSON schema")
+	}
+	inc := mt.Schema.Value.Properties["incident"]
+	if inc == nil || inc.Value == nil || inc.Value.Properties["body"] == nil {
+		return errors.New("POST /incidents: incident has no body property")
+	}
+	body := openapi3.NewObjectSchema()
+	typ := openapi3.NewStringSchema()
+	typ.Enum = []any{"incident_body"}
+	body.Properties = openapi3.Schemas{
+		"type":    openapi3.NewSchemaRef("", typ),
+		"details": openapi3.NewSchemaRef("", openapi3.NewStringSchema()),
+	}
+	body.Required = []string{"type"}
+	inc.Value.Properties["body"] = openapi3.NewSchemaRef("", body)
+	return nil
 }
 
 // undocumentedLogEntryTypes are log entry types PagerDuty sends that the
