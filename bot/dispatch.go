@@ -127,7 +127,7 @@ func (b *Bot) explicitRef(c *call, req *handlers.Request) error {
 	switch c.route.Incident {
 	case handlers.LeadingRef:
 		first, rest := handlers.SplitFirst(req.Text)
-		loneArg := rest == "" && c.route.LoneObjectIDIsArg && pdapi.ValidObjectID(first)
+		loneArg := rest == "" && (c.route.LoneRefIsArg || c.route.LoneObjectIDIsArg && pdapi.ValidObjectID(first))
 		if handlers.LooksLikeRef(first) && !loneArg {
 			ref, _ := handlers.ParseRef(first)
 			req.Text = rest

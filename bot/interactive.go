@@ -37,8 +37,7 @@ func (b *Bot) onBlockAction(ctx context.Context, e *envelope, team string, ic sl
 	if len(ic.ActionCallback.BlockActions) == 0 {
 		return
 	}
-	action := ic.ActionCallback.BlockActions[0]
-	route, ok := b.table.Lookup(handlers.Action, action.ActionID)
+	route, action, ok := b.table.LookupBlockAction(ic.ActionCallback.BlockActions[0])
 	if !ok {
 		b.log.Warn("no route for action", zap.String("action_id", action.ActionID))
 		return

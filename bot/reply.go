@@ -86,6 +86,11 @@ func (b *Bot) deliver(ctx context.Context, c *call, req *handlers.Request, r han
 			return err
 		}
 	}
+	if r.DeleteOriginal && c.responseURL != "" {
+		if _, _, err := b.api.PostMessageContext(ctx, c.channel, slack.MsgOptionDeleteOriginal(c.responseURL)); err != nil {
+			c.log.Warn("original message not deleted", zapErr(err))
+		}
+	}
 	opts := msgOptions(r.Text, r.Blocks)
 	if c.responseURL != "" {
 		typ := slack.ResponseTypeEphemeral

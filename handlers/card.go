@@ -49,48 +49,11 @@ func IncidentLabel(inc *pagerduty.Incident) string {
 	return Escape(clip(inc.Title, 120))
 }
 
-// Card renders an incident as Block Kit with buttons for the other actions.
+// Card renders an incident as Block Kit with buttons for the other actions
+// (CardWith, without the extras that cost another request): the card of
+// live cards, which the poller re-renders from one GET of the incident.
 func Card(inc *pagerduty.Incident, now time.Time) []slack.Block {
-	title := clip(inc.Title, headerTextLimit-12)
-	if inc.IncidentNumber > 0 {
-		title = fmt.Sprintf("#%d %s", inc.IncidentNumber, title)
-	}
-	header := slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, title, false, false))
-	header.BlockID = "card_header"
-
-	status := inc.Status
-	field := func(label, value string) *slack.TextBlockObject {
-		if value == "" {
-			value = "—"
-		}
-		return slack.NewTextBlockObject(slack.MarkdownType, clipEscaped("*"+label+"*\n"+value, fieldTextLimit), false, false)
-	}
-	var assignees []string
-	for _, a := range inc.Assignments {
-		assignees = append(assignees, Escape(a.Assignee.Summary))
-	}
-	created := ""
-	if t, err := time.Parse(time.RFC3339, inc.CreatedAt); err == nil {
-		created = t.UTC().Format("2006-01-02 15:04 UTC") + " (" + Since(now, t) + ")"
-	}
-	fields := []*slack.TextBlockObject{
-		field("Status", strings.TrimSpace(statusEmoji[status]+" "+Escape(titleCase(status)))),
-		field("Urgency", Escape(titleCase(inc.Urgency))),
-		field("Service", Escape(inc.Service.Summary)),
-		field("Assigned to", strings.Join(assignees, ", ")),
-		field("Escalation policy", Escape(inc.EscalationPolicy.Summary)),
-		field("Created", created),
-	}
-	details := slack.NewSectionBlock(nil, fields, nil)
-	details.BlockID = "card_details"
-
-	ctxText := "`" + Escape(inc.ID) + "`"
-	if link := safeURL(inc.HTMLURL); link != "" {
-		ctxText += " · <" + link + "|Open in PagerDuty>"
-	}
-	ctxBlock := slack.NewContextBlock("card_context", slack.NewTextBlockObject(slack.MarkdownType, ctxText, false, false))
-
-	return []slack.Block{header, details, ctxBlock, CardButtons(inc.ID, status)}
+	return CardWith(inc, CardExtras{}, now)
 }
 
 // CardButtons is the actions block of a card.
@@ -122,6 +85,8 @@ func CardButtons(id, status string) *slack.ActionBlock {
 	for _, extra := range cardExtraButtons {
 		els = append(els, btn(extra.id, extra.label, ""))
 	}
+	// The less frequent actions, last (DESIGN.md, "Live cards").
+	els = append(els, CardMenu(id, status))
 	return slack.NewActionBlock("card_actions", els...)
 }
 

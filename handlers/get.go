@@ -19,13 +19,21 @@ func showCard(ctx context.Context, r *Request) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	return cardReply(r, inc), nil
+	return cardReply(ctx, r, inc), nil
 }
 
-func cardReply(r *Request, inc *pagerduty.Incident) Reply {
+// cardReply is the card only its requester sees, with the incident's latest
+// notes: one more read, made only here, where one person asked for it (a
+// live card leaves them to its thread). Notes that cannot be read leave the
+// card without them rather than without a card.
+func cardReply(ctx context.Context, r *Request, inc *pagerduty.Incident) Reply {
+	var extras CardExtras
+	if notes, err := r.PD.Notes(ctx, inc.ID); err == nil {
+		extras.Notes = notes
+	}
 	return Reply{
 		Text:    "Incident " + IncidentLabel(inc) + " (" + Escape(inc.Status) + ")",
-		Blocks:  PrivateCard(inc, r.Now()),
+		Blocks:  PrivateCard(inc, extras, r.Now()),
 		NoAudit: true,
 	}
 }

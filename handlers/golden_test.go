@@ -45,8 +45,50 @@ func goldenIncident() *pagerduty.Incident {
 			{Assignee: pagerduty.APIObject{ID: "PBOB001", Type: "user_reference", Summary: "Bob <@U123>"}},
 			{Assignee: pagerduty.APIObject{ID: "PCAROL1", Type: "user_reference", Summary: "Carol"}},
 		},
+		UpdatedAt:   "2025-03-04T06:01:07Z",
+		AlertCounts: pagerduty.AlertCounts{All: 3, Triggered: 3},
+		Priority:    &pagerduty.Priority{APIObject: pagerduty.APIObject{ID: "PPRIO01", Summary: "P1 <sev>"}, Name: "P1 <sev>"},
+		IncidentResponders: []pagerduty.IncidentResponders{
+			{State: "pending", User: pagerduty.APIObject{ID: "PDAVE01", Summary: "Dave & <Co>"}},
+			{State: "joined", User: pagerduty.APIObject{ID: "PERIN01", Summary: "Erin"}},
+		},
 	}
 	return inc
+}
+
+// acknowledgedIncident is goldenIncident acknowledged by Bob.
+func acknowledgedIncident() *pagerduty.Incident {
+	inc := goldenIncident()
+	inc.Status = "acknowledged"
+	inc.Acknowledgements = []pagerduty.Acknowledgement{
+		{At: "2025-03-04T05:20:00Z", Acknowledger: pagerduty.APIObject{ID: "PBOB001", Type: "user_reference", Summary: "Bob <@U123>"}},
+	}
+	return inc
+}
+
+// resolvedIncident is goldenIncident resolved by a merge into #41.
+func resolvedIncident() *pagerduty.Incident {
+	inc := goldenIncident()
+	inc.Status = "resolved"
+	inc.Assignments = nil
+	inc.ResolvedAt = "2025-03-04T06:10:00Z"
+	inc.AlertCounts = pagerduty.AlertCounts{All: 3, Resolved: 3}
+	inc.ResolveReason = pagerduty.ResolveReason{Type: "merge_resolve_reason", Incident: pagerduty.APIObject{
+		ID: "Q1TARGETINCIDE", Summary: "[#41] DB <primary> & replicas", HTMLURL: "https://acme.pagerduty.com/incidents/Q1TARGETINCIDE"}}
+	return inc
+}
+
+// goldenNotes are four notes, so a card quotes the last three.
+func goldenNotes() []pagerduty.IncidentNote {
+	note := func(id, who, at, text string) pagerduty.IncidentNote {
+		return pagerduty.IncidentNote{ID: id, User: pagerduty.APIObject{ID: "PBOB001", Summary: who}, CreatedAt: at, Content: text}
+	}
+	return []pagerduty.IncidentNote{
+		note("PNOTE01", "Bob <@U123>", "2025-03-04T05:10:00Z", "Paged the DBA"),
+		note("PNOTE02", "Carol", "2025-03-04T05:30:00Z", "Replica lag is 40 s\n<!channel> & friends"),
+		note("PNOTE03", "Bob <@U123>", "2025-03-04T05:50:00Z", "Failing over to the standby"),
+		note("PNOTE04", "Carol", "2025-03-04T06:00:00Z", "Failover done"),
+	}
 }
 
 // goldenPolicies and goldenOncalls are the on-calls of the golden answers:
@@ -86,12 +128,12 @@ type payload struct {
 
 func goldenPayloads() []payload {
 	inc := goldenIncident()
-	resolved := goldenIncident()
-	resolved.Status = "resolved"
+	notes := handlers.CardExtras{Notes: goldenNotes()}
 	return []payload{
 		{name: "card", card: handlers.Card(inc, goldenNow)},
-		{name: "card_resolved", card: handlers.Card(resolved, goldenNow)},
-		{name: "card_private", card: handlers.PrivateCard(inc, goldenNow)},
+		{name: "card_acknowledged", card: handlers.CardWith(acknowledgedIncident(), notes, goldenNow)},
+		{name: "card_resolved", card: handlers.CardWith(resolvedIncident(), notes, goldenNow)},
+		{name: "card_private", card: handlers.PrivateCard(inc, notes, goldenNow)},
 		{name: "card_buttons_triggered", card: []slack.Block{handlers.CardButtons(inc.ID, "triggered")}},
 		{name: "card_buttons_acknowledged", card: []slack.Block{handlers.CardButtons(inc.ID, "acknowledged")}},
 		{name: "update_modal", modal: handlers.UpdateModal(inc, false)},
@@ -111,6 +153,11 @@ func goldenPayloads() []payload {
 		{name: "key_modal_default", modal: handlers.KeyModal("default")},
 		{name: "key_delete_confirm", card: handlers.KeyDeleteConfirm("0001")},
 		{name: "subscribe_modal", modal: handlers.SubscribeModal()},
+		{name: "merge_modal", modal: handlers.MergeModal(inc)},
+		{name: "merge_confirm", card: handlers.MergeConfirm(inc, mergeSources())},
+		{name: "status_update_modal", modal: handlers.StatusUpdateModal(inc)},
+		{name: "workflow_modal", modal: handlers.WorkflowModal(inc, goldenWorkflows(3))},
+		{name: "workflow_modal_typeahead", modal: handlers.WorkflowModal(inc, goldenWorkflows(101))},
 		{name: "trigger_modal", modal: handlers.TriggerModal()},
 		{name: "trigger_modal_prefill", modal: handlers.TriggerModalFor("PSVCDB1", "Orders DB", `replicas <lagging> & "slow"`, "Give the incident a title.")},
 		{name: "escalate_modal_levels", modal: handlers.EscalateLevelsModal(inc, 3)},
@@ -141,6 +188,25 @@ func goldenPriorities() []pdapi.Priority {
 		{ID: "PPRIO02", Name: "P2", Description: "Major"},
 		{ID: "PPRIO03", Name: "P3"},
 	}
+}
+
+// mergeSources are two incidents to merge into goldenIncident.
+func mergeSources() []*pagerduty.Incident {
+	a, b := acknowledgedIncident(), goldenIncident()
+	a.ID, a.IncidentNumber, a.Title = "Q1SOURCEONE001", 43, "Checkout <502s>"
+	b.ID, b.IncidentNumber, b.Title = "PSRC002", 44, "Orders & payments slow"
+	return []*pagerduty.Incident{a, b}
+}
+
+// goldenWorkflows are n workflows, named and described with text that
+// needs escaping nowhere (they go into plain_text options) but is long.
+func goldenWorkflows(n int) []pdapi.Workflow {
+	var out []pdapi.Workflow
+	for i := range n {
+		out = append(out, pdapi.Workflow{ID: fmt.Sprintf("PWF%04d", i), Name: fmt.Sprintf("Major incident <kickoff> & comms %d", i),
+			Description: strings.Repeat("Opens a bridge & pages the IC. ", 5)})
+	}
+	return out
 }
 
 // marshalGolden encodes v the way the golden files hold it: json.MarshalIndent,
@@ -260,6 +326,14 @@ func TestGoldenLimits(t *testing.T) {
 
 // hugeIncident has every field PagerDuty lets grow at its largest, and more,
 // full of characters that escaping lengthens.
+func hugeWorkflows(n int) []pdapi.Workflow {
+	var out []pdapi.Workflow
+	for i := range n {
+		out = append(out, pdapi.Workflow{ID: fmt.Sprintf("PW%05d", i), Name: strings.Repeat("<&>", 500), Description: strings.Repeat("x", 5000)})
+	}
+	return out
+}
+
 func hugeIncident() *pagerduty.Incident {
 	inc := goldenIncident()
 	inc.IncidentNumber = 4294967295
@@ -269,7 +343,11 @@ func hugeIncident() *pagerduty.Incident {
 	inc.Assignments = nil
 	for i := range 300 {
 		inc.Assignments = append(inc.Assignments, pagerduty.Assignment{Assignee: pagerduty.APIObject{ID: fmt.Sprintf("P%06d", i), Summary: "A & <B>"}})
+		inc.IncidentResponders = append(inc.IncidentResponders, pagerduty.IncidentResponders{State: strings.Repeat("<", 100),
+			User: pagerduty.APIObject{ID: fmt.Sprintf("P%06d", i), Summary: strings.Repeat("<&>", 100)}})
 	}
+	inc.Priority = &pagerduty.Priority{Name: strings.Repeat("<&>", 1000)}
+	inc.AlertCounts = pagerduty.AlertCounts{All: 4294967295, Triggered: 1}
 	return inc
 }
 
@@ -284,8 +362,37 @@ func hugePriorities() []pdapi.Priority {
 
 func hugePayloads() []payload {
 	inc := hugeIncident()
+	acked := hugeIncident()
+	acked.Status = "acknowledged"
+	for i := range 300 {
+		acked.Acknowledgements = append(acked.Acknowledgements, pagerduty.Acknowledgement{
+			At: "2025-03-04T05:20:00Z", Acknowledger: pagerduty.APIObject{ID: fmt.Sprintf("P%06d", i), Summary: strings.Repeat("<&>", 100)}})
+	}
+	resolved := hugeIncident()
+	resolved.Status = "resolved"
+	resolved.ResolvedAt = "2025-03-04T06:10:00Z"
+	resolved.ResolveReason = pagerduty.ResolveReason{Type: "merge_resolve_reason", Incident: pagerduty.APIObject{
+		ID: "Q1TARGETINCIDE", Summary: strings.Repeat("<&>", 1000), HTMLURL: "https://acme.pagerduty.com/incidents/Q1TARGETINCIDE"}}
+	var notes []pagerduty.IncidentNote
+	for i := range 2000 {
+		notes = append(notes, pagerduty.IncidentNote{ID: fmt.Sprintf("PN%05d", i), Content: strings.Repeat("<&>\n", 5000),
+			User: pagerduty.APIObject{Summary: strings.Repeat("&", 300)}, CreatedAt: "2025-03-04T05:10:00Z"})
+	}
+	extras := handlers.CardExtras{Notes: notes}
+	var sources []*pagerduty.Incident
+	for range 10 {
+		sources = append(sources, hugeIncident())
+	}
 	return []payload{
 		{name: "card", card: handlers.Card(inc, goldenNow)},
+		{name: "card_acknowledged", card: handlers.CardWith(acked, extras, goldenNow)},
+		{name: "card_resolved", card: handlers.CardWith(resolved, extras, goldenNow)},
+		{name: "card_private", card: handlers.PrivateCard(inc, extras, goldenNow)},
+		{name: "merge_modal", modal: handlers.MergeModal(inc)},
+		{name: "merge_confirm", card: handlers.MergeConfirm(inc, sources)},
+		{name: "status_update_modal", modal: handlers.StatusUpdateModal(inc)},
+		{name: "workflow_modal", modal: handlers.WorkflowModal(inc, hugeWorkflows(100))},
+		{name: "workflow_modal_typeahead", modal: handlers.WorkflowModal(inc, hugeWorkflows(5000))},
 		{name: "update_modal", modal: handlers.UpdateModal(inc, false)},
 		{name: "escalate_modal", modal: handlers.EscalateModal(inc)},
 		{name: "escalate_modal_levels", modal: handlers.EscalateLevelsModal(inc, 500)},
@@ -414,13 +521,22 @@ func checkMrkdwn(t *testing.T, p payload, raw []string) {
 	})
 }
 
-// safeLink is the one kind of markup pdbot itself writes in mrkdwn.
-var safeLink = regexp.MustCompile(`<https://[^<>|\s]+\|[^<>|]*>|<!date\^[0-9]+\^\{date_short_pretty\} \{time\}\|[^<>|]*>`)
+// safeLink, dateToken and quoteMark are the kinds of markup pdbot itself
+// writes in mrkdwn: its own https links, Slack's date tokens (whose
+// fallback is a UTC time pdbot formats) and block quotes (a > that starts a
+// line; escaped text cannot start one, its > is &gt;).
+var (
+	safeLink  = regexp.MustCompile(`<https://[^<>|\s]+\|[^<>|]*>`)
+	dateToken = regexp.MustCompile(`<!date\^[0-9]+\^[{}a-z_ ]+\|[0-9: UTC-]+>`)
+	quoteMark = regexp.MustCompile(`(?m)^>`)
+)
 
 // mrkdwnSafe reports raw markup in mrkdwn: a < or > outside pdbot's own
 // links, or an & that starts no entity.
 func mrkdwnSafe(s string) error {
 	s = safeLink.ReplaceAllString(s, "LINK")
+	s = dateToken.ReplaceAllString(s, "DATE")
+	s = quoteMark.ReplaceAllString(s, "QUOTE ")
 	if i := strings.IndexAny(s, "<>"); i >= 0 {
 		return fmt.Errorf("raw %q at byte %d", s[i], i)
 	}

@@ -68,11 +68,12 @@ func All() []Route {
 	var rs []Route
 	for _, f := range []func() []Route{noteRoutes, noteModalRoutes, statusRoutes, updateRoutes, getRoutes,
 		func() []Route { return escalateRoutes(looks) }, respondersRoutes,
-		snoozeRoutes, func() []Route { return priorityRoutes(looks) },
+		snoozeRoutes, func() []Route { return priorityRoutes(looks) }, mergeRoutes, statusUpdateRoutes,
 		pickerRoutes, linkRoutes, shareRoutes, subscribeRoutes, triggerRoutes, openListRoutes, whoamiRoutes, keyRoutes, mapRoutes} {
 		rs = append(rs, f()...)
 	}
 	rs = append(rs, oncallRoutes(newOncallCaches())...)
+	rs = append(rs, workflowRoutes(newWorkflowCache())...)
 	rs = append(rs, suggestRoutes(cache)...)
 	rs = append(rs, incidentPickRoutes(cache)...)
 	return append(rs, helpRoute(rs))

@@ -56,7 +56,7 @@ func pickerRoutes() []Route {
 						return Reply{}, err
 					}
 				}
-				return cardReply(r, inc), nil
+				return cardReply(ctx, r, inc), nil
 			},
 		},
 	}

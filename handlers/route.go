@@ -86,6 +86,10 @@ type Route struct {
 	// PagerDuty object ID (P + 6) is the argument, not the incident
 	// (`/pd escalate PEPWEB1` names a policy).
 	LoneObjectIDIsArg bool
+	// LoneRefIsArg: with LeadingRef, a single incident reference is the
+	// argument, not the incident (`/pd merge #43` merges #43 into the
+	// channel's incident); with more words the first is the incident.
+	LoneRefIsArg bool
 	// Modal marks routes that answer with a modal: the dispatcher opens a
 	// loading modal within the trigger's lifetime before any slow call and
 	// fills it with the handler's modal.
@@ -232,6 +236,10 @@ type Reply struct {
 	// ReplaceOriginal makes the answer to a button replace the message the
 	// button was on (so a confirmation's buttons cannot be pressed again).
 	ReplaceOriginal bool
+	// DeleteOriginal makes the answer to a button delete the message the
+	// button was on first (a confirmation only its requester saw), so the
+	// answer can be posted for the channel.
+	DeleteOriginal bool
 	// Live is a live card to post in the request's channel before the
 	// reply. A reply with no Text and no Blocks is only the card, and the
 	// requester hears only if it could not be posted.

@@ -29,6 +29,10 @@ func builtModals() map[string][]*slack.ModalViewRequest {
 		handlers.KeyModal(""),
 		handlers.KeyModal("default"),
 		handlers.SubscribeModal(),
+		handlers.MergeModal(inc),
+		handlers.StatusUpdateModal(inc),
+		handlers.WorkflowModal(inc, goldenWorkflows(3)),
+		handlers.WorkflowModal(inc, goldenWorkflows(101)),
 		handlers.TriggerModal(),
 		handlers.TriggerModalFor("PSVCDB1", "Orders DB", "replicas lagging", ""),
 		handlers.EscalateLevelsModal(inc, 3),
@@ -145,7 +149,7 @@ func TestCardButtonsHaveActionRoutes(t *testing.T) {
 	actions := routesOf(handlers.Action)
 	ids := []string{handlers.ActionAck, handlers.ActionResolve, handlers.ActionNote,
 		handlers.ActionReassign, handlers.ActionEscalate, handlers.ActionResponders, handlers.ActionShare}
-	for _, b := range handlers.PrivateCard(goldenIncident(), goldenNow) {
+	for _, b := range handlers.PrivateCard(goldenIncident(), handlers.CardExtras{}, goldenNow) {
 		if a, ok := b.(*slack.ActionBlock); ok {
 			for _, el := range a.Elements.ElementSet {
 				if b, ok := el.(*slack.ButtonBlockElement); ok {
@@ -224,6 +228,9 @@ func TestValidateNamesInputBlocks(t *testing.T) {
 			"policies": {handlers.PolicySearch: {SelectedOptions: opts("../x")}},
 			"message":  {"message_input": {Value: long}},
 		}},
+		handlers.MergeCallback:        {nil, text("sources", "sources_input", "#43 ../users"), text("sources", "sources_input", strings.Repeat("#1 ", 11))},
+		handlers.StatusUpdateCallback: {nil, text("message", "message_input", " "), text("message", "message_input", long)},
+		handlers.WorkflowCallback:     {nil, {"workflow": {"workflow_select": {SelectedOption: slack.OptionBlockObject{Value: "../x"}}}}},
 		handlers.TriggerCallback: {nil,
 			{"service": {handlers.ServiceSearch: {SelectedOption: slack.OptionBlockObject{Value: "../x"}}}, "title": {"title_input": {Value: long}}},
 			{"service": {handlers.ServiceSearch: {SelectedOption: slack.OptionBlockObject{Value: "PSVCDB1"}}}, "title": {"title_input": {Value: "t"}},

@@ -43,13 +43,13 @@ func shareRoutes() []Route {
 	}}
 }
 
-// PrivateCard is the card of an answer only its requester sees: Card with
+// PrivateCard is the card of an answer only its requester sees: CardWith
 // a Share button that posts it in the channel.
-func PrivateCard(inc *pagerduty.Incident, now time.Time) []slack.Block {
-	blocks := Card(inc, now)
+func PrivateCard(inc *pagerduty.Incident, extras CardExtras, now time.Time) []slack.Block {
+	blocks := CardWith(inc, extras, now)
 	if a, ok := blocks[len(blocks)-1].(*slack.ActionBlock); ok {
 		share := slack.NewButtonBlockElement(ActionShare, Escape(inc.ID), plain("Share"))
-		a.Elements.ElementSet = append(a.Elements.ElementSet, share)
+		insertBeforeMenu(a, share)
 	}
 	return blocks
 }

@@ -127,6 +127,14 @@ const (
 	Incident44Title  = "Old disk alert"
 )
 
+// PagerDuty incident workflows.
+const (
+	WorkflowKickoffID   = "PWFKICK"
+	WorkflowKickoffName = "Major incident kickoff"
+	WorkflowCommsID     = "PWFCOMM"
+	WorkflowCommsName   = "Stakeholder comms"
+)
+
 // DemoPDKey is the account-level PagerDuty API key of the demo account. It
 // is a canary: tests fail if it shows up in any reply, error or log.
 const DemoPDKey = "u+demoPDkeyCANARY-0001"
@@ -151,6 +159,7 @@ type World struct {
 	OnCalls     []pdfake.OnCall
 	Priorities  []pdfake.Priority
 	Incidents   []pdfake.Incident
+	Workflows   []pdfake.Workflow
 	Abilities   []string
 	PDKey       string
 	DefaultUser string // AliceID
@@ -239,6 +248,10 @@ func NewAt(epoch time.Time) World {
 				CreatedAt: epoch.Add(-72 * time.Hour), ResolvedAt: epoch.Add(-70 * time.Hour),
 			},
 		},
+		Workflows: []pdfake.Workflow{
+			{ID: WorkflowKickoffID, Name: WorkflowKickoffName, Description: "Opens a conference bridge and pages the incident commander"},
+			{ID: WorkflowCommsID, Name: WorkflowCommsName, Description: "Posts a status update to the stakeholders"},
+		},
 		Abilities:   []string{"coordinated_responding", "teams", "urgencies", "read_only_users", "service_support_hours"},
 		PDKey:       DemoPDKey,
 		DefaultUser: AliceID,
@@ -282,6 +295,9 @@ func SeedWorld(sf *slackfake.Fake, pd *pdfake.Server, w World) World {
 	pd.SetPriorities(w.Priorities...)
 	for _, in := range w.Incidents {
 		pd.AddIncident(in)
+	}
+	for _, wf := range w.Workflows {
+		pd.AddWorkflow(wf)
 	}
 	pd.SetAbilities(w.Abilities...)
 	return w

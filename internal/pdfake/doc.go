@@ -4,8 +4,9 @@
 //
 // It owns: the endpoints pdbot calls (incidents by ID or number, incident
 // updates one at a time and in bulk (with priority and escalation_level),
-// snoozes, notes, responder requests, users and /users/me, escalation
-// policies and their levels, priorities, abilities, services, and log entries
+// merges, snoozes, notes, status updates, responder requests, incident
+// workflows and their instances, users and /users/me, escalation policies
+// and their levels, priorities, abilities, services, and log entries
 // across the account, per incident and by ID); PagerDuty's semantics for them
 // (API key kinds, the From header, the incident state machine, pagination,
 // error bodies, rate limits) as written down in

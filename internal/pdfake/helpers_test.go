@@ -56,6 +56,9 @@ func seed(s *pdfake.Server) {
 		Assignees: []string{"PU1"}, Acknowledgers: []string{"PU1"}})
 	s.AddIncident(pdfake.Incident{ID: "Q1R2DLCB21K7NP", Number: 103, Title: "Old outage", Status: "resolved", ServiceID: "PSV1",
 		Resolution: "restarted"})
+	s.AddWorkflow(pdfake.Workflow{ID: "PWF0001", Name: "Major incident kickoff", Description: "Opens a bridge"})
+	s.AddWorkflow(pdfake.Workflow{ID: "PWF0002", Name: "Major incident comms", Description: "Tells stakeholders"})
+	s.AddWorkflow(pdfake.Workflow{ID: "PWF0003", Name: "Retired", Disabled: true})
 	s.AddKey(acctKey, pdfake.AccountKey)
 	s.AddKey(roKey, pdfake.ReadOnlyKey)
 	s.AddUserKey(bobKey, "PU2")

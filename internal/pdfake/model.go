@@ -106,6 +106,13 @@ type Incident struct {
 	// SnoozedUntil is when a snoozed incident goes back to triggered
 	// (POST /incidents/{id}/snooze); zero when it is not snoozed.
 	SnoozedUntil time.Time
+	// Alerts is how many alerts the incident groups (alert_counts); 0 on
+	// AddIncident means one. Merging adds the sources' alerts to the target.
+	Alerts int
+	// StatusUpdates are the stakeholder status updates sent for it.
+	StatusUpdates []StatusUpdate
+	// WorkflowRuns are the incident workflows started on it.
+	WorkflowRuns []WorkflowRun
 }
 
 // Note is an incident note.
@@ -146,6 +153,8 @@ func (in Incident) clone() Incident {
 	in.Acknowledgers = slices.Clone(in.Acknowledgers)
 	in.Notes = slices.Clone(in.Notes)
 	in.ResponderRequests = slices.Clone(in.ResponderRequests)
+	in.StatusUpdates = slices.Clone(in.StatusUpdates)
+	in.WorkflowRuns = slices.Clone(in.WorkflowRuns)
 	for i := range in.ResponderRequests {
 		in.ResponderRequests[i].Targets = slices.Clone(in.ResponderRequests[i].Targets)
 	}
@@ -251,6 +260,9 @@ func (s *Server) AddIncident(in Incident) {
 	}
 	if in.Urgency == "" {
 		in.Urgency = "high"
+	}
+	if in.Alerts == 0 {
+		in.Alerts = 1
 	}
 	if in.CreatedAt.IsZero() {
 		in.CreatedAt = now

@@ -284,45 +284,24 @@ func (s *Server) ChangePriority(id string, by Actor, priorityID string) error {
 	})
 }
 
-// MergeIncidents merges sources into target as by, as the web app does:
-// each source is resolved with resolve_reason merge (a resolve entry on it
-// that names the target), and target is unchanged. An open source cannot be
-// merged into a resolved target.
+// MergeIncidents merges sources into target as by, as the web app does and
+// as PUT /incidents/{id}/merge does: each open source is resolved with
+// resolve_reason merge (a resolve entry on it that names the target), and
+// the target gets the sources' alerts. Nothing merges into a resolved
+// target or into itself.
 func (s *Server) MergeIncidents(target string, by Actor, sources ...string) error {
 	s.mu.Lock()
-	t, ok := s.incidents[target]
-	var number int
-	var resolved bool
-	if ok {
-		number, resolved = t.Number, t.Status == statusResolved
+	defer s.mu.Unlock()
+	if by.UserID != "" {
+		if _, ok := s.users[by.UserID]; !ok {
+			return fmt.Errorf("user %q: %w", by.UserID, ErrNotFound)
+		}
 	}
-	s.mu.Unlock()
-	if !ok {
+	if _, ok := s.incidents[target]; !ok {
 		return fmt.Errorf("incident %q: %w", target, ErrNotFound)
 	}
-	for _, src := range sources {
-		if src == target {
-			return errors.New("pdfake: an incident cannot be merged into itself")
-		}
-		err := s.change(src, by, func(st *incidentState) *apiError {
-			if resolved && st.Status != statusResolved {
-				return errInvalid("Open incidents cannot be merged into a resolved incident")
-			}
-			if st.Status == statusResolved {
-				st.MergedInto = target
-				return nil
-			}
-			if apiErr := s.applyUpdate(st, incidentUpdate{Status: statusResolved}, by.UserID, by.channel()); apiErr != nil {
-				return apiErr
-			}
-			st.MergedInto = target
-			last := &st.pending[len(st.pending)-1]
-			last.summary = fmt.Sprintf("Resolved%s (merged into #%d)", s.byWhom(by.UserID), number)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
+	if _, apiErr := s.mergeLocked(target, by.UserID, by.channel(), sources); apiErr != nil {
+		return fmt.Errorf("pdfake: %s: %v", apiErr.message, apiErr.errors)
 	}
 	return nil
 }

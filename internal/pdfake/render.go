@@ -162,9 +162,10 @@ func (s *Server) renderIncident(st *incidentState) obj {
 	if !st.SnoozedUntil.IsZero() && st.Status == statusAcknowledged {
 		pending = append(pending, obj{"type": "unacknowledge", "at": ts(st.SnoozedUntil)})
 	}
-	resolved := 0
+	alerts := max(st.Alerts, 1)
+	triggered, resolved := alerts, 0
 	if st.Status == statusResolved {
-		resolved = 1
+		triggered, resolved = 0, alerts
 	}
 	in := obj{
 		"id": st.ID, "type": "incident", "summary": st.summary(),
@@ -183,7 +184,7 @@ func (s *Server) renderIncident(st *incidentState) obj {
 		"assigned_via":         st.assignedVia,
 		"acknowledgements":     acks,
 		"pending_actions":      pending,
-		"alert_counts":         obj{"all": 1, "triggered": 1 - resolved, "resolved": resolved},
+		"alert_counts":         obj{"all": alerts, "triggered": triggered, "resolved": resolved},
 		"is_mergeable":         true,
 		"incident_type":        obj{"name": "incident_default"},
 		"incidents_responders": responders,

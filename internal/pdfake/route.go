@@ -105,6 +105,23 @@ func match(method, raw string) route {
 		}
 	case len(segs) == 1 && segs[0] == "priorities":
 		template, handlers = "/priorities", map[string]handlerFunc{http.MethodGet: (*Server).listPriorities}
+	case len(segs) == 3 && segs[0] == "incidents" && segs[2] == "merge":
+		param, bad = id(1, isID, "incident ID")
+		template, handlers = "/incidents/{id}/merge", map[string]handlerFunc{
+			http.MethodPut: (*Server).mergeIncidents,
+		}
+	case len(segs) == 3 && segs[0] == "incidents" && segs[2] == "status_updates":
+		param, bad = id(1, isID, "incident ID")
+		template, handlers = "/incidents/{id}/status_updates", map[string]handlerFunc{
+			http.MethodPost: (*Server).createStatusUpdate,
+		}
+	case len(segs) == 1 && segs[0] == "incident_workflows":
+		template, handlers = "/incident_workflows", map[string]handlerFunc{http.MethodGet: (*Server).listWorkflows}
+	case len(segs) == 3 && segs[0] == "incident_workflows" && segs[2] == "instances":
+		param, bad = id(1, isID, "incident workflow ID")
+		template, handlers = "/incident_workflows/{id}/instances", map[string]handlerFunc{
+			http.MethodPost: (*Server).startWorkflow,
+		}
 	case len(segs) == 3 && segs[0] == "incidents" && segs[2] == "log_entries":
 		param, bad = id(1, isID, "incident ID")
 		template, handlers = "/incidents/{id}/log_entries", map[string]handlerFunc{
@@ -194,6 +211,10 @@ var queryParams = map[string][]string{
 	"POST /incidents/{id}/responder_requests": nil,
 	"POST /incidents/{id}/snooze":             nil,
 	"GET /priorities":                         {"limit", "offset", "total"},
+	"PUT /incidents/{id}/merge":               nil,
+	"POST /incidents/{id}/status_updates":     nil,
+	"GET /incident_workflows":                 {"limit", "offset", "total", "query", "include[]"},
+	"POST /incident_workflows/{id}/instances": nil,
 	"GET /incidents/{id}/log_entries":         {"limit", "offset", "total", "time_zone", "since", "until", "is_overview", "include[]"},
 	"GET /log_entries":                        {"limit", "offset", "total", "time_zone", "since", "until", "is_overview", "include[]", "team_ids[]"},
 	"GET /log_entries/{id}":                   {"time_zone", "include[]"},

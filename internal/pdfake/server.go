@@ -48,6 +48,7 @@ type Server struct {
 	policies   map[string]EscalationPolicy
 	services   map[string]Service
 	priorities map[string]Priority
+	workflows  map[string]Workflow
 	// priorityOrder is the priorities' IDs, most severe first.
 	priorityOrder []string
 	schedules     map[string]Schedule
@@ -92,6 +93,7 @@ func New(opts Options) (*Server, error) {
 		services:        map[string]Service{},
 		priorities:      map[string]Priority{},
 		schedules:       map[string]Schedule{},
+		workflows:       map[string]Workflow{},
 		incidents:       map[string]*incidentState{},
 		abilities:       slices.Clone(DefaultAbilities),
 		limiter:         newRateLimiter(DefaultRateLimit, DefaultRateWindow, true),
@@ -265,6 +267,10 @@ var fromRequired = map[string]bool{
 	"POST /incidents/{id}/notes": true,
 	// The document lists From for snooze; it is an incident write.
 	"POST /incidents/{id}/snooze": true,
+	"PUT /incidents/{id}/merge":   true,
+	// The document lists From for status updates but not for workflow
+	// instances; pdfake records a workflow's starter when From is sent.
+	"POST /incidents/{id}/status_updates": true,
 }
 
 // ServeHTTP answers one request. The order of checks is: route (unsafe paths

@@ -220,8 +220,9 @@ func patchCreateIncident(doc *openapi3.T) error {
 
 // undocumentedLogEntryTypes are log entry types PagerDuty sends that the
 // document's LogEntry enum omits (integrations branch on them; pdfake writes
-// them for priority changes and responder requests).
-var undocumentedLogEntryTypes = []any{"priority_change_log_entry", "responder_request_log_entry"}
+// them for priority changes, responder requests and status updates; the
+// last name is unverified).
+var undocumentedLogEntryTypes = []any{"priority_change_log_entry", "responder_request_log_entry", "status_update_log_entry"}
 
 // logEntryOperations are the operations whose responses hold log entries.
 var logEntryOperations = []string{"/log_entries", "/log_entries/{id}", "/incidents/{id}/log_entries"}
