@@ -221,35 +221,18 @@ const (
 	ageUnknown               // under no key of the ring, or not a sealed record
 )
 
-// age classifies a sealed record of team and channel by its key-id byte,
-// without opening it. Only when the id is shared by several keys of the
-// ring (a one-byte collision, see above) does it open the record to learn
-// which key sealed it; a record that then does not open is ageUnknown.
+// age classifies a sealed record of team and channel by the key of the
+// ring that opens it. The key-id byte alone cannot tell: it is one byte, so
+// a record sealed under a key outside the ring can carry the id of one in
+// it (1 in 256), and only opening (authenticating) the record says which
+// key sealed it. The plaintext is wiped at once.
 func (r *KeyRing) age(sealed []byte, team, channel string) keyAge {
-	if len(sealed) < headerSize+tagSize || sealed[0] != sealFormatV1 {
-		return ageUnknown
-	}
-	id := sealed[1]
-	first, matches := -1, 0
-	for i, k := range r.keys {
-		if k.id == id {
-			if first < 0 {
-				first = i
-			}
-			matches++
-		}
-	}
+	pt, idx, err := r.open(sealed, team, channel)
+	clear(pt)
 	switch {
-	case matches == 0:
+	case err != nil:
 		return ageUnknown
-	case matches > 1:
-		_, idx, err := r.open(sealed, team, channel)
-		if err != nil {
-			return ageUnknown
-		}
-		first = idx
-	}
-	if first == 0 {
+	case idx == 0:
 		return ageNewest
 	}
 	return ageOlder
