@@ -2,12 +2,9 @@ package bot_test
 
 import (
 	"fmt"
-	"runtime/metrics"
 	"sort"
 	"testing"
 	"time"
-
-	"github.com/pdbot/pdbot/internal/demoworld"
 )
 
 // BenchmarkSlashNote measures a /pd note end to end through slack-go's
@@ -45,39 +42,6 @@ func BenchmarkSlashNote(b *testing.B) {
 			h.pd.ResetRequests()
 		})
 	}
-}
-
-// BenchmarkConcurrentNotes measures throughput with many responders acting
-// at once (notes from several users in parallel).
-func BenchmarkConcurrentNotes(b *testing.B) {
-	h := newHarness(b)
-	users := []string{demoworld.AliceID, demoworld.BobID, demoworld.CarolID}
-	for _, u := range users {
-		h.slash(u, incCh, "/pd note warm-up")
-	}
-	start := len(h.sf.Messages(incCh))
-	b.ResetTimer()
-	t0, cpu0 := time.Now(), busyCPU()
-	for i := 0; i < b.N; i++ {
-		if _, err := h.sf.Slash(users[i%len(users)], incCh, fmt.Sprintf("/pd note concurrent %d", i)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	h.waitWithin(5*time.Minute, "every confirmation", func() bool { return len(h.sf.Messages(incCh)) >= start+b.N })
-	b.StopTimer()
-	b.ReportMetric(float64(b.N)/time.Since(t0).Seconds(), "notes/s")
-	// The fakes run in the process too: this is all the CPU a note costs.
-	b.ReportMetric((busyCPU()-cpu0)*1e6/float64(b.N), "cpu-µs/note")
-	h.sf.ResetRecords()
-	h.pd.ResetRequests()
-}
-
-// busyCPU is the CPU time the process has used, in seconds, as the Go
-// runtime estimates it (all CPU classes but idle).
-func busyCPU() float64 {
-	m := []metrics.Sample{{Name: "/cpu/classes/total:cpu-seconds"}, {Name: "/cpu/classes/idle:cpu-seconds"}}
-	metrics.Read(m)
-	return m[0].Value.Float64() - m[1].Value.Float64()
 }
 
 func pct(ds []time.Duration, p int) time.Duration {
