@@ -12,9 +12,12 @@ const (
 	// go quiet: a steady stream of envelopes must not hold work back long.
 	burstWaitMax = time.Second
 	// burstQuiet is how long the loop must have had nothing to read before
-	// work goes ahead: envelopes of a burst arrive a few microseconds
-	// apart, so an empty queue for an instant is not the burst's end.
-	burstQuiet = 2 * time.Millisecond
+	// work goes ahead: a burst's envelopes arrive microseconds to a few
+	// milliseconds apart, so an empty queue for an instant is not its end.
+	// A lone command's work starts this much after its ack, next to
+	// PagerDuty's own 100 ms or more (BENCHMARKS.md: with 2 ms, a burst's
+	// p99 ack was ~10× the floor's; with 10 ms, 1.5–3.6×).
+	burstQuiet = 10 * time.Millisecond
 )
 
 // burst lets work that was acked early wait while the Socket Mode read loop
