@@ -14,10 +14,13 @@ const (
 	// burstQuiet is how long the loop must have had nothing to read before
 	// work goes ahead: a burst's envelopes arrive microseconds to a few
 	// milliseconds apart, so an empty queue for an instant is not its end.
-	// A lone command's work starts this much after its ack, next to
-	// PagerDuty's own 100 ms or more (BENCHMARKS.md: with 2 ms, a burst's
-	// p99 ack was ~10× the floor's; with 10 ms, 1.5–3.6×).
+	// Only a burst's work waits (burstArrivals); BENCHMARKS.md has the
+	// figures of 2 ms, 10 ms for every request, and this.
 	burstQuiet = 10 * time.Millisecond
+	// burstArrivals is how many envelopes read within one burstQuiet window
+	// make a burst: a steady flow, even a busy one, is tens a window and
+	// its work never waits; a burst is hundreds.
+	burstArrivals = 50
 )
 
 // burst lets work that was acked early wait while the Socket Mode read loop
@@ -25,9 +28,12 @@ const (
 // work of the requests ahead of it takes the CPU (on a small machine the
 // acks would otherwise queue behind hundreds of requests' work).
 type burst struct {
-	mu    sync.Mutex
-	quiet chan struct{} // closed once the loop has been idle for burstQuiet
-	timer *time.Timer   // closes quiet when it fires
+	mu       sync.Mutex
+	quiet    chan struct{} // closed once the loop has been idle for burstQuiet
+	timer    *time.Timer   // closes quiet when it fires
+	window   time.Time     // start of the current arrivals window
+	arrivals int           // envelopes read in it
+	bursting bool          // a burst is being read: work waits for quiet
 }
 
 func newBurst() *burst {
@@ -43,6 +49,13 @@ func (g *burst) busy() {
 	if g.timer != nil {
 		g.timer.Stop()
 		g.timer = nil
+	}
+	if now := time.Now(); now.Sub(g.window) >= burstQuiet {
+		g.window, g.arrivals = now, 0
+	}
+	g.arrivals++
+	if g.arrivals >= burstArrivals {
+		g.bursting = true
 	}
 	select {
 	case <-g.quiet:
@@ -69,17 +82,21 @@ func (g *burst) idle() {
 			default:
 				close(q)
 			}
+			g.bursting = false
 		}
 		g.timer = nil
 	})
 }
 
-// wait returns once the loop has gone quiet, after burstWaitMax, or when
-// ctx ends.
+// wait returns at once unless a burst is being read; then once the loop
+// has gone quiet, after burstWaitMax, or when ctx ends.
 func (g *burst) wait(ctx context.Context) {
 	g.mu.Lock()
-	q := g.quiet
+	q, bursting := g.quiet, g.bursting
 	g.mu.Unlock()
+	if !bursting {
+		return
+	}
 	select {
 	case <-q:
 		return
