@@ -347,8 +347,10 @@ func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) {
 		early = e.tryAck(payload, earlyAckWait)
 	}
 	b.wg.Add(1)
+	b.burst.start()
 	go func() {
 		defer b.wg.Done()
+		defer b.burst.done()
 		if early {
 			b.burst.wait(ctx)
 		}

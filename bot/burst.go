@@ -21,6 +21,12 @@ const (
 	// make a burst: a steady flow, even a busy one, is tens a window and
 	// its work never waits; a burst is hundreds.
 	burstArrivals = 50
+	// burstPending is how many requests must be unfinished as well: a few
+	// dozen people (or a client) waiting on their answers send again as
+	// each finishes, fast enough to look like a burst, but holding their
+	// work back would only slow them (each wait would end the flow it
+	// waits for). A burst piles up far more than this.
+	burstPending = 64
 )
 
 // burst lets work that was acked early wait while the Socket Mode read loop
@@ -33,6 +39,7 @@ type burst struct {
 	timer    *time.Timer   // closes quiet when it fires
 	window   time.Time     // start of the current arrivals window
 	arrivals int           // envelopes read in it
+	pending  int           // requests read and not yet finished
 	bursting bool          // a burst is being read: work waits for quiet
 }
 
@@ -54,7 +61,7 @@ func (g *burst) busy() {
 		g.window, g.arrivals = now, 0
 	}
 	g.arrivals++
-	if g.arrivals >= burstArrivals {
+	if g.arrivals >= burstArrivals && g.pending >= burstPending {
 		g.bursting = true
 	}
 	select {
@@ -86,6 +93,20 @@ func (g *burst) idle() {
 		}
 		g.timer = nil
 	})
+}
+
+// start records a request read from the loop, and done its end: pending
+// requests tell a burst from a fast but steady flow.
+func (g *burst) start() {
+	g.mu.Lock()
+	g.pending++
+	g.mu.Unlock()
+}
+
+func (g *burst) done() {
+	g.mu.Lock()
+	g.pending--
+	g.mu.Unlock()
 }
 
 // wait returns at once unless a burst is being read; then once the loop
