@@ -49,6 +49,7 @@ type boltKeyRecord struct {
 
 type boltStore struct {
 	db     *bolt.DB
+	cache  readCache // records read, until the next write (bolt_cache.go)
 	ring   *KeyRing
 	claims *memClaims
 	audit  *auditQueue
@@ -133,6 +134,7 @@ func (s *boltStore) update(ctx context.Context, fn func(*bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	defer s.cache.invalidate() // after the commit (or its failure)
 	return s.db.Update(fn)
 }
 
@@ -154,12 +156,20 @@ func (s *boltStore) SetAPIKey(ctx context.Context, team, channel string, key Sec
 }
 
 func (s *boltStore) keyRecord(ctx context.Context, team, channel string) (boltKeyRecord, error) {
-	var rec boltKeyRecord
 	if err := checkTeam(team); err != nil {
-		return rec, err
+		return boltKeyRecord{}, err
 	}
+	if err := ctx.Err(); err != nil {
+		return boltKeyRecord{}, err
+	}
+	k := recordKey(team, channel)
+	return cached(&s.cache, "k"+string(k), func() (boltKeyRecord, error) { return s.readKeyRecord(ctx, k, team, channel) })
+}
+
+func (s *boltStore) readKeyRecord(ctx context.Context, k []byte, team, channel string) (boltKeyRecord, error) {
+	var rec boltKeyRecord
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		v := tx.Bucket(bktAPIKeys).Get(recordKey(team, channel))
+		v := tx.Bucket(bktAPIKeys).Get(k)
 		if v == nil {
 			return fmt.Errorf("api key of %s: %w", where(team, channel), ErrNotFound)
 		}
@@ -225,16 +235,22 @@ func (s *boltStore) Link(ctx context.Context, team, channel string) (string, err
 	if err := checkTeam(team); err != nil {
 		return "", err
 	}
-	var id string
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		v := tx.Bucket(bktLinks).Get(recordKey(team, channel))
-		if v == nil {
-			return fmt.Errorf("link of %s: %w", where(team, channel), ErrNotFound)
-		}
-		id = string(v)
-		return nil
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	k := recordKey(team, channel)
+	return cached(&s.cache, "l"+string(k), func() (string, error) {
+		var id string
+		err := s.view(ctx, func(tx *bolt.Tx) error {
+			v := tx.Bucket(bktLinks).Get(k)
+			if v == nil {
+				return fmt.Errorf("link of %s: %w", where(team, channel), ErrNotFound)
+			}
+			id = string(v)
+			return nil
+		})
+		return id, err
 	})
-	return id, err
 }
 
 func (s *boltStore) DeleteLink(ctx context.Context, team, channel string) error {
@@ -274,22 +290,28 @@ func (s *boltStore) SetMapping(ctx context.Context, team, slackUser string, m Ma
 }
 
 func (s *boltStore) Mapping(ctx context.Context, team, slackUser string) (Mapping, error) {
-	var m Mapping
 	if err := checkUser(team, slackUser); err != nil {
-		return m, err
-	}
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		v := tx.Bucket(bktMappings).Get(recordKey(team, slackUser))
-		if v == nil {
-			return fmt.Errorf("mapping of team %s user %s: %w", team, slackUser, ErrNotFound)
-		}
-		return json.Unmarshal(v, &m)
-	})
-	if err != nil {
 		return Mapping{}, err
 	}
-	m.UpdatedAt = m.UpdatedAt.UTC()
-	return m, nil
+	if err := ctx.Err(); err != nil {
+		return Mapping{}, err
+	}
+	k := recordKey(team, slackUser)
+	return cached(&s.cache, "m"+string(k), func() (Mapping, error) {
+		var m Mapping
+		err := s.view(ctx, func(tx *bolt.Tx) error {
+			v := tx.Bucket(bktMappings).Get(k)
+			if v == nil {
+				return fmt.Errorf("mapping of team %s user %s: %w", team, slackUser, ErrNotFound)
+			}
+			return json.Unmarshal(v, &m)
+		})
+		if err != nil {
+			return Mapping{}, err
+		}
+		m.UpdatedAt = m.UpdatedAt.UTC()
+		return m, nil
+	})
 }
 
 func (s *boltStore) DeleteMapping(ctx context.Context, team, slackUser string) error {
