@@ -305,20 +305,21 @@ func (b *Bot) pdFor(ctx context.Context, team, channel string) (*pdapi.Client, e
 	}
 	// The channel is the client's lane: channels that share a key take
 	// turns when its budget is scarce.
-	return b.newPD(key, true).InLane(channel), nil
+	return b.pdClient(key, true, channel, nil), nil
 }
 
 // newPD builds a client for a key; limited clients share the key's
 // client-side pacer (keys being checked in the key form do not get one, so
 // trying keys cannot grow the pacer table).
 func (b *Bot) newPD(key store.Secret, limited bool) *pdapi.Client {
-	return b.newPDCounted(key, limited, nil)
+	return b.pdClient(key, limited, "", nil)
 }
 
-// newPDCounted is newPD with a hook called for every request sent (the
-// live poller counts its own).
-func (b *Bot) newPDCounted(key store.Secret, limited bool, sent func()) *pdapi.Client {
-	o := pdapi.Options{Transport: b.cfg.PDTransport, KeyIDSecret: b.keyIDSecret, Sent: sent}
+// pdClient builds a client for a key in a pacer lane ("" for the shared
+// one), with sent, if set, called for every request sent (the live poller
+// counts its own).
+func (b *Bot) pdClient(key store.Secret, limited bool, lane string, sent func()) *pdapi.Client {
+	o := pdapi.Options{Transport: b.cfg.PDTransport, KeyIDSecret: b.keyIDSecret, Sent: sent, Lane: lane}
 	if limited {
 		o.Pacers = b.pacers
 	}

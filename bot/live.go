@@ -25,7 +25,7 @@ func (b *Bot) liveEngine() *live.Engine {
 		Store: b.store,
 		Slack: b.api,
 		Client: func(key store.Secret, sent func()) *pdapi.Client {
-			return b.newPDCounted(key, true, sent)
+			return b.pdClient(key, true, "", sent)
 		},
 		Logger:   b.log.Named("live"),
 		Interval: b.cfg.PollInterval,

@@ -82,6 +82,9 @@ type Options struct {
 	// Pacers and InLane). Nil means no client-side limit (for checking a
 	// key once).
 	Pacers *Pacers
+	// Lane is the pacer lane the client's requests wait in (see InLane,
+	// which makes a copy in another lane).
+	Lane string
 	// Sent, if set, is called once for every request the client sends
 	// (every attempt, retries included): what the client spends of its
 	// key's budget, for callers that keep a budget of their own (the live
@@ -106,7 +109,7 @@ func New(baseURL, key string, o Options) *Client {
 		keyID: fingerprint(o.KeyIDSecret, key),
 		rate:  &rateState{},
 	}
-	t := &retryTransport{next: rt, rate: c.rate, sleep: sleep, sent: o.Sent}
+	t := &retryTransport{next: rt, rate: c.rate, sleep: sleep, sent: o.Sent, lane: o.Lane}
 	if o.Pacers != nil {
 		t.pacer = o.Pacers.pacer(c.keyID)
 	}

@@ -243,12 +243,24 @@ func TestPacingSustainsPagerDutysRate(t *testing.T) {
 // key, each get about half of it once the key's budget is scarce, instead
 // of the busy one crowding the other out.
 func TestPacingSharesAKeyBetweenLanes(t *testing.T) {
+	for _, fromNew := range []bool{false, true} {
+		t.Run(map[bool]string{false: "InLane", true: "Options.Lane"}[fromNew], func(t *testing.T) { testPacingLanes(t, fromNew) })
+	}
+}
+
+// testPacingLanes puts the two clients in their lanes with InLane, or
+// (fromNew) with Options.Lane, as bot does.
+func testPacingLanes(t *testing.T, fromNew bool) {
 	s := newSeeded(t)
 	synctest.Test(t, func(t *testing.T) {
 		m := &memTransport{h: s}
 		pacers := pdapi.NewPacers(pdapi.PerKeyRate, pdapi.PerKeyBurst)
 		busy := pacedClient(s, m, pacers).InLane("CBUSY")
 		quiet := pacedClient(s, m, pacers).InLane("CQUIET")
+		if fromNew {
+			busy = pdapi.New(s.URL(), fakeKey, pdapi.Options{Transport: m, Pacers: pacers, Lane: "CBUSY"}).As(aliceMail)
+			quiet = pdapi.New(s.URL(), fakeKey, pdapi.Options{Transport: m, Pacers: pacers, Lane: "CQUIET"}).As(aliceMail)
+		}
 		l := newLoad(t)
 		l.steady(busy, "CBUSY", 60, 2*pdWindow)
 		l.steady(quiet, "CQUIET", 20, 2*pdWindow)
