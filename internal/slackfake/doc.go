@@ -9,8 +9,10 @@
 // act as users through Slash, ClickButton, SubmitView and friends, which build
 // each payload the way Slack would (fresh trigger_id, response_url where Slack
 // sends one, escaped mentions) and deliver it as one envelope to one connected
-// socket. The fake then records what the bot does — acks with their latency,
-// every Web API call, and the resulting messages, ephemerals and modal stacks
+// socket. The fake then records what the bot does — acks with their latency
+// (Delivery.WaitAck), the first post to each response_url
+// (Delivery.WaitResponse), every Web API call, and the resulting messages,
+// ephemerals and modal stacks
 // — so tests can assert on what a user would now see (Messages, Ephemerals,
 // Views, PlainText).
 //

@@ -3,6 +3,7 @@ package slackfake
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -28,7 +29,8 @@ type Delivery struct {
 	Type, Kind string
 	Payload    json.RawMessage
 
-	env *envelope
+	env  *envelope
+	resp *responseURL // nil when the payload carries no response_url
 }
 
 type envelope struct {
@@ -47,15 +49,19 @@ type envelope struct {
 }
 
 // send registers and delivers an envelope.
-func (f *Fake) send(env *envelope, triggerID, responseURL string) (*Delivery, error) {
+func (f *Fake) send(env *envelope, triggerID, respURL string) (*Delivery, error) {
 	env.id = newUUID()
 	env.acked = make(chan struct{})
 	env.owner = f
 	f.mu.Lock()
 	f.envelopes[env.id] = env
 	f.envOrder = append(f.envOrder, env.id)
+	var resp *responseURL
+	if respURL != "" {
+		resp = f.respURLs[strings.TrimPrefix(respURL, f.baseURL)]
+	}
 	f.mu.Unlock()
-	d := &Delivery{EnvelopeID: env.id, TriggerID: triggerID, ResponseURL: responseURL, Type: env.typ, Kind: env.kind, Payload: env.payload, env: env}
+	d := &Delivery{EnvelopeID: env.id, TriggerID: triggerID, ResponseURL: respURL, Type: env.typ, Kind: env.kind, Payload: env.payload, env: env, resp: resp}
 	if err := f.deliver(env); err != nil {
 		return nil, err
 	}

@@ -547,6 +547,22 @@ type responseURL struct {
 	msgEphemeral  bool
 	issued        time.Time
 	uses          int
+	// answered is closed at the first post (first holds it), for
+	// Delivery.WaitResponse.
+	answered chan struct{}
+	first    Response
+}
+
+// answerLocked records a post to ru; only the first is kept.
+func (ru *responseURL) answerLocked(r Response) {
+	select {
+	case <-ru.answered:
+		return
+	default:
+	}
+	r.Latency = time.Since(ru.issued)
+	ru.first = r
+	close(ru.answered)
 }
 
 // newResponseURLLocked issues a response_url for user in channel; kind is
@@ -563,7 +579,7 @@ func (f *Fake) newResponseURLLocked(kind, user, channel, msgTS string, ephemeral
 		f.respURLSweepAt = max(1000, 2*len(f.respURLs))
 	}
 	path := "/" + kind + "/" + f.opts.TeamID + "/" + strconv.FormatInt(time.Now().UnixNano()%1e13, 10) + "/" + randHex(12)
-	f.respURLs[path] = &responseURL{user: user, channel: channel, msgTS: msgTS, msgEphemeral: ephemeral, issued: time.Now()}
+	f.respURLs[path] = &responseURL{user: user, channel: channel, msgTS: msgTS, msgEphemeral: ephemeral, issued: time.Now(), answered: make(chan struct{})}
 	return f.baseURL + path
 }
 
@@ -602,6 +618,11 @@ func (f *Fake) serveResponseURL(w http.ResponseWriter, r *http.Request) {
 		f.mu.Unlock()
 	}
 	if err := json.Unmarshal(body, &msg); err != nil {
+		f.mu.Lock()
+		if ru, ok := f.respURLs[r.URL.Path]; ok {
+			ru.answerLocked(Response{Error: "invalid_payload"})
+		}
+		f.mu.Unlock()
 		record("invalid_payload")
 		reply(http.StatusBadRequest, map[string]any{"ok": false, "error": "invalid_payload"})
 		return
@@ -616,17 +637,23 @@ func (f *Fake) serveResponseURL(w http.ResponseWriter, r *http.Request) {
 		reply(http.StatusNotFound, map[string]any{"ok": false, "error": "no_service"})
 		return
 	case time.Since(ru.issued) > ResponseURLTTL, ru.uses >= MaxResponseURLUses:
+		ru.answerLocked(Response{Error: "expired_url"})
 		f.mu.Unlock()
 		record("expired_url")
 		reply(http.StatusNotFound, map[string]any{"ok": false, "error": "expired_url"})
 		return
 	}
 	f.mu.Unlock()
+	answer := Response{Text: msg.Text, Blocks: normalizeBlocksJSON(msg.Blocks), ResponseType: msg.ResponseType, ReplaceOriginal: msg.ReplaceOriginal, DeleteOriginal: msg.DeleteOriginal}
 
 	var blocks json.RawMessage
 	if !msg.DeleteOriginal {
 		var e *apiError
 		if blocks, e = messageInput(msg.Text, msg.Blocks); e != nil {
+			answer.Error = e.code
+			f.mu.Lock()
+			ru.answerLocked(answer)
+			f.mu.Unlock()
 			record(e.code)
 			out := map[string]any{"ok": false, "error": e.code}
 			if len(e.messages) > 0 {
@@ -641,6 +668,8 @@ func (f *Fake) serveResponseURL(w http.ResponseWriter, r *http.Request) {
 	ru.uses++
 	errCode := f.applyResponseLocked(ru.user, ru.channel, ru.msgTS, ru.msgEphemeral, msg.Text, blocks, msg.ResponseType, msg.ReplaceOriginal, msg.DeleteOriginal, msg.ThreadTS)
 	f.recordLocked(req, body, errCode)
+	answer.Error = errCode
+	ru.answerLocked(answer)
 	f.mu.Unlock()
 	if errCode != "" {
 		reply(http.StatusNotFound, map[string]any{"ok": false, "error": errCode})
