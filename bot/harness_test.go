@@ -81,12 +81,18 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	sf, err := slackfake.New(cfg.slack)
+	// Labels mark each side's goroutines (and those they start) in CPU
+	// profiles: go tool pprof -tags tells pdbot's CPU (side=pdbot, its
+	// store's writer included) from the fakes' and the test driver's.
+	var sf *slackfake.Fake
+	var err error
+	labelled("slackfake", func() { sf, err = slackfake.New(cfg.slack) })
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(sf.Close)
-	pd := pdfaketest.New(t)
+	var pd *pdfake.Server
+	labelled("pdfake", func() { pd = pdfaketest.New(t) })
 	demoworld.Seed(sf, pd)
 
 	mk, err := store.GenerateMasterKey()
@@ -105,9 +111,9 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	var dsn string
 	if cfg.postgres {
 		dsn, _ = storetest.PostgresSchema(t)
-		st, err = store.OpenPostgres(context.Background(), dsn, ring)
+		labelled("pdbot", func() { st, err = store.OpenPostgres(context.Background(), dsn, ring) })
 	} else {
-		st, err = store.OpenBolt(dbPath, ring)
+		labelled("pdbot", func() { st, err = store.OpenBolt(dbPath, ring) })
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -135,6 +141,12 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	return h
 }
 
+// labelled runs f with the CPU-profile label side=name, which goroutines
+// started in f inherit.
+func labelled(name string, f func()) {
+	pprof.Do(context.Background(), pprof.Labels("side", name), func(context.Context) { f() })
+}
+
 // startReplica runs one more bot on the same Slack app, PagerDuty and store,
 // as another replica would.
 func (h *harness) startReplica() *bot.Bot {
@@ -148,7 +160,8 @@ func (h *harness) startReplicaWith(tune func(*bot.Config)) *bot.Bot {
 	st := h.st
 	if h.dsn != "" && h.bot != nil {
 		var err error
-		if st, err = store.OpenPostgres(context.Background(), h.dsn, h.ring); err != nil {
+		labelled("pdbot", func() { st, err = store.OpenPostgres(context.Background(), h.dsn, h.ring) })
+		if err != nil {
 			h.t.Fatal(err)
 		}
 		h.replicaStores = append(h.replicaStores, st)
@@ -164,11 +177,8 @@ func (h *harness) startReplicaWith(tune func(*bot.Config)) *bot.Bot {
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
-		// The label marks pdbot's goroutines (and those they start) in CPU
-		// profiles: go tool pprof -tagfocus side=pdbot tells its CPU from
-		// the fakes' and the driver's.
-		pprof.Do(h.ctx, pprof.Labels("side", "pdbot"), func(ctx context.Context) {
-			if err := b.Run(ctx); err != nil {
+		labelled("pdbot", func() {
+			if err := b.Run(h.ctx); err != nil {
 				h.t.Errorf("bot.Run: %v", err)
 			}
 		})

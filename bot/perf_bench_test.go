@@ -212,7 +212,9 @@ func BenchmarkNotes(b *testing.B) {
 }
 
 func floorNotes(b *testing.B, lat time.Duration, keys, inFlight int) {
-	pd, err := pdfake.New(pdfake.Options{})
+	var pd *pdfake.Server
+	var err error
+	labelled("pdfake", func() { pd, err = pdfake.New(pdfake.Options{}) })
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -233,18 +235,20 @@ func floorNotes(b *testing.B, lat time.Duration, keys, inFlight int) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	n := int64(b.N)
-	for range inFlight {
-		wg.Go(func() {
-			for i := next.Add(1); i <= n; i = next.Add(1) {
-				note := pagerduty.IncidentNote{Content: fmt.Sprintf("floor %d", i)}
-				note.User.Summary = demoworld.AliceEmail
-				if _, err := clients[int(i)%keys].CreateIncidentNoteWithContext(context.Background(), incs[int(i)%len(incs)], note); err != nil {
-					b.Error(err)
-					return
+	labelled("floor", func() {
+		for range inFlight {
+			wg.Go(func() {
+				for i := next.Add(1); i <= n; i = next.Add(1) {
+					note := pagerduty.IncidentNote{Content: fmt.Sprintf("floor %d", i)}
+					note.User.Summary = demoworld.AliceEmail
+					if _, err := clients[int(i)%keys].CreateIncidentNoteWithContext(context.Background(), incs[int(i)%len(incs)], note); err != nil {
+						b.Error(err)
+						return
+					}
 				}
-			}
-		})
-	}
+			})
+		}
+	})
 	wg.Wait()
 	report(b, t0, cpu0, pd.Connections()-conns)
 	pd.SetLatency(0)
