@@ -112,6 +112,7 @@ type Bot struct {
 	users       *userCache
 	channels    *channelCache
 	burst       *burst
+	workers     *workers                    // goroutines for requests (workers.go)
 	live        atomic.Pointer[live.Engine] // while Run runs with live cards on
 	now         func() time.Time
 	metrics     *metrics
@@ -199,6 +200,7 @@ func New(cfg Config) (*Bot, error) {
 	b.users = newUserCache(api, b.now)
 	b.channels = newChannelCache(api, b.now)
 	b.burst = newBurst()
+	b.workers = newWorkers()
 	fp := hmac.New(sha256.New, key)
 	fp.Write([]byte("pdbot api key fingerprint v1"))
 	b.keyIDSecret = fp.Sum(nil)
@@ -242,6 +244,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	b.eventLoop(ctx)
 	b.wg.Wait()
+	b.workers.stop()
 	liveDone.Wait()
 	b.ready.Store(false)
 	err := <-runErr
@@ -348,14 +351,14 @@ func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) {
 	}
 	b.wg.Add(1)
 	b.burst.start()
-	go func() {
+	b.workers.run(func() {
 		defer b.wg.Done()
 		defer b.burst.done()
 		if early {
 			b.burst.wait(ctx)
 		}
 		b.dispatch(ctx, e, in)
-	}()
+	})
 }
 
 // safeDetail keeps event details loggable: errors by message only.
