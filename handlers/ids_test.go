@@ -2,6 +2,8 @@ package handlers_test
 
 import (
 	"errors"
+	"math/rand/v2"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -229,6 +231,36 @@ func TestSplitFirst(t *testing.T) {
 		first, rest := handlers.SplitFirst(tt.in)
 		if diff := cmp.Diff([2]string{tt.first, tt.rest}, [2]string{first, rest}); diff != "" {
 			t.Errorf("SplitFirst(%q) (-want +got):\n%s", tt.in, diff)
+		}
+	}
+}
+
+// TestLooksLikeSecretMatchesPattern checks LooksLikeSecret, whose shape test
+// is a loop, against the regular expression it replaced, around the length
+// limits and with every kind of character.
+func TestLooksLikeSecretMatchesPattern(t *testing.T) {
+	shape := regexp.MustCompile(`^[A-Za-z0-9_+\-]{20,128}$`)
+	want := func(s string) bool {
+		return shape.MatchString(s) && strings.ContainsAny(s, "0123456789") &&
+			strings.IndexFunc(s, func(r rune) bool { return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' }) >= 0 ||
+			strings.HasPrefix(s, "xox") || strings.HasPrefix(s, "xapp-")
+	}
+	valid := []string{"a", "Z", "0", "9", "_", "+", "-"}
+	other := []string{" ", "/", ".", "=", "\n", "é", "`", "@", "[", "{"}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 20000 {
+		n := []int{0, 1, 19, 20, 21, 64, 127, 128, 129}[rng.IntN(9)]
+		var b strings.Builder
+		for range n {
+			if rng.IntN(40) == 0 {
+				b.WriteString(other[rng.IntN(len(other))])
+			} else {
+				b.WriteString(valid[rng.IntN(len(valid))])
+			}
+		}
+		s := b.String()
+		if got := handlers.LooksLikeSecret(s); got != want(s) {
+			t.Errorf("LooksLikeSecret(%q) = %v, the pattern says %v", s, got, want(s))
 		}
 	}
 }

@@ -14,8 +14,16 @@ import (
 // returns its path.
 func buildRelease(tb testing.TB) string {
 	tb.Helper()
-	bin := filepath.Join(tb.TempDir(), "pdbot")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, ".")
+	return buildReleaseOf(tb, ".", "pdbot")
+}
+
+// buildReleaseOf builds the main package pkg (relative to cmd/pdbot) the way
+// the Dockerfile builds pdbot, as name in a temporary directory of tb's, and
+// returns the binary's path.
+func buildReleaseOf(tb testing.TB, pkg, name string) string {
+	tb.Helper()
+	bin := filepath.Join(tb.TempDir(), name)
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, pkg)
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		tb.Fatalf("build: %v\n%s", err, out)

@@ -3,6 +3,7 @@ package demo
 import (
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/slack-go/slack"
 
@@ -108,12 +109,12 @@ func renderBlocks(blocks []slack.Block, errs map[string]string) string {
 }
 
 // boldLabelRE matches a field's first line when it is a bold label.
-var boldLabelRE = regexp.MustCompile(`^\*[^*\n]+\*$`)
+var boldLabelRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\*[^*\n]+\*$`) })
 
 // fieldText renders a section field: a bold label over its value
 // ("*Status*\n🔴 Triggered") reads "Status: 🔴 Triggered".
 func fieldText(s string) string {
-	if label, value, ok := strings.Cut(s, "\n"); ok && boldLabelRE.MatchString(label) {
+	if label, value, ok := strings.Cut(s, "\n"); ok && boldLabelRE().MatchString(label) {
 		s = label + ": " + value
 	}
 	return strings.ReplaceAll(mrkdwnToPlain(s), "\n", "\n  ")
@@ -264,7 +265,7 @@ func mrkdwnToPlain(s string) string { return unbold(slackfake.MrkdwnToPlain(s)) 
 
 // boldRE matches mrkdwn bold as Slack reads it: *text* with the asterisks
 // against the text, and neither inside a word ("2*3*4" stays).
-var boldRE = regexp.MustCompile(`(^|[^\w*])\*([^\s*](?:[^*\n]*[^\s*])?)\*($|[^\w*])`)
+var boldRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(^|[^\w*])\*([^\s*](?:[^*\n]*[^\s*])?)\*($|[^\w*])`) })
 
 // unbold renders *bold* as plain text, outside `code`, for a terminal that
 // may not show bold (and for transcripts).
@@ -274,7 +275,7 @@ func unbold(s string) string {
 		for {
 			// Neighbouring matches share the character between them, so
 			// repeat until nothing changes ("*a* *b*").
-			next := boldRE.ReplaceAllString(parts[i], "$1$2$3")
+			next := boldRE().ReplaceAllString(parts[i], "$1$2$3")
 			if next == parts[i] {
 				break
 			}
@@ -295,13 +296,13 @@ func (s *session) indent(text string) string {
 
 // userIDRE matches a mention left as a bare user ID (<@U0ALICE01> renders as
 // @U0ALICE01), not inside an email address or a word.
-var userIDRE = regexp.MustCompile(`(^|[^\w.+-])@([UW][A-Z0-9]{4,})\b`)
+var userIDRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(^|[^\w.+-])@([UW][A-Z0-9]{4,})\b`) })
 
 // names shows @U0ALICE01 as @alice, as Slack shows a mention, for the
 // workspace's users.
 func (s *session) names(text string) string {
-	return userIDRE.ReplaceAllStringFunc(text, func(m string) string {
-		sub := userIDRE.FindStringSubmatch(m)
+	return userIDRE().ReplaceAllStringFunc(text, func(m string) string {
+		sub := userIDRE().FindStringSubmatch(m)
 		if u, ok := s.world.SlackUser(sub[2]); ok {
 			return sub[1] + "@" + u.Name
 		}

@@ -3,6 +3,7 @@ package demo
 import (
 	"io"
 	"regexp"
+	"sync"
 
 	"github.com/pdbot/pdbot/handlers"
 )
@@ -11,14 +12,16 @@ import (
 const hiddenKey = "[key hidden]"
 
 // keyRun matches the runs of text that could be an API key or token; each is
-// hidden when handlers.LooksLikeSecret says it is one.
-var keyRun = regexp.MustCompile(`[A-Za-z0-9_+\-]{20,}`)
+// hidden when handlers.LooksLikeSecret says it is one. Like every pattern of
+// the package it is compiled on first use: `pdbot serve` links the package
+// but never runs it (see internal/pdfake/route.go).
+var keyRun = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[A-Za-z0-9_+\-]{20,}`) })
 
 // hideSecrets replaces every key-shaped value in s: the demo never repeats a
 // key someone pasted, whether it echoes an input line, a form's values or
 // its own messages.
 func hideSecrets(s string) string {
-	return keyRun.ReplaceAllStringFunc(s, func(run string) string {
+	return keyRun().ReplaceAllStringFunc(s, func(run string) string {
 		if handlers.LooksLikeSecret(run) {
 			return hiddenKey
 		}

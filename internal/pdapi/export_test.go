@@ -22,3 +22,6 @@ func (p *Pacers) Keys() int {
 
 // SharedTransport is the transport of clients made without one.
 func SharedTransport() http.RoundTripper { return sharedTransport() }
+
+// ValidSegment is validSegment.
+func ValidSegment(s string) bool { return validSegment(s) }

@@ -55,7 +55,7 @@ func (s *Server) lookupIncident(id string, byNumber bool) (*incidentState, *apiE
 	if st, ok := s.incidents[id]; ok {
 		return st, nil
 	}
-	if byNumber && incidentNumberPattern.MatchString(id) {
+	if byNumber && incidentNumberPattern().MatchString(id) {
 		n, _ := strconv.Atoi(id)
 		for _, st := range s.incidents {
 			if st.Number == n {

@@ -6,14 +6,20 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Path segments that may stand for an ID. Anything else in an ID position is a
 // 404, never a redirect or a lookup (notes §1.7, §4.1).
+//
+// The patterns of this package (as those of slackfake and demo) are compiled on
+// first use: the release binary links it for `pdbot demo`, and `pdbot serve`,
+// which never runs it, paid for compiling them at start-up in heap and
+// resident memory.
 var (
-	idPattern             = regexp.MustCompile(`^[A-Z0-9]{1,20}$`)
-	incidentNumberPattern = regexp.MustCompile(`^[0-9]{1,10}$`)
-	abilityPattern        = regexp.MustCompile(`^[a-z0-9_]{1,64}$`)
+	idPattern             = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Z0-9]{1,20}$`) })
+	incidentNumberPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{1,10}$`) })
+	abilityPattern        = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9_]{1,64}$`) })
 )
 
 // handlerFunc serves one operation. It returns the response to send, or an
@@ -65,8 +71,8 @@ func match(method, raw string) route {
 		}
 		return "", fmt.Sprintf("path segment %q is not a well-formed %s", segs[i], what)
 	}
-	isID := idPattern.MatchString
-	isAbility := abilityPattern.MatchString
+	isID := idPattern().MatchString
+	isAbility := abilityPattern().MatchString
 
 	var (
 		template string
@@ -183,7 +189,7 @@ func guessTemplate(segs []string) string {
 	out := make([]string, len(segs))
 	for i, seg := range segs {
 		out[i] = seg
-		if i%2 == 1 && idPattern.MatchString(seg) {
+		if i%2 == 1 && idPattern().MatchString(seg) {
 			out[i] = "{id}"
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Message is a message as a user now sees it.
@@ -68,7 +69,9 @@ func (f *Fake) Ephemerals(user, channel string) []Message {
 
 // --- slash text escaping ------------------------------------------------------
 
-var mentionRE = regexp.MustCompile(`(^|[\s(,;:=])([@#])([A-Za-z0-9][A-Za-z0-9._-]*)`)
+// mentionRE and linkRE are compiled on first use: `pdbot serve` links this
+// package (for `pdbot demo`) but never runs it (see internal/pdfake/route.go).
+var mentionRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(^|[\s(,;:=])([@#])([A-Za-z0-9][A-Za-z0-9._-]*)`) })
 
 // escapeLocked escapes slash-command text as Slack does with should_escape:
 // &, < and > become entities, then @name of a known user becomes
@@ -78,7 +81,7 @@ func (f *Fake) escapeLocked(text string) string {
 	s := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(text)
 	var b strings.Builder
 	last := 0
-	for _, m := range mentionRE.FindAllStringSubmatchIndex(s, -1) {
+	for _, m := range mentionRE().FindAllStringSubmatchIndex(s, -1) {
 		sigil, name := s[m[4]:m[5]], s[m[6]:m[7]]
 		// Trailing punctuation is not part of a name ("@bob." → "@bob" + ".").
 		trimmed := strings.TrimRight(name, ".-_")
@@ -119,14 +122,14 @@ func (f *Fake) mentionLocked(sigil, name string) (string, bool) {
 // --- plain-text rendering -----------------------------------------------------
 
 var (
-	linkRE    = regexp.MustCompile(`<([^<>]+)>`)
+	linkRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`<([^<>]+)>`) })
 	unescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 )
 
 // MrkdwnToPlain turns Slack's escaped mrkdwn into what a reader sees:
 // <@U1|bob> → @bob, <#C1|ops> → #ops, <!here> → @here, <url|label> → label (url).
 func MrkdwnToPlain(s string) string {
-	s = linkRE.ReplaceAllStringFunc(s, func(m string) string {
+	s = linkRE().ReplaceAllStringFunc(s, func(m string) string {
 		inner := m[1 : len(m)-1]
 		target, label, hasLabel := strings.Cut(inner, "|")
 		switch {
