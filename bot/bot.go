@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -179,7 +181,10 @@ func New(cfg Config) (*Bot, error) {
 		opts = append(opts, slack.OptionHTTPClient(&http.Client{Timeout: 10 * time.Second, Transport: pdapi.NewTransport(pdapi.TransportOptions{})}))
 	}
 	api := slack.New(cfg.BotToken.Reveal(), opts...)
-	smOpts := []socketmode.Option{socketmode.OptionLog(zap.NewStdLog(cfg.Logger.Named("socketmode")))}
+	smOpts := []socketmode.Option{
+		socketmode.OptionLog(zap.NewStdLog(cfg.Logger.Named("socketmode"))),
+		socketmode.OptionDialer(socketDialer()),
+	}
 	if cfg.PingInterval > 0 {
 		smOpts = append(smOpts, socketmode.OptionPingInterval(cfg.PingInterval))
 	}
@@ -199,8 +204,8 @@ func New(cfg Config) (*Bot, error) {
 	}
 	b.users = newUserCache(api, b.now)
 	b.channels = newChannelCache(api, b.now)
-	b.burst = newBurst()
 	b.workers = newWorkers()
+	b.burst = newBurst(b.workers.run)
 	fp := hmac.New(sha256.New, key)
 	fp.Write([]byte("pdbot api key fingerprint v1"))
 	b.keyIDSecret = fp.Sum(nil)
@@ -243,6 +248,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		liveDone.Go(func() { eng.Run(ctx) })
 	}
 	b.eventLoop(ctx)
+	b.burst.release() // work held for a burst's end runs (and ends) now
 	b.wg.Wait()
 	b.workers.stop()
 	liveDone.Wait()
@@ -351,14 +357,15 @@ func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) {
 	}
 	b.wg.Add(1)
 	b.burst.start()
-	b.workers.run(func() {
+	work := func() {
 		defer b.wg.Done()
 		defer b.burst.done()
-		if early {
-			b.burst.wait(ctx)
-		}
 		b.dispatch(ctx, e, in)
-	})
+	}
+	if early && b.burst.hold(work) {
+		return
+	}
+	b.workers.run(work)
 }
 
 // safeDetail keeps event details loggable: errors by message only.
@@ -384,3 +391,28 @@ func zapErr(err error) zap.Field {
 // urlRest matches a URL: its scheme ($1), any user info, its host ($2), and
 // the rest.
 var urlRest = regexp.MustCompile(`(https?://)(?:[^\s"/?#@]*@)?([^\s"/?#@]+)[^\s"]*`)
+
+// socketReadBuffer is the kernel's receive buffer for the Socket Mode
+// connection: room for a burst of a few thousand envelopes while the read
+// loop catches up. Left to autotuning the buffer starts at 128 KiB; a burst
+// fills it, the receive window closes, and TCP takes its 200 ms minimum to
+// probe it open again, so every ack of the burst waits (BENCHMARKS.md).
+const socketReadBuffer = 4 << 20
+
+// socketDialer is slack-go's own Socket Mode dialer (its proxy, handshake
+// timeout and write buffer) with socketReadBuffer set on the connection.
+func socketDialer() *websocket.Dialer {
+	var d net.Dialer
+	return &websocket.Dialer{
+		Proxy:            http.ProxyFromEnvironment,
+		HandshakeTimeout: 45 * time.Second,
+		WriteBufferSize:  32 << 10,
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := d.DialContext(ctx, network, addr)
+			if tc, ok := c.(*net.TCPConn); ok {
+				_ = tc.SetReadBuffer(socketReadBuffer) // best effort: capped by net.core.rmem_max
+			}
+			return c, err
+		},
+	}
+}

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"context"
 	"sync"
 	"time"
 )
@@ -27,32 +26,44 @@ const (
 	// work back would only slow them (each wait would end the flow it
 	// waits for). A burst piles up far more than this.
 	burstPending = 64
+	// burstReleaseBatch and burstReleaseGap pace the release of a burst's
+	// held work: a thousand requests made runnable at once queue the read
+	// loop behind them (Go's run queues are first come, first served), and
+	// a burst that resumes then has its acks wait ~200 ms. Released a
+	// batch at a time, the loop waits behind one batch at most, and a burst
+	// that resumes stops the release until it is over.
+	burstReleaseBatch = 32
+	burstReleaseGap   = time.Millisecond
 )
 
-// burst lets work that was acked early wait while the Socket Mode read loop
-// is still reading a burst, so every ack of the burst goes out before the
-// work of the requests ahead of it takes the CPU (on a small machine the
-// acks would otherwise queue behind hundreds of requests' work).
+// burst holds work that was acked early while the Socket Mode read loop is
+// still reading a burst, so every ack of the burst goes out before the work
+// of the requests ahead of it takes the CPU (on a small machine the acks
+// would otherwise queue behind hundreds of requests' work). Held work is
+// kept as closures, not as goroutines waiting: a thousand goroutines
+// started and parked in the middle of a burst would cost the loop the very
+// CPU the hold is meant to leave it.
 type burst struct {
-	mu       sync.Mutex
-	quiet    chan struct{} // closed once the loop has been idle for burstQuiet
-	timer    *time.Timer   // closes quiet when it fires
-	window   time.Time     // start of the current arrivals window
-	arrivals int           // envelopes read in it
-	pending  int           // requests read and not yet finished
-	bursting bool          // a burst is being read: work waits for quiet
+	run       func(func()) // runs released work
+	mu        sync.Mutex
+	timer     *time.Timer // releases held work once the loop has been quiet for burstQuiet
+	seq       uint64      // bumped by busy: a quiet timer that fired before it is stale
+	window    time.Time   // start of the current arrivals window
+	arrivals  int         // envelopes read in it
+	pending   int         // requests read and not yet finished
+	bursting  bool        // a burst is being read: early-acked work is held
+	held      []func()    // the held work, in arrival order
+	releasing bool        // releaseBatches is running
+	deadline  *time.Timer // releases held work burstWaitMax after the first was held
 }
 
-func newBurst() *burst {
-	q := make(chan struct{})
-	close(q)
-	return &burst{quiet: q}
-}
+func newBurst(run func(func())) *burst { return &burst{run: run} }
 
-// busy records that the loop has read an envelope: work waits again.
+// busy records that the loop has read an envelope: the loop is not quiet.
 func (g *burst) busy() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.seq++
 	if g.timer != nil {
 		g.timer.Stop()
 		g.timer = nil
@@ -64,35 +75,61 @@ func (g *burst) busy() {
 	if g.arrivals >= burstArrivals && g.pending >= burstPending {
 		g.bursting = true
 	}
-	select {
-	case <-g.quiet:
-		g.quiet = make(chan struct{})
-	default:
-	}
 }
 
 // idle records that the loop has nothing waiting: unless another envelope
-// comes within burstQuiet, work goes ahead.
+// comes within burstQuiet, the burst is over and its held work goes ahead.
 func (g *burst) idle() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.timer != nil {
 		return
 	}
-	q := g.quiet
-	g.timer = time.AfterFunc(burstQuiet, func() {
+	seq := g.seq
+	g.timer = time.AfterFunc(burstQuiet, func() { g.quiet(seq) })
+}
+
+func (g *burst) quiet(seq uint64) {
+	g.mu.Lock()
+	if seq != g.seq { // an envelope came after all
+		g.mu.Unlock()
+		return
+	}
+	g.timer = nil
+	g.bursting = false
+	if g.releasing || len(g.held) == 0 {
+		g.mu.Unlock()
+		return
+	}
+	g.releasing = true
+	g.mu.Unlock()
+	go g.releaseBatches()
+}
+
+// releaseBatches runs the held work a batch at a time while no new burst
+// is being read.
+func (g *burst) releaseBatches() {
+	t := time.NewTimer(burstReleaseGap)
+	defer t.Stop()
+	for {
 		g.mu.Lock()
-		defer g.mu.Unlock()
-		if g.quiet == q {
-			select {
-			case <-q:
-			default:
-				close(q)
-			}
-			g.bursting = false
+		if g.bursting || len(g.held) == 0 {
+			// A new burst: what is left waits for its end (or the deadline).
+			g.releasing = false
+			g.mu.Unlock()
+			return
 		}
-		g.timer = nil
-	})
+		n := min(burstReleaseBatch, len(g.held))
+		batch := g.held[:n:n]
+		g.held = g.held[n:]
+		if len(g.held) == 0 {
+			g.stopDeadlineLocked()
+		}
+		g.mu.Unlock()
+		g.runAll(batch)
+		t.Reset(burstReleaseGap)
+		<-t.C
+	}
 }
 
 // start records a request read from the loop, and done its end: pending
@@ -109,25 +146,47 @@ func (g *burst) done() {
 	g.mu.Unlock()
 }
 
-// wait returns at once unless a burst is being read; then once the loop
-// has gone quiet, after burstWaitMax, or when ctx ends.
-func (g *burst) wait(ctx context.Context) {
+// hold keeps f until the loop goes quiet (or burstWaitMax has passed) if a
+// burst is being read, and reports whether it did; if not, the caller runs
+// f itself, now.
+func (g *burst) hold(f func()) bool {
 	g.mu.Lock()
-	q, bursting := g.quiet, g.bursting
+	defer g.mu.Unlock()
+	if !g.bursting {
+		return false
+	}
+	if len(g.held) == 0 {
+		g.deadline = time.AfterFunc(burstWaitMax, g.release)
+	}
+	g.held = append(g.held, f)
+	return true
+}
+
+// release runs every held request now (at burstWaitMax, and when the bot
+// stops).
+func (g *burst) release() {
+	g.mu.Lock()
+	jobs := g.takeLocked()
 	g.mu.Unlock()
-	if !bursting {
-		return
+	g.runAll(jobs)
+}
+
+func (g *burst) takeLocked() []func() {
+	jobs := g.held
+	g.held = nil
+	g.stopDeadlineLocked()
+	return jobs
+}
+
+func (g *burst) stopDeadlineLocked() {
+	if g.deadline != nil {
+		g.deadline.Stop()
+		g.deadline = nil
 	}
-	select {
-	case <-q:
-		return
-	default:
-	}
-	t := time.NewTimer(burstWaitMax)
-	defer t.Stop()
-	select {
-	case <-q:
-	case <-t.C:
-	case <-ctx.Done():
+}
+
+func (g *burst) runAll(jobs []func()) {
+	for _, f := range jobs {
+		g.run(f)
 	}
 }

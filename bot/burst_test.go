@@ -1,51 +1,137 @@
 package bot
 
 import (
-	"context"
+	"runtime"
+	"sync/atomic"
 	"testing"
 )
 
+// runNow runs released work on the caller's goroutine, in order.
+func runNow(f func()) { f() }
+
 // A fast flow of requests whose senders wait on their answers (fewer than
-// burstPending unfinished) is not a burst: its work never waits, however
+// burstPending unfinished) is not a burst: its work is never held, however
 // many envelopes a window holds. BenchmarkNotes at PagerDuty 0 ms ran at
-// half its rate when it was (each wait stopped the flow it waited for).
-func TestBurstSteadyFlowNeverWaits(t *testing.T) {
-	g := newBurst()
+// half its rate when it was (each hold stopped the flow it waited for).
+func TestBurstSteadyFlowIsNeverHeld(t *testing.T) {
+	g := newBurst(runNow)
 	for range 10 * burstArrivals {
 		g.start()
 		g.busy()
-		if g.bursting {
+		if g.hold(func() { t.Error("held work ran") }) {
 			t.Fatalf("a flow with %d unfinished requests counts as a burst", g.pending)
 		}
 		g.done()
 	}
-	g.wait(context.Background()) // returns at once: nothing to wait for
 }
 
 // A burst (many envelopes read within a window, many requests unfinished)
-// holds acked work until the loop goes quiet.
+// holds acked work, in arrival order, until the loop goes quiet.
 func TestBurstHoldsWorkUntilQuiet(t *testing.T) {
-	g := newBurst()
+	ran := make(chan int, burstPending+burstArrivals)
+	g := newBurst(func(f func()) { f() })
+	n := 0
+	for i := range burstPending + burstArrivals {
+		g.start()
+		g.busy()
+		if g.hold(func() { ran <- i }) {
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatalf("%d unfinished requests read at once are not a burst", g.pending)
+	}
+	select {
+	case i := <-ran:
+		t.Fatalf("request %d ran while the burst was being read", i)
+	default:
+	}
+	g.idle() // the loop has nothing more: after burstQuiet the work goes
+	first := <-ran
+	for range n - 1 {
+		if i := <-ran; i <= first {
+			t.Fatalf("request %d ran after %d: not in arrival order", i, first)
+		} else {
+			first = i
+		}
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.bursting || len(g.held) != 0 {
+		t.Errorf("after the quiet: bursting %v, %d still held", g.bursting, len(g.held))
+	}
+}
+
+// An envelope read after the loop went idle, but before the quiet period
+// ended, keeps the burst's work held: release (the bot stopping) lets it go.
+func TestBurstQuietIsReset(t *testing.T) {
+	g := newBurst(runNow)
 	for range burstPending + burstArrivals {
 		g.start()
 		g.busy()
 	}
-	if !g.bursting {
-		t.Fatalf("%d unfinished requests read at once are not a burst", g.pending)
-	}
-	g.mu.Lock()
-	q := g.quiet
-	g.mu.Unlock()
-	select {
-	case <-q:
-		t.Fatal("work may go ahead while the burst is being read")
-	default:
-	}
 	g.idle()
-	g.wait(context.Background()) // returns once the loop has been quiet
+	seq := g.seq
+	g.busy() // more of the burst
+	ran := false
+	if !g.hold(func() { ran = true }) {
+		t.Fatal("work not held during the burst")
+	}
+	g.quiet(seq) // the timer of the earlier idle, firing late
+	if ran {
+		t.Fatal("a stale quiet timer released the burst's work")
+	}
+	g.release()
+	if !ran {
+		t.Fatal("release did not run the held work")
+	}
+}
+
+// A burst's held work is released a batch at a time, and a burst that
+// resumes mid-release stops it: what is left waits for that burst's end.
+func TestBurstReleasesInBatches(t *testing.T) {
+	const n = 3*burstReleaseBatch + 4
+	firstRan := make(chan struct{})
+	goOn := make(chan struct{})
+	var ran atomic.Int64
+	first := true
+	g := newBurst(func(f func()) {
+		if first { // the releaser's first job: let the test start a new burst
+			first = false
+			close(firstRan)
+			<-goOn
+		}
+		f()
+	})
+	for range burstPending + burstArrivals {
+		g.start()
+		g.busy()
+	}
+	for range n {
+		if !g.hold(func() { ran.Add(1) }) {
+			t.Fatal("work not held during the burst")
+		}
+	}
+	g.idle() // quiet: the release begins
+	<-firstRan
+	for range burstArrivals { // the burst resumes during the first batch
+		g.busy()
+	}
+	close(goOn)
+	for g.releasingNow() {
+		runtime.Gosched()
+	}
+	if got := ran.Load(); got != burstReleaseBatch {
+		t.Fatalf("%d of %d held requests ran before the new burst stopped the release, want one batch (%d)", got, n, burstReleaseBatch)
+	}
+	g.idle() // the second burst ends: the rest goes
+	for ran.Load() < n {
+		runtime.Gosched()
+	}
+}
+
+func (g *burst) releasingNow() bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.bursting {
-		t.Error("still bursting after the loop went quiet")
-	}
+	return g.releasing
 }

@@ -13,9 +13,9 @@ const workersIdleMax = 64
 // goroutine's stack has grown already. With none free, a new one starts at
 // once; a request never waits for a worker.
 type workers struct {
-	jobs chan func() // unbuffered: a send succeeds only into a waiting worker
-	quit chan struct{}
-	once sync.Once
+	jobs    chan func() // unbuffered: a send succeeds only into a waiting worker
+	quit    chan struct{}
+	once    sync.Once
 	mu      sync.Mutex
 	idle    int // workers waiting for a request
 	started int // goroutines ever started (for tests)
