@@ -6,8 +6,10 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -19,6 +21,8 @@ import (
 	"time"
 
 	"github.com/PagerDuty/go-pagerduty"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
 
 	"github.com/pdbot/pdbot/internal/demoworld"
 	"github.com/pdbot/pdbot/internal/pdfake"
@@ -31,16 +35,19 @@ import (
 // the fakes (slackfake, pdfake) and the driver stay in the benchmark
 // process, the floor (a bare loop of go-pagerduty CreateIncidentNote calls,
 // as floorNotes) runs in a child re-exec of the test binary
-// (TestHelperFloorNotes), and pdbot is the release binary running `pdbot
-// serve`. Each op is one note, 50 in flight; pdbot's note is a `/pd note`
-// slash command from the envelope sent to its answer on the response_url.
+// (TestHelperFloorNotes), barebot (the least any Slack bot must do for
+// `/pd note`, with the libraries pdbot uses) runs in another such child
+// (TestHelperBareBot), and pdbot is the release binary running `pdbot
+// serve`. Each op is one note, 50 in flight; barebot's and pdbot's note is
+// a `/pd note` slash command from the envelope sent to its answer on the
+// response_url, both driven alike (notesViaSlack).
 //
 // Per sub-benchmark it reports notes/s (and ns/op) over the measured phase,
 // cpu-us/note of the client process only (the floor's from its own
-// getrusage around the loop; pdbot's from /proc/<pid>/stat before and after
-// the phase), and fakes-cpu-us/note: the benchmark process's own CPU over
-// the phase (the fakes and the driver), so a reader sees where CPU goes.
-// Linux only (it reads /proc).
+// getrusage around the loop; barebot's and pdbot's from /proc/<pid>/stat
+// before and after the phase), and fakes-cpu-us/note: the benchmark
+// process's own CPU over the phase (the fakes and the driver), so a reader
+// sees where CPU goes. Linux only (it reads /proc).
 func BenchmarkNotesProcess(b *testing.B) {
 	if runtime.GOOS != "linux" {
 		b.Skip("reads a process's CPU time from /proc: Linux only")
@@ -52,6 +59,7 @@ func BenchmarkNotesProcess(b *testing.B) {
 	for _, lat := range []time.Duration{0, 200 * time.Millisecond} {
 		name := "pd=" + lat.String()
 		b.Run("floor/"+name, func(b *testing.B) { floorNotesProcess(b, lat) })
+		b.Run("barebot/"+name, func(b *testing.B) { bareBotNotesProcess(b, lat) })
 		b.Run("pdbot/"+name, func(b *testing.B) { pdbotNotesProcess(b, bin, lat) })
 	}
 }
@@ -62,14 +70,15 @@ const (
 	// notesIncidents spreads the notes over incidents: PagerDuty takes at
 	// most 2,000 notes an incident.
 	notesIncidents = 20
-	// notesWarmUps are the `/pd note` commands pdbot answers before the
-	// measured phase, so the requester's PagerDuty user is known.
+	// notesWarmUps are the `/pd note` commands a bot answers before the
+	// measured phase, so pdbot knows the requester's PagerDuty user (and
+	// both have connections open).
 	notesWarmUps = 3
 	// notesSafetyNet bounds a phase that hangs; it is not a measurement.
 	notesSafetyNet = 5 * time.Minute
 	// notesSettle lets pdbot finish the work that follows an answer (the
 	// audit row, written in batches) before its CPU is read; pdbot idles
-	// in it.
+	// in it (barebot has no such work and idles throughout).
 	notesSettle = 200 * time.Millisecond
 )
 
@@ -83,6 +92,19 @@ const (
 
 // floorLine starts the line TestHelperFloorNotes prints with its figures.
 const floorLine = "floor-notes:"
+
+// The environment of TestHelperBareBot, set by bareBotNotesProcess.
+const (
+	bareEnvSlackURL = "PDBOT_BENCH_BARE_SLACK_URL"
+	bareEnvAppToken = "PDBOT_BENCH_BARE_APP_TOKEN"
+	bareEnvBotToken = "PDBOT_BENCH_BARE_BOT_TOKEN"
+	bareEnvPDURL    = "PDBOT_BENCH_BARE_PD_URL"
+	bareEnvPDKey    = "PDBOT_BENCH_BARE_PD_KEY"
+)
+
+// bareReadyLine is the line TestHelperBareBot prints once Slack said hello
+// on its socket.
+const bareReadyLine = "barebot: connected"
 
 // notesWorld starts the fakes of BenchmarkNotesProcess in this process:
 // the demo world, no PagerDuty rate limit, and the incidents the notes go to.
@@ -189,9 +211,98 @@ func TestHelperFloorNotes(t *testing.T) {
 	fmt.Printf("%s n=%d wall-ns=%d cpu-ns=%d\n", floorLine, n, wall.Nanoseconds(), cpu.Nanoseconds())
 }
 
-// pdbotNotesProcess runs `pdbot serve` against the fakes and sends it
-// b.N `/pd note` commands, 50 at a time, each sender waiting for its
-// command's answer before sending the next.
+// TestHelperBareBot is barebot of BenchmarkNotesProcess, in a process of
+// its own: the least any Slack bot must do for `/pd note`, with the
+// libraries pdbot uses and nothing else. A slack-go Socket Mode client
+// takes each slash command; a goroutine per envelope acks it at once,
+// splits its text (`note INCIDENT TEXT…`), adds the note with go-pagerduty
+// as the requester (whose email it is given, not looked up) and posts the
+// answer to the response_url with slack-go, the call pdbot's reply uses.
+// No store, audit, access checks, user or channel lookups, pacing,
+// retries, logging or metrics. It serves until SIGTERM. It does nothing
+// unless started by the benchmark.
+func TestHelperBareBot(t *testing.T) {
+	slackURL := os.Getenv(bareEnvSlackURL)
+	if slackURL == "" {
+		t.Skip("barebot of BenchmarkNotesProcess; run by it only")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	// Both clients keep as many idle connections a host as pdbot's do
+	// (pdapi.NewTransport): http.DefaultTransport keeps 2 and go-pagerduty's
+	// default GOMAXPROCS+1, so with 50 notes in flight barebot would open
+	// a connection for most calls, a cost pdbot does not pay. The 10 s
+	// timeout is pdbot's Slack client's.
+	httpClient := func() *http.Client {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 128, 128
+		return &http.Client{Timeout: 10 * time.Second, Transport: tr}
+	}
+	pd := pagerduty.NewClient(os.Getenv(bareEnvPDKey), pagerduty.WithAPIEndpoint(os.Getenv(bareEnvPDURL)))
+	pd.HTTPClient = httpClient()
+	api := slack.New(os.Getenv(bareEnvBotToken),
+		slack.OptionAppLevelToken(os.Getenv(bareEnvAppToken)),
+		slack.OptionAPIURL(slackURL),
+		slack.OptionHTTPClient(httpClient()))
+	sm := socketmode.New(api)
+	runErr := make(chan error, 1)
+	go func() { runErr <- sm.RunContext(ctx) }()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case err := <-runErr:
+			if ctx.Err() == nil {
+				t.Errorf("socket mode stopped: %v", err)
+			}
+			return
+		case evt := <-sm.Events:
+			switch evt.Type {
+			case socketmode.EventTypeHello:
+				fmt.Println(bareReadyLine)
+			case socketmode.EventTypeSlashCommand:
+				cmd, ok := evt.Data.(slack.SlashCommand)
+				if !ok || evt.Request == nil {
+					continue
+				}
+				req := *evt.Request
+				wg.Go(func() { bareNote(ctx, t, sm, api, pd, req, cmd) })
+			}
+		}
+	}
+}
+
+// bareNote is barebot's answer to one `/pd note` envelope.
+func bareNote(ctx context.Context, t *testing.T, sm *socketmode.Client, api *slack.Client, pd *pagerduty.Client, req socketmode.Request, cmd slack.SlashCommand) {
+	if err := sm.Ack(req); err != nil {
+		t.Errorf("ack: %v", err)
+		return
+	}
+	var answer string
+	if f := strings.Fields(cmd.Text); len(f) < 3 || f[0] != "note" {
+		answer = "Usage: `/pd note INCIDENT TEXT`"
+	} else {
+		note := pagerduty.IncidentNote{Content: strings.Join(f[2:], " ")}
+		note.User.Summary = demoworld.AliceEmail
+		if _, err := pd.CreateIncidentNoteWithContext(ctx, f[1], note); err != nil {
+			answer = "The note was not added: " + err.Error()
+		} else {
+			answer = fmt.Sprintf(":memo: added a note to `%s` via Slack:\n>%s", f[1], note.Content)
+		}
+	}
+	// pdbot answers a note in the channel (its reply is InChannel).
+	if _, _, err := api.PostMessageContext(ctx, cmd.ChannelID,
+		slack.MsgOptionText(answer, false),
+		slack.MsgOptionResponseURL(cmd.ResponseURL, slack.ResponseTypeInChannel)); err != nil {
+		t.Errorf("answer: %v", err)
+	}
+}
+
+// pdbotNotesProcess runs `pdbot serve` against the fakes, the demo
+// account's PagerDuty key set for the incident channel, and drives it with
+// notesViaSlack.
 func pdbotNotesProcess(b *testing.B, bin string, lat time.Duration) {
 	sf, pd, incs := notesWorld(b)
 	dir := b.TempDir()
@@ -202,7 +313,29 @@ func pdbotNotesProcess(b *testing.B, bin string, lat time.Duration) {
 		"SLACK_API_URL=" + sf.URL(), "PAGERDUTY_API_URL=" + pd.URL(),
 		"PDBOT_STORE=bolt:" + dbPath, "PDBOT_MASTER_KEY=" + canaryMaster,
 	})
+	notesViaSlack(b, sf, pd, incs, p, lat)
+}
 
+// bareBotNotesProcess runs barebot (TestHelperBareBot) against the fakes
+// and drives it with notesViaSlack, as pdbot is.
+func bareBotNotesProcess(b *testing.B, lat time.Duration) {
+	sf, pd, incs := notesWorld(b)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperBareBot$", "-test.count=1", "-test.timeout="+(2*notesSafetyNet).String())
+	cmd.Env = append(os.Environ(),
+		bareEnvSlackURL+"="+sf.URL(), bareEnvAppToken+"="+canaryApp, bareEnvBotToken+"="+canaryBot,
+		bareEnvPDURL+"="+pd.URL(), bareEnvPDKey+"="+demoworld.DemoPDKey)
+	p := startClient(b, "barebot", cmd, filepath.Join(b.TempDir(), "barebot.log"), func(p *clientProcess) bool {
+		return strings.Contains(p.log(), bareReadyLine)
+	})
+	notesViaSlack(b, sf, pd, incs, p, lat)
+}
+
+// notesViaSlack is the measured phase of a bot that answers `/pd note`
+// (pdbot, barebot), running in p: notesWarmUps commands with no PagerDuty
+// latency, then b.N commands with lat, 50 at a time, each sender waiting
+// for its command's answer on the response_url before sending the next.
+// It checks every note reached PagerDuty and reports the phase.
+func notesViaSlack(b *testing.B, sf *slackfake.Fake, pd *pdfake.Server, incs []string, p *clientProcess, lat time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), notesSafetyNet)
 	defer cancel()
 	note := func(i int, what string) error {
@@ -212,7 +345,7 @@ func pdbotNotesProcess(b *testing.B, bin string, lat time.Duration) {
 		}
 		r, err := d.WaitResponse(ctx)
 		if err != nil {
-			return fmt.Errorf("%w\npdbot's log:\n%s", err, p.log())
+			return fmt.Errorf("%w\n%s's log:\n%s", err, p.name, p.log())
 		}
 		if r.Error != "" {
 			return fmt.Errorf("answer refused by Slack: %s", r.Error)
@@ -278,8 +411,10 @@ func setChannelKey(b *testing.B, dbPath string) {
 	}
 }
 
-// serveProcess is one `pdbot serve` of a benchmark.
-type serveProcess struct {
+// clientProcess is a bot of a benchmark running in a process of its own:
+// `pdbot serve` or barebot.
+type clientProcess struct {
+	name    string
 	cmd     *exec.Cmd
 	logPath string
 	exited  chan struct{}
@@ -287,18 +422,24 @@ type serveProcess struct {
 }
 
 // startServe runs `pdbot serve` with env (and an ops address of its own),
-// its output in a file in dir, and waits until it is ready. It is stopped
-// with SIGTERM at the end of the benchmark.
-func startServe(b *testing.B, bin, dir string, env []string) *serveProcess {
+// its output in a file in dir, and waits until it is ready.
+func startServe(b *testing.B, bin, dir string, env []string) *clientProcess {
 	b.Helper()
 	addr := freeAddr(b)
-	p := &serveProcess{logPath: filepath.Join(dir, "pdbot.log"), exited: make(chan struct{})}
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = append(env, "PDBOT_HTTP_ADDR="+addr)
+	return startClient(b, "pdbot", cmd, filepath.Join(dir, "pdbot.log"), func(*clientProcess) bool { return ready(addr) })
+}
+
+// startClient starts cmd, its output in the file logPath, and waits until
+// ready says it is. It is stopped with SIGTERM at the end of the benchmark.
+func startClient(b *testing.B, name string, cmd *exec.Cmd, logPath string, ready func(*clientProcess) bool) *clientProcess {
+	b.Helper()
+	p := &clientProcess{name: name, cmd: cmd, logPath: logPath, exited: make(chan struct{})}
 	logFile, err := os.Create(p.logPath)
 	if err != nil {
 		b.Fatal(err)
 	}
-	p.cmd = exec.Command(bin, "serve")
-	p.cmd.Env = append(env, "PDBOT_HTTP_ADDR="+addr)
 	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
 	if err := p.cmd.Start(); err != nil {
 		logFile.Close()
@@ -318,27 +459,27 @@ func startServe(b *testing.B, bin, dir string, env []string) *serveProcess {
 			<-p.exited
 		}
 	})
-	for deadline := time.Now().Add(30 * time.Second); !ready(addr); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); !ready(p); time.Sleep(20 * time.Millisecond) {
 		select {
 		case <-p.exited:
-			b.Fatalf("pdbot serve exited early (%v):\n%s", p.err, p.log())
+			b.Fatalf("%s exited early (%v):\n%s", p.name, p.err, p.log())
 		default:
 		}
 		if time.Now().After(deadline) { // a safety net
-			b.Fatalf("pdbot serve never became ready:\n%s", p.log())
+			b.Fatalf("%s never became ready:\n%s", p.name, p.log())
 		}
 	}
 	return p
 }
 
 // log is what the process wrote so far.
-func (p *serveProcess) log() string {
+func (p *clientProcess) log() string {
 	raw, _ := os.ReadFile(p.logPath)
 	return string(raw)
 }
 
 // cpu is the process's user + system CPU time so far, all its threads.
-func (p *serveProcess) cpu(b *testing.B) time.Duration {
+func (p *clientProcess) cpu(b *testing.B) time.Duration {
 	b.Helper()
 	d, err := procCPU(p.cmd.Process.Pid)
 	if err != nil {
