@@ -82,8 +82,8 @@ func (g *burst) busy() {
 func (g *burst) idle() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.timer != nil {
-		return
+	if g.timer != nil || !g.bursting && len(g.held) == 0 {
+		return // nothing waits for the quiet: no timer to wake for
 	}
 	seq := g.seq
 	g.timer = time.AfterFunc(burstQuiet, func() { g.quiet(seq) })
