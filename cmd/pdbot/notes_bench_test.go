@@ -106,9 +106,9 @@ const (
 // on its socket.
 const bareReadyLine = "barebot: connected"
 
-// notesWorld starts the fakes of BenchmarkNotesProcess in this process:
-// the demo world, no PagerDuty rate limit, and the incidents the notes go to.
-func notesWorld(b *testing.B) (*slackfake.Fake, *pdfake.Server, []string) {
+// benchFakes starts the fakes, with the canary tokens, seeded with the demo
+// world, for b.
+func benchFakes(b *testing.B) (*slackfake.Fake, *pdfake.Server) {
 	b.Helper()
 	opts := demoworld.SlackOptions()
 	opts.AppToken, opts.BotToken = canaryApp, canaryBot
@@ -123,6 +123,14 @@ func notesWorld(b *testing.B) (*slackfake.Fake, *pdfake.Server, []string) {
 	}
 	b.Cleanup(pd.Close)
 	demoworld.Seed(sf, pd)
+	return sf, pd
+}
+
+// notesWorld starts the fakes of BenchmarkNotesProcess in this process:
+// the demo world, no PagerDuty rate limit, and the incidents the notes go to.
+func notesWorld(b *testing.B) (*slackfake.Fake, *pdfake.Server, []string) {
+	b.Helper()
+	sf, pd := benchFakes(b)
 	pd.SetRateLimit(0, 0, true)
 	var incs []string
 	for i := range notesIncidents {

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pdbot/pdbot/internal/demoworld"
 	"github.com/pdbot/pdbot/internal/pdfake"
 	"github.com/pdbot/pdbot/internal/slackfake"
 )
@@ -28,19 +27,7 @@ import (
 // pclntab that have been touched, in 64 KiB fault-around chunks), each the
 // mean over the b.N runs.
 func BenchmarkIdleFootprint(b *testing.B) {
-	opts := demoworld.SlackOptions()
-	opts.AppToken, opts.BotToken = canaryApp, canaryBot
-	sf, err := slackfake.New(opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(sf.Close)
-	pd, err := pdfake.New(pdfake.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(pd.Close)
-	demoworld.Seed(sf, pd)
+	sf, pd := benchFakes(b)
 	b.Run("pdbot", func(b *testing.B) {
 		idleFootprint(b, buildRelease(b), []string{"serve"}, sf, pd)
 	})
