@@ -133,7 +133,7 @@ func TestExplainRateLimitNamesTheTime(t *testing.T) {
 		w.Header().Set("ratelimit-reset", "30")
 		writeJSON(w, http.StatusTooManyRequests, pdError(2020, "Rate Limit Exceeded"))
 	})
-	pd, _ := f.client(t, "bob@example.com")
+	pd, _ := f.Client(t, "bob@example.com")
 	_, err := pd.GetIncident(testCtx(t), "Q1ABCDEFGHIJKL")
 	if err == nil {
 		t.Fatal("GetIncident succeeded against a 429")
@@ -158,7 +158,7 @@ func TestExplainRateLimitNamesTheTime(t *testing.T) {
 func TestExplainNoRequester(t *testing.T) {
 	f := newFakePD(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]any{}) })
 	for _, from := range []string{"", "   "} {
-		pd, _ := f.client(t, from)
+		pd, _ := f.Client(t, from)
 		writes := map[string]func() error{
 			"UpdateIncident": func() error {
 				_, err := pd.UpdateIncident(testCtx(t), "Q1ABCDEFGHIJKL", pdapi.IncidentUpdate{Status: "acknowledged"})
@@ -177,7 +177,7 @@ func TestExplainNoRequester(t *testing.T) {
 			}
 		}
 	}
-	if n := len(f.requests()); n != 0 {
+	if n := len(f.Requests()); n != 0 {
 		t.Errorf("server saw %d requests, want none", n)
 	}
 }
@@ -189,7 +189,7 @@ func TestExplainPacing(t *testing.T) {
 		writeJSON(w, 200, map[string]any{"abilities": []string{}})
 	})
 	pacers := pdapi.NewPacers(0, 1) // one request, then none
-	pd, _ := f.client(t, "", func(o *pdapi.Options) { o.Pacers = pacers })
+	pd, _ := f.Client(t, "", func(o *pdapi.Options) { o.Pacers = pacers })
 	if err := pd.Ping(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestExplainPacing(t *testing.T) {
 	if msg, known := handlers.Explain(err, pd, ""); !known || !strings.Contains(msg, "Nothing was sent") {
 		t.Errorf("Explain = %q, %v", msg, known)
 	}
-	if n := len(f.requests()); n != 1 {
+	if n := len(f.Requests()); n != 1 {
 		t.Errorf("PagerDuty got %d requests, want 1", n)
 	}
 }
@@ -214,7 +214,7 @@ func TestExplainHoldsNoKey(t *testing.T) {
 		f := newFakePD(t, func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, status, pdError(2006, "Authentication Failed"))
 		})
-		pd, _ := f.client(t, "bob@example.com")
+		pd, _ := f.Client(t, "bob@example.com")
 		calls := map[string]func() error{
 			"GetIncident": func() error { _, err := pd.GetIncident(testCtx(t), "Q1ABCDEFGHIJKL"); return err },
 			"UpdateIncident": func() error {
@@ -248,7 +248,7 @@ func TestExplainRealTimeout(t *testing.T) {
 		}
 	})
 	defer close(release)
-	pd, _ := f.client(t, "bob@example.com")
+	pd, _ := f.Client(t, "bob@example.com")
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
 	_, err := pd.AddNote(ctx, "Q1ABCDEFGHIJKL", "hello")

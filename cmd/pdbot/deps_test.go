@@ -16,6 +16,7 @@ import (
 var testOnly = []string{
 	"testing",
 	"github.com/getkin/kin-openapi",
+	"github.com/pdbot/pdbot/internal/pdapi/pdapitest",
 	"github.com/pdbot/pdbot/internal/pdfake/pdfaketest",
 	"github.com/pdbot/pdbot/internal/slackfake/slackfaketest",
 	"github.com/google/go-cmp",

@@ -114,11 +114,11 @@ func TestRetryOn429(t *testing.T) {
 			for _, fails := range []int32{1, pdapi.MaxRetries} {
 				t.Run(c.name+"/"+h.header+"/"+string('0'+rune(fails)), func(t *testing.T) {
 					f := newFakePD(t, failFirst(fails, rateLimited(h.header, h.value)))
-					pd, sl := f.client(t, "bob@example.com")
+					pd, sl := f.Client(t, "bob@example.com")
 					if err := c.do(testCtx(t), pd); err != nil {
 						t.Fatalf("%s after %d 429s: %v", c.name, fails, err)
 					}
-					reqs := f.requests()
+					reqs := f.Requests()
 					if len(reqs) != int(fails)+1 {
 						t.Fatalf("server saw %d requests, want %d", len(reqs), fails+1)
 					}
@@ -135,7 +135,7 @@ func TestRetryOn429(t *testing.T) {
 					if c.method != http.MethodGet && reqs[0].Body == "" {
 						t.Errorf("%s sent an empty body", c.name)
 					}
-					if got := sl.all(); len(got) != int(fails) {
+					if got := sl.All(); len(got) != int(fails) {
 						t.Errorf("slept %v, want %d waits of 0", got, fails)
 					}
 					if at, ok := pd.RetryAt(); ok {
@@ -149,13 +149,13 @@ func TestRetryOn429(t *testing.T) {
 
 func TestRetryOn429GivesUp(t *testing.T) {
 	f := newFakePD(t, rateLimited("ratelimit-reset", "0"))
-	pd, _ := f.client(t, "bob@example.com")
+	pd, _ := f.Client(t, "bob@example.com")
 	err := putCall.do(testCtx(t), pd)
 	var ae pagerduty.APIError
 	if !errors.As(err, &ae) || !ae.RateLimited() {
 		t.Fatalf("UpdateIncident against endless 429s: %v, want a rate-limited APIError", err)
 	}
-	if got, want := len(f.requests()), pdapi.MaxRetries+1; got != want {
+	if got, want := len(f.Requests()), pdapi.MaxRetries+1; got != want {
 		t.Errorf("server saw %d requests, want %d", got, want)
 	}
 }
@@ -164,11 +164,11 @@ func TestRetryOn429GivesUp(t *testing.T) {
 // exponentially from one second (within the wait it honours).
 func TestRetryOn429WithoutHeaders(t *testing.T) {
 	f := newFakePD(t, failFirst(1, rateLimited("", "")))
-	pd, sl := f.client(t, "bob@example.com")
+	pd, sl := f.Client(t, "bob@example.com")
 	if err := getCall.do(testCtx(t), pd); err != nil {
 		t.Fatal(err)
 	}
-	got := sl.all()
+	got := sl.All()
 	if len(got) != 1 || got[0] < time.Second || got[0] > time.Second+time.Second/10 {
 		t.Errorf("slept %v, want one wait of 1 s plus up to 10%% jitter", got)
 	}
@@ -197,7 +197,7 @@ func TestNoRetryPastMaxRateLimitWait(t *testing.T) {
 					}
 					writeJSON(w, http.StatusTooManyRequests, pdError(2020, "Rate Limit Exceeded"))
 				})
-				pd, sl := f.client(t, "bob@example.com")
+				pd, sl := f.Client(t, "bob@example.com")
 				before := time.Now()
 				err := c.do(testCtx(t), pd)
 				after := time.Now()
@@ -205,10 +205,10 @@ func TestNoRetryPastMaxRateLimitWait(t *testing.T) {
 				if !errors.As(err, &ae) || !ae.RateLimited() {
 					t.Fatalf("%s: %v, want a rate-limited APIError", c.name, err)
 				}
-				if n := len(f.requests()); n != 1 {
+				if n := len(f.Requests()); n != 1 {
 					t.Errorf("server saw %d requests, want 1 (no retry past %v)", n, pdapi.MaxRateLimitWait)
 				}
-				if got := sl.all(); len(got) != 0 {
+				if got := sl.All(); len(got) != 0 {
 					t.Errorf("slept %v, want no sleep", got)
 				}
 				at, ok := pd.RetryAt()
@@ -227,7 +227,7 @@ func TestNoRetryPastMaxRateLimitWait(t *testing.T) {
 // the key, so every copy knows when to retry.
 func TestRetryAtIsShared(t *testing.T) {
 	f := newFakePD(t, rateLimited("ratelimit-reset", "30"))
-	pd, _ := f.client(t, "bob@example.com")
+	pd, _ := f.Client(t, "bob@example.com")
 	carol := pd.As("carol@example.com")
 	_ = getCall.do(testCtx(t), pd)
 	if _, ok := carol.RetryAt(); !ok {
@@ -260,7 +260,7 @@ func TestRetryOn5xx(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.c.name+"/"+http.StatusText(tt.status), func(t *testing.T) {
 			f := newFakePD(t, failFirst(1, serverError(tt.status)))
-			pd, _ := f.client(t, "bob@example.com")
+			pd, _ := f.Client(t, "bob@example.com")
 			err := tt.c.do(testCtx(t), pd)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("%s after one %d: err = %v, want error %v", tt.c.name, tt.status, err, tt.wantErr)
@@ -271,7 +271,7 @@ func TestRetryOn5xx(t *testing.T) {
 					t.Errorf("err = %v, want an APIError with status %d", err, tt.status)
 				}
 			}
-			if got := len(f.requests()); got != tt.wantReqs {
+			if got := len(f.Requests()); got != tt.wantReqs {
 				t.Errorf("server saw %d %s requests, want exactly %d", got, tt.c.method, tt.wantReqs)
 			}
 		})
@@ -280,16 +280,16 @@ func TestRetryOn5xx(t *testing.T) {
 
 func TestRetryOn5xxGivesUp(t *testing.T) {
 	f := newFakePD(t, serverError(500))
-	pd, sl := f.client(t, "bob@example.com")
+	pd, sl := f.Client(t, "bob@example.com")
 	err := getCall.do(testCtx(t), pd)
 	var ae pagerduty.APIError
 	if !errors.As(err, &ae) || ae.StatusCode != 500 {
 		t.Fatalf("GetIncident against endless 500s: %v", err)
 	}
-	if got, want := len(f.requests()), pdapi.MaxRetries+1; got != want {
+	if got, want := len(f.Requests()), pdapi.MaxRetries+1; got != want {
 		t.Errorf("server saw %d requests, want %d", got, want)
 	}
-	for i, d := range sl.all() {
+	for i, d := range sl.All() {
 		if base := time.Duration(100<<i) * time.Millisecond; d < base || d > base+base/10 {
 			t.Errorf("wait %d = %v, want %v plus up to 10%% jitter", i, d, base)
 		}
@@ -306,13 +306,13 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 				}
 				http.Redirect(w, r, "/users", http.StatusMovedPermanently)
 			})
-			pd, _ := f.client(t, "bob@example.com")
+			pd, _ := f.Client(t, "bob@example.com")
 			err := c.do(testCtx(t), pd)
 			var ae pagerduty.APIError
 			if !errors.As(err, &ae) || ae.StatusCode != http.StatusMovedPermanently {
 				t.Fatalf("%s against a 301: %v, want an APIError with status 301", c.name, err)
 			}
-			reqs := f.requests()
+			reqs := f.Requests()
 			if len(reqs) != 1 {
 				t.Errorf("server saw %d requests, want 1: %+v", len(reqs), reqs)
 			}
@@ -330,13 +330,13 @@ func TestWritesNeedARequester(t *testing.T) {
 		for _, c := range []call{putCall, noteCall, respondersCall, rawPostCall} {
 			t.Run(c.name+"/"+strings.ReplaceAll(from, " ", "_"), func(t *testing.T) {
 				f := newFakePD(t, okBody)
-				pd, _ := f.client(t, from)
+				pd, _ := f.Client(t, from)
 				err := c.do(testCtx(t), pd)
 				// handlers.Explain turns it into advice (its own test).
 				if !errors.Is(err, pdapi.ErrNoRequester) {
 					t.Fatalf("%s as %q: %v, want ErrNoRequester", c.name, from, err)
 				}
-				if n := len(f.requests()); n != 0 {
+				if n := len(f.Requests()); n != 0 {
 					t.Errorf("server saw %d requests, want none", n)
 				}
 			})
@@ -393,11 +393,11 @@ func TestMalformedIDsNeverReachPagerDuty(t *testing.T) {
 		for name, do := range calls {
 			t.Run(name+"/"+id, func(t *testing.T) {
 				f := newFakePD(t, okBody)
-				pd, _ := f.client(t, "bob@example.com")
+				pd, _ := f.Client(t, "bob@example.com")
 				if err := do(testCtx(t), pd); err == nil {
 					t.Errorf("%s(%q) succeeded, want an error", name, id)
 				}
-				if reqs := f.requests(); len(reqs) != 0 {
+				if reqs := f.Requests(); len(reqs) != 0 {
 					t.Errorf("%s(%q) sent %d requests, want none: %+v", name, id, len(reqs), reqs)
 				}
 			})
@@ -409,18 +409,18 @@ func TestMalformedIDsNeverReachPagerDuty(t *testing.T) {
 // become GET /incidents/0.
 func TestGetIncidentByNumberZero(t *testing.T) {
 	f := newFakePD(t, okBody)
-	pd, _ := f.client(t, "bob@example.com")
+	pd, _ := f.Client(t, "bob@example.com")
 	if _, err := pd.GetIncidentByNumber(testCtx(t), 0); err == nil {
 		t.Error("GetIncidentByNumber(0) succeeded")
 	}
-	if reqs := f.requests(); len(reqs) != 0 {
+	if reqs := f.Requests(); len(reqs) != 0 {
 		t.Errorf("GetIncidentByNumber(0) sent %+v, want no request", reqs)
 	}
 }
 
 func TestGetIncidentByNumber(t *testing.T) {
 	f := newFakePD(t, okBody)
-	pd, _ := f.client(t, "")
+	pd, _ := f.Client(t, "")
 	inc, err := pd.GetIncidentByNumber(testCtx(t), 42)
 	if err != nil {
 		t.Fatal(err)
@@ -430,18 +430,18 @@ func TestGetIncidentByNumber(t *testing.T) {
 	}
 	want := []seen{{Method: "GET", Path: "/incidents/42", Auth: "Token token=" + canaryKey,
 		Accept: "application/vnd.pagerduty+json;version=2", ContentType: "application/json", UserAgent: "go-pagerduty/" + pagerduty.Version}}
-	if diff := cmp.Diff(want, f.requests()); diff != "" {
+	if diff := cmp.Diff(want, f.Requests()); diff != "" {
 		t.Errorf("requests (-want +got):\n%s", diff)
 	}
 }
 
 func TestAddNoteSendsFrom(t *testing.T) {
 	f := newFakePD(t, okBody)
-	pd, _ := f.client(t, "bob@example.com")
+	pd, _ := f.Client(t, "bob@example.com")
 	if _, err := pd.AddNote(testCtx(t), testIncident, "rolled back <deploy> & waited"); err != nil {
 		t.Fatal(err)
 	}
-	reqs := f.requests()
+	reqs := f.Requests()
 	if len(reqs) != 1 {
 		t.Fatalf("server saw %d requests, want 1", len(reqs))
 	}
@@ -482,7 +482,7 @@ func TestUpdateIncidentSendsOnePUT(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakePD(t, okBody)
-			pd, _ := f.client(t, "bob@example.com")
+			pd, _ := f.Client(t, "bob@example.com")
 			inc, err := pd.UpdateIncident(testCtx(t), testIncident, tt.upd)
 			if err != nil {
 				t.Fatal(err)
@@ -490,7 +490,7 @@ func TestUpdateIncidentSendsOnePUT(t *testing.T) {
 			if inc.ID != testIncident || inc.Status != "acknowledged" {
 				t.Errorf("returned incident %q %q, want %q as PagerDuty answered it", inc.ID, inc.Status, testIncident)
 			}
-			reqs := f.requests()
+			reqs := f.Requests()
 			if len(reqs) != 1 || reqs[0].Method != "PUT" || reqs[0].Path != "/incidents/"+testIncident || reqs[0].From != "bob@example.com" {
 				t.Fatalf("requests = %+v, want one PUT /incidents/%s From bob@example.com", reqs, testIncident)
 			}
@@ -511,7 +511,7 @@ func TestUpdateIncidentSendsOnePUT(t *testing.T) {
 
 func TestUpdateIncidentRefusesAssigneesWithPolicy(t *testing.T) {
 	f := newFakePD(t, okBody)
-	pd, _ := f.client(t, "bob@example.com")
+	pd, _ := f.Client(t, "bob@example.com")
 	_, err := pd.UpdateIncident(testCtx(t), testIncident, pdapi.IncidentUpdate{
 		Assignments:      []pagerduty.Assignee{{Assignee: pagerduty.APIObject{ID: "PUSER01", Type: "user_reference"}}},
 		EscalationPolicy: &pagerduty.APIReference{ID: "PPOL001", Type: "escalation_policy_reference"},
@@ -519,7 +519,7 @@ func TestUpdateIncidentRefusesAssigneesWithPolicy(t *testing.T) {
 	if !errors.Is(err, pdapi.ErrAssigneesWithPolicy) {
 		t.Fatalf("err = %v, want ErrAssigneesWithPolicy", err)
 	}
-	if n := len(f.requests()); n != 0 {
+	if n := len(f.Requests()); n != 0 {
 		t.Errorf("server saw %d requests, want none", n)
 	}
 }
@@ -532,7 +532,7 @@ func TestUpdateIncidentMissingFromAnswer(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newFakePD(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, answer) })
-			pd, _ := f.client(t, "bob@example.com")
+			pd, _ := f.Client(t, "bob@example.com")
 			if inc, err := pd.UpdateIncident(testCtx(t), testIncident, pdapi.IncidentUpdate{Status: "resolved"}); err == nil {
 				t.Errorf("UpdateIncident returned %+v for an answer without the incident, want an error", inc)
 			}
@@ -542,11 +542,11 @@ func TestUpdateIncidentMissingFromAnswer(t *testing.T) {
 
 func TestRequestRespondersSendsFrom(t *testing.T) {
 	f := newFakePD(t, okBody)
-	pd, _ := f.client(t, "bob@example.com")
+	pd, _ := f.Client(t, "bob@example.com")
 	if err := respondersCall.do(testCtx(t), pd); err != nil {
 		t.Fatal(err)
 	}
-	reqs := f.requests()
+	reqs := f.Requests()
 	if len(reqs) != 1 || reqs[0].From != "bob@example.com" || reqs[0].Path != "/incidents/"+testIncident+"/responder_requests" {
 		t.Fatalf("requests = %+v", reqs)
 	}
@@ -583,7 +583,7 @@ func TestFindUserByEmail(t *testing.T) {
 		}
 		writeJSON(w, 200, map[string]any{"users": out, "more": false})
 	})
-	pd, _ := f.client(t, "")
+	pd, _ := f.Client(t, "")
 	tests := []struct {
 		email, wantID string
 	}{
@@ -638,7 +638,7 @@ func TestKeyID(t *testing.T) {
 // still acts as nobody (and so refuses writes).
 func TestAsCopies(t *testing.T) {
 	f := newFakePD(t, okBody)
-	pd, _ := f.client(t, "")
+	pd, _ := f.Client(t, "")
 	bob := pd.As("bob@example.com")
 	if err := noteCall.do(testCtx(t), bob); err != nil {
 		t.Fatal(err)
@@ -646,7 +646,7 @@ func TestAsCopies(t *testing.T) {
 	if err := noteCall.do(testCtx(t), pd); !errors.Is(err, pdapi.ErrNoRequester) {
 		t.Errorf("the original after As: %v, want ErrNoRequester", err)
 	}
-	if reqs := f.requests(); len(reqs) != 1 || reqs[0].From != "bob@example.com" {
+	if reqs := f.Requests(); len(reqs) != 1 || reqs[0].From != "bob@example.com" {
 		t.Errorf("requests = %+v, want one From bob@example.com", reqs)
 	}
 }
@@ -658,7 +658,7 @@ func TestErrorsHoldNoKey(t *testing.T) {
 		f := newFakePD(t, func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, status, pdError(2006, "Authentication Failed"))
 		})
-		pd, _ := f.client(t, "bob@example.com")
+		pd, _ := f.Client(t, "bob@example.com")
 		for _, c := range []call{getCall, putCall, noteCall, respondersCall, rawGetCall, rawPostCall} {
 			err := c.do(testCtx(t), pd)
 			if err == nil {
@@ -686,11 +686,11 @@ func TestPrintedClientHoldsNoKey(t *testing.T) {
 
 func TestPing(t *testing.T) {
 	f := newFakePD(t, okBody)
-	pd, _ := f.client(t, "")
+	pd, _ := f.Client(t, "")
 	if err := pd.Ping(testCtx(t)); err != nil {
 		t.Fatalf("Ping: %v", err)
 	}
-	if reqs := f.requests(); len(reqs) != 1 || reqs[0].Method != "GET" || reqs[0].Path != "/abilities" {
+	if reqs := f.Requests(); len(reqs) != 1 || reqs[0].Method != "GET" || reqs[0].Path != "/abilities" {
 		t.Errorf("requests = %+v, want one GET /abilities", reqs)
 	}
 }
@@ -704,7 +704,7 @@ func TestClientSideLimiter(t *testing.T) {
 		_, _ = w.Write([]byte(`{"abilities":[]}`))
 	})
 	pacers := pdapi.NewPacers(0, 1) // one request, then none
-	pd := pdapi.New(f.srv.URL, canaryKey, pdapi.Options{Pacers: pacers})
+	pd := pdapi.New(f.URL, canaryKey, pdapi.Options{Pacers: pacers})
 	if err := pd.Ping(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -714,7 +714,7 @@ func TestClientSideLimiter(t *testing.T) {
 	if err == nil {
 		t.Fatal("a request past the limiter went through")
 	}
-	if n := len(f.requests()); n != 1 {
+	if n := len(f.Requests()); n != 1 {
 		t.Errorf("PagerDuty got %d requests, want 1", n)
 	}
 	if _, ok := pd.RetryAt(); !ok {
@@ -737,19 +737,19 @@ func TestPacersAreSharedByKey(t *testing.T) {
 		t.Cleanup(cancel)
 		return ctx
 	}
-	first := pdapi.New(f.srv.URL, canaryKey, pdapi.Options{Pacers: pacers})
+	first := pdapi.New(f.URL, canaryKey, pdapi.Options{Pacers: pacers})
 	if err := first.Ping(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	sameKey := pdapi.New(f.srv.URL, canaryKey, pdapi.Options{Pacers: pacers}).As("bob@example.com")
+	sameKey := pdapi.New(f.URL, canaryKey, pdapi.Options{Pacers: pacers}).As("bob@example.com")
 	if err := sameKey.Ping(short()); err == nil {
 		t.Error("a second client of the same key was not paced with the first")
 	}
-	otherKey := pdapi.New(f.srv.URL, canaryKey+"2", pdapi.Options{Pacers: pacers})
+	otherKey := pdapi.New(f.URL, canaryKey+"2", pdapi.Options{Pacers: pacers})
 	if err := otherKey.Ping(short()); err != nil {
 		t.Errorf("another key waited for the first key's pacer: %v", err)
 	}
-	unpaced := pdapi.New(f.srv.URL, canaryKey+"3", pdapi.Options{})
+	unpaced := pdapi.New(f.URL, canaryKey+"3", pdapi.Options{})
 	for range 3 {
 		if err := unpaced.Ping(short()); err != nil {
 			t.Errorf("a client without pacers was held back: %v", err)
@@ -758,7 +758,7 @@ func TestPacersAreSharedByKey(t *testing.T) {
 	if n := pacers.Keys(); n != 2 {
 		t.Errorf("pacers hold %d keys, want 2", n)
 	}
-	if n := len(f.requests()); n != 5 {
+	if n := len(f.Requests()); n != 5 {
 		t.Errorf("PagerDuty got %d requests, want 5", n)
 	}
 }

@@ -215,14 +215,14 @@ func TestDoNotFound(t *testing.T) {
 // go-pagerduty sends on its own writes.
 func TestDoSendsGoPagerDutysHeaders(t *testing.T) {
 	f := newFakePD(t, okBody)
-	pd, _ := f.client(t, "bob@example.com")
+	pd, _ := f.Client(t, "bob@example.com")
 	if err := noteCall.do(testCtx(t), pd); err != nil {
 		t.Fatal(err)
 	}
 	if err := rawPostCall.do(testCtx(t), pd); err != nil {
 		t.Fatal(err)
 	}
-	reqs := f.requests()
+	reqs := f.Requests()
 	if len(reqs) != 2 {
 		t.Fatalf("server saw %d requests, want 2", len(reqs))
 	}
@@ -242,7 +242,7 @@ func TestDoQueryBodyAndAnswer(t *testing.T) {
 	f := newFakePD(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, map[string]any{"user": map[string]any{"id": "PU1", "email": "a&b@example.com"}})
 	})
-	pd, _ := f.client(t, "bob@example.com")
+	pd, _ := f.Client(t, "bob@example.com")
 	var out struct{ User pagerduty.User }
 	q := url.Values{"include[]": {"teams", "contact_methods"}, "query": {"a&b c"}}
 	if err := pd.Do(testCtx(t), pdapi.Call{Method: http.MethodGet, Path: []string{"users", "PU00001"}, Query: q}, &out); err != nil {
@@ -255,7 +255,7 @@ func TestDoQueryBodyAndAnswer(t *testing.T) {
 	if err := pd.Do(testCtx(t), pdapi.Call{Method: http.MethodPut, Path: []string{"incidents", testIncident}, Body: body}, nil); err != nil {
 		t.Fatal(err)
 	}
-	reqs := f.requests()
+	reqs := f.Requests()
 	if len(reqs) != 2 {
 		t.Fatalf("requests = %+v", reqs)
 	}
@@ -297,7 +297,7 @@ func TestDoRefusesMalformedSegments(t *testing.T) {
 	for _, path := range bad {
 		t.Run(fmt.Sprintf("%q", path), func(t *testing.T) {
 			f := newFakePD(t, okBody)
-			pd, _ := f.client(t, "bob@example.com")
+			pd, _ := f.Client(t, "bob@example.com")
 			for _, m := range []string{http.MethodGet, http.MethodPost} {
 				err := pd.Do(testCtx(t), pdapi.Call{Method: m, Path: path}, nil)
 				if err == nil {
@@ -308,7 +308,7 @@ func TestDoRefusesMalformedSegments(t *testing.T) {
 					t.Errorf("the refusal quotes the segment: %v", err)
 				}
 			}
-			if reqs := f.requests(); len(reqs) != 0 {
+			if reqs := f.Requests(); len(reqs) != 0 {
 				t.Errorf("sent %+v", reqs)
 			}
 		})
@@ -326,7 +326,7 @@ func TestDoAcceptsPagerDutyPaths(t *testing.T) {
 		{"log_entries"},
 	}
 	f := newFakePD(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]any{}) })
-	pd, _ := f.client(t, "")
+	pd, _ := f.Client(t, "")
 	var want []string
 	for _, p := range good {
 		if err := pd.Do(testCtx(t), pdapi.Call{Method: http.MethodGet, Path: p}, nil); err != nil {
@@ -335,7 +335,7 @@ func TestDoAcceptsPagerDutyPaths(t *testing.T) {
 		want = append(want, "/"+strings.Join(p, "/"))
 	}
 	var got []string
-	for _, r := range f.requests() {
+	for _, r := range f.Requests() {
 		got = append(got, r.Path)
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -378,7 +378,7 @@ func TestList(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakePD(t, pagedUsers(tt.n, tt.clamp))
-			pd, _ := f.client(t, "")
+			pd, _ := f.Client(t, "")
 			query := url.Values{"query": {"bob"}}
 			var ids []string
 			err := pdapi.List(testCtx(t), pd, []string{"users"}, query, "users", func(u pagerduty.User) bool {
@@ -397,7 +397,7 @@ func TestList(t *testing.T) {
 				}
 			}
 			var offsets []string
-			for _, r := range f.requests() {
+			for _, r := range f.Requests() {
 				q, _ := url.ParseQuery(r.RawQuery)
 				offsets = append(offsets, q.Get("offset"))
 				if q.Get("limit") != strconv.Itoa(pdapi.PageLimit) || q.Get("query") != "bob" || r.Path != "/users" {
@@ -420,12 +420,12 @@ func TestListDoesNotSpin(t *testing.T) {
 	f := newFakePD(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, map[string]any{"users": []any{}, "limit": 0, "offset": 0, "more": true})
 	})
-	pd, _ := f.client(t, "")
+	pd, _ := f.Client(t, "")
 	err := pdapi.List(testCtx(t), pd, []string{"users"}, nil, "users", func(pagerduty.User) bool { return true })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(f.requests()); n != 1 {
+	if n := len(f.Requests()); n != 1 {
 		t.Errorf("server saw %d requests, want 1", n)
 	}
 }
@@ -444,7 +444,7 @@ func TestListCeiling(t *testing.T) {
 		}
 		endless(w, r)
 	})
-	pd, _ := f.client(t, "")
+	pd, _ := f.Client(t, "")
 	n := 0
 	err := pdapi.List(testCtx(t), pd, []string{"users"}, nil, "users", func(pagerduty.User) bool { n++; return true })
 	if !errors.Is(err, pdapi.ErrListTooLong) {
@@ -468,7 +468,7 @@ func TestListErrors(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newFakePD(t, h)
-			pd, _ := f.client(t, "")
+			pd, _ := f.Client(t, "")
 			err := pdapi.List(testCtx(t), pd, []string{"users"}, nil, "users", func(pagerduty.User) bool { return true })
 			if err == nil {
 				t.Fatal("List succeeded")
@@ -487,14 +487,14 @@ func TestListErrors(t *testing.T) {
 // and its refusal does not quote it.
 func TestListRefusesMalformedPaths(t *testing.T) {
 	f := newFakePD(t, okBody)
-	pd, _ := f.client(t, "")
+	pd, _ := f.Client(t, "")
 	for _, path := range [][]string{nil, {"users", "../x"}, {canaryKey}} {
 		err := pdapi.List(testCtx(t), pd, path, nil, "users", func(pagerduty.User) bool { return true })
 		if err == nil || strings.Contains(err.Error(), canaryKey) || strings.Contains(err.Error(), "..") {
 			t.Errorf("List(%q) = %v, want a refusal that does not quote the path", path, err)
 		}
 	}
-	if n := len(f.requests()); n != 0 {
+	if n := len(f.Requests()); n != 0 {
 		t.Errorf("sent %d requests", n)
 	}
 }
