@@ -115,6 +115,7 @@ type Bot struct {
 	channels    *channelCache
 	burst       *burst
 	workers     *workers                    // goroutines for requests (workers.go)
+	ackGuard    *ackGuard                   // bounds the read loop's early acks (ackguard.go)
 	live        atomic.Pointer[live.Engine] // while Run runs with live cards on
 	now         func() time.Time
 	metrics     *metrics
@@ -205,6 +206,7 @@ func New(cfg Config) (*Bot, error) {
 	b.users = newUserCache(api, b.now)
 	b.channels = newChannelCache(api, b.now)
 	b.workers = newWorkers()
+	b.ackGuard = newAckGuard(earlyAckWait)
 	b.burst = newBurst(b.workers.run)
 	fp := hmac.New(sha256.New, key)
 	fp.Write([]byte("pdbot api key fingerprint v1"))
@@ -353,7 +355,7 @@ func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) {
 	// socket (and misses Slack's pings) when its event buffer fills.
 	early := false
 	if payload, ok := b.earlyAck(in); ok {
-		early = e.tryAck(payload, earlyAckWait)
+		early = e.tryAck(payload, b.ackGuard)
 	}
 	b.wg.Add(1)
 	b.burst.start()

@@ -63,8 +63,8 @@ func (b *Bot) newEnvelope(in *Interaction, ack Ack) *envelope {
 	if in.Received.IsZero() {
 		in.Received = b.now()
 	}
-	e := &envelope{b: b, id: in.ID, typ: in.kind(), received: in.Received, send: ack}
-	b.metrics.envelopes.WithLabelValues(e.typ).Inc()
+	e := &envelope{b: b, id: in.ID, metrics: b.metrics.kind(in.kind()), received: in.Received, send: ack}
+	e.metrics.envelopes.Inc()
 	return e
 }
 
@@ -203,7 +203,8 @@ func (b *Bot) recoverPanic(e *envelope) {
 // transport's Ack.
 type envelope struct {
 	b        *Bot
-	id, typ  string
+	id       string
+	metrics  kindMetrics
 	received time.Time
 	send     Ack
 	mu       sync.Mutex
@@ -218,25 +219,33 @@ const earlyAckWait = 20 * time.Millisecond
 // ack sends the ack with payload unless one was sent already; it reports
 // whether this call sent it.
 func (e *envelope) ack(payload any) (sent bool) {
-	return e.acknowledge(payload, ackBudget, false)
+	return e.acknowledge(payload, nil)
 }
 
-// tryAck is ack within wait, leaving the ack unsent (for a later ack) when
-// the transport cannot take it that soon.
-func (e *envelope) tryAck(payload any, wait time.Duration) (sent bool) {
-	return e.acknowledge(payload, wait, true)
+// tryAck is ack within the read loop's guard, leaving the ack unsent (for
+// a later ack) when the transport cannot take it that soon.
+func (e *envelope) tryAck(payload any, g *ackGuard) (sent bool) {
+	g.arm()
+	defer g.disarm()
+	return e.acknowledge(payload, g)
 }
 
-func (e *envelope) acknowledge(payload any, budget time.Duration, mayDefer bool) bool {
+// acknowledge sends the ack under guard, or within ackBudget when guard is
+// nil.
+func (e *envelope) acknowledge(payload any, guard *ackGuard) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.acked {
 		return false
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), budget)
-	defer cancel()
+	var ctx context.Context = guard
+	if guard == nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.Background(), ackBudget)
+		defer cancel()
+	}
 	err := e.send(ctx, payload)
-	if mayDefer && errors.Is(err, context.DeadlineExceeded) {
+	if guard != nil && errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
 	if err != nil && payload != nil {
@@ -249,7 +258,7 @@ func (e *envelope) acknowledge(payload any, budget time.Duration, mayDefer bool)
 		e.b.log.Warn("ack failed", zap.String("request_id", e.id), zapErr(err))
 	}
 	e.acked = true
-	e.b.metrics.ackSeconds.WithLabelValues(e.typ).Observe(e.b.now().Sub(e.received).Seconds())
+	e.metrics.ackSeconds.Observe(e.b.now().Sub(e.received).Seconds())
 	return true
 }
 

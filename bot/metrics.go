@@ -8,6 +8,25 @@ type metrics struct {
 	actions    *prometheus.CounterVec
 	queued     prometheus.Counter
 	busy       prometheus.Counter
+
+	// byKind holds envelopes' and ackSeconds' series for each kind of
+	// interaction, made once: the read loop counts every envelope, and a
+	// vector's label lookup (hashing the value, a locked map) for each was
+	// avoidable work in a burst.
+	byKind map[string]kindMetrics
+}
+
+type kindMetrics struct {
+	envelopes  prometheus.Counter
+	ackSeconds prometheus.Observer
+}
+
+// kind is the series of one kind of interaction (Interaction.kind).
+func (m *metrics) kind(typ string) kindMetrics {
+	if k, ok := m.byKind[typ]; ok {
+		return k
+	}
+	return kindMetrics{m.envelopes.WithLabelValues(typ), m.ackSeconds.WithLabelValues(typ)}
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -28,6 +47,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		busy: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "pdbot_busy_total", Help: "Interactions answered \"busy\": no room freed in time.",
 		}),
+	}
+	m.byKind = map[string]kindMetrics{}
+	for _, typ := range []string{"slash_commands", "interactive", "events_api", "unknown"} {
+		m.byKind[typ] = kindMetrics{m.envelopes.WithLabelValues(typ), m.ackSeconds.WithLabelValues(typ)}
 	}
 	if reg != nil {
 		reg.MustRegister(m.envelopes, m.ackSeconds, m.actions, m.queued, m.busy)
