@@ -56,6 +56,7 @@ type harnessConfig struct {
 	slack    slackfake.Options
 	admins   []string
 	noKey    bool
+	bench    bool
 }
 
 func beforeStore(f func(dbPath string)) harnessOpt {
@@ -67,6 +68,12 @@ func beforeStore(f func(dbPath string)) harnessOpt {
 func onPostgres() harnessOpt { return func(c *harnessConfig) { c.postgres = true } }
 
 func tuned(f func(*bot.Config)) harnessOpt { return func(c *harnessConfig) { c.tune = f } }
+
+// asBenchmarked sets the harness up as the floors it is compared with are
+// (BENCHMARKS.md): fakes that log nothing and validate nothing (the tests
+// hold pdbot's requests to PagerDuty's document; the floor's are never
+// validated), and pdbot logging at PDBOT_LOG_LEVEL's default, info.
+func asBenchmarked() harnessOpt { return func(c *harnessConfig) { c.bench = true } }
 
 func withoutKey() harnessOpt { return func(c *harnessConfig) { c.noKey = true } }
 
@@ -81,6 +88,9 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if cfg.bench {
+		cfg.slack.Logf = nil
+	}
 	// Labels mark each side's goroutines (and those they start) in CPU
 	// profiles: go tool pprof -tags tells pdbot's CPU (side=pdbot, its
 	// store's writer included) from the fakes' and the test driver's.
@@ -92,7 +102,17 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	}
 	t.Cleanup(sf.Close)
 	var pd *pdfake.Server
-	labelled("pdfake", func() { pd = pdfaketest.New(t) })
+	labelled("pdfake", func() {
+		if !cfg.bench {
+			pd = pdfaketest.New(t)
+			return
+		}
+		pd, err = pdfake.New(pdfake.Options{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pd.Close)
 	demoworld.Seed(sf, pd)
 
 	mk, err := store.GenerateMasterKey()
@@ -124,7 +144,11 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 			t.Fatal(err)
 		}
 	}
-	core, logs := observer.New(zapcore.DebugLevel)
+	level := zapcore.DebugLevel
+	if cfg.bench {
+		level = zapcore.InfoLevel
+	}
+	core, logs := observer.New(level)
 	h := &harness{t: t, sf: sf, pd: pd, st: st, dbPath: dbPath, logs: logs, ctx: ctx, core: core, admins: cfg.admins, dsn: dsn, ring: ring, tune: cfg.tune}
 	t.Cleanup(func() {
 		cancel()

@@ -150,7 +150,13 @@ func burstAcks(b *testing.B, sf *slackfake.Fake, channels []string, n int, text 
 // p50/p99 for the floor and for pdbot, and pdbot's "busy" answers.
 func BenchmarkAckBurst(b *testing.B) {
 	const burst = 1000
-	note := func(i int) string { return fmt.Sprintf("/pd note %s burst %d", demoworld.Incident42ID, i) }
+	// Each burst's notes go to twenty incidents: PagerDuty takes 2,000 an
+	// incident, and a run of bursts on one would end in errors.
+	incs := make([]string, 20)
+	for i := range incs {
+		incs[i] = fmt.Sprintf("Q0BENCH%07d", i)
+	}
+	note := func(i int) string { return fmt.Sprintf("/pd note %s burst %d", incs[(i+len(incs))%len(incs)], i) }
 	floor := func(b *testing.B, opts ...socketmode.Option) {
 		sf, err := slackfake.New(demoworld.SlackOptions())
 		if err != nil {
@@ -163,14 +169,16 @@ func BenchmarkAckBurst(b *testing.B) {
 		}
 		b.Cleanup(pd.Close)
 		demoworld.Seed(sf, pd)
+		benchIncidents(pd, len(incs))
 		floorSocket(b, sf, opts...)
+		cold, _ := burstAcks(b, sf, []string{demoworld.IncChannelID}, burst, note)
 		var all []time.Duration
 		for b.Loop() {
 			lat, _ := burstAcks(b, sf, []string{demoworld.IncChannelID}, burst, note)
 			all = append(all, lat...)
+			sf.ResetRecords() // as pdbot's run does
 		}
-		b.ReportMetric(ms(pct(all, 50)), "ack-p50-ms")
-		b.ReportMetric(ms(pct(all, 99)), "ack-p99-ms")
+		reportAcks(b, cold, all)
 	}
 	// The bare client as slack-go makes it; in some bursts its receive
 	// window closes and its acks wait ~200 ms for TCP's probe.
@@ -179,27 +187,46 @@ func BenchmarkAckBurst(b *testing.B) {
 	b.Run("floor-rcvbuf", func(b *testing.B) { floor(b, socketmode.OptionDialer(bot.SocketDialer())) })
 	b.Run("pdbot", func(b *testing.B) {
 		var done completions
-		h := newHarness(b, tuned(func(c *bot.Config) { c.Handled = done.handled }))
+		h := newHarness(b, asBenchmarked(), tuned(func(c *bot.Config) { c.Handled = done.handled }))
 		channels := benchKeys(h, 20)
+		benchIncidents(h.pd, len(incs))
 		h.pd.SetRateLimit(0, 0, true)
 		for _, ch := range channels { // learn who Alice is under each key
 			h.slash(alice, ch, note(-1))
 		}
 		h.pd.SetLatency(500 * time.Millisecond)
-		var all []time.Duration
 		busy := 0
-		for b.Loop() {
+		oneBurst := func() []time.Duration {
 			start := done.n.Load()
 			lat, bz := burstAcks(b, h.sf, channels, burst, note)
-			all, busy = append(all, lat...), busy+bz
+			busy += bz
 			h.waitWithin(5*time.Minute, "the burst's work", func() bool { return done.n.Load()-start >= burst })
+			// The fakes forget what they recorded, so their heap (in this
+			// process, as pdbot's is) does not grow from burst to burst.
+			h.sf.ResetRecords()
+			h.pd.ResetRequests()
+			return lat
 		}
-		b.ReportMetric(ms(pct(all, 50)), "ack-p50-ms")
-		b.ReportMetric(ms(pct(all, 99)), "ack-p99-ms")
+		cold := oneBurst()
+		var all []time.Duration
+		for b.Loop() {
+			all = append(all, oneBurst()...)
+		}
+		reportAcks(b, cold, all)
 		b.ReportMetric(float64(busy), "busy")
 		h.pd.SetLatency(0)
 		h.sf.ResetRecords()
 	})
+}
+
+// reportAcks reports the acks' p50 and p99 over the measured bursts, and the
+// p99 of the first, cold burst (the one that also opens pdbot's connections
+// to PagerDuty and grows its heap), which is not among them: b.Loop, unlike
+// a b.N loop, runs no warm-up round of its own.
+func reportAcks(b *testing.B, cold, all []time.Duration) {
+	b.ReportMetric(ms(pct(all, 50)), "ack-p50-ms")
+	b.ReportMetric(ms(pct(all, 99)), "ack-p99-ms")
+	b.ReportMetric(ms(pct(cold, 99)), "cold-p99-ms")
 }
 
 // BenchmarkNotes: notes end to end, 50 in flight, with PagerDuty answering
@@ -261,7 +288,7 @@ func floorNotes(b *testing.B, lat time.Duration, keys, inFlight int) {
 
 func pdbotNotes(b *testing.B, lat time.Duration, keys, inFlight int) {
 	var done completions
-	h := newHarness(b, tuned(func(c *bot.Config) { c.Handled = done.handled }))
+	h := newHarness(b, asBenchmarked(), tuned(func(c *bot.Config) { c.Handled = done.handled }))
 	channels := []string{incCh}
 	if keys > 1 {
 		channels = benchKeys(h, keys)
