@@ -54,6 +54,8 @@ type auditQueue struct {
 	quit  chan struct{}
 	done  chan struct{}
 	write writeFunc
+	// linger is auditLinger (tests lengthen it).
+	linger time.Duration
 
 	// mu is held for reading by every sender, so Close (which takes it for
 	// writing) knows no send is under way once it has set closed.
@@ -64,6 +66,9 @@ type auditQueue struct {
 	txs atomic.Int64
 	// beforeWrite, when set (tests only), runs before each batch is drained.
 	beforeWrite atomic.Pointer[func()]
+	// onLinger, when set (tests only), runs when the writer starts to
+	// linger for a batch.
+	onLinger atomic.Pointer[func()]
 
 	lostMu  sync.Mutex
 	lost    int   // rows that could not be written since last reported
@@ -72,11 +77,12 @@ type auditQueue struct {
 
 func newAuditQueue(write writeFunc) *auditQueue {
 	q := &auditQueue{
-		items: make(chan queued, auditQueueLen),
-		kick:  make(chan struct{}, 1),
-		quit:  make(chan struct{}),
-		done:  make(chan struct{}),
-		write: write,
+		items:  make(chan queued, auditQueueLen),
+		kick:   make(chan struct{}, 1),
+		quit:   make(chan struct{}),
+		done:   make(chan struct{}),
+		write:  write,
+		linger: auditLinger,
 	}
 	go q.run()
 	return q
@@ -127,7 +133,8 @@ func (q *auditQueue) send(ctx context.Context, it queued) error {
 	}
 }
 
-// wake asks the writer for a transaction without queuing a row.
+// wake asks the writer for a transaction without queuing a row: within
+// auditLinger, with whatever else comes meanwhile.
 func (q *auditQueue) wake() {
 	select {
 	case q.kick <- struct{}{}:
@@ -161,25 +168,30 @@ func (q *auditQueue) run() {
 		}
 	}
 	for {
-		stopping := false
+		stopping, kicked := false, false
 		select {
 		case it := <-q.items:
 			add(it)
 		case <-q.kick:
+			kicked = true
 		case <-q.quit:
 			stopping = true
 		}
 		if hook := q.beforeWrite.Load(); hook != nil {
 			(*hook)()
 		}
-		// Linger a moment for more rows, so a busy minute costs one write
-		// (one fsync on bbolt) per batch rather than per row; a flush, a
-		// full batch or a stop ends the wait at once.
+		// Linger a moment for more rows (and, on bbolt, claims: a wake),
+		// so a busy minute costs one write (one fsync on bbolt) per batch
+		// rather than one per row or claim; a flush, a full batch or a stop
+		// ends the wait at once.
 		var linger <-chan time.Time
 		var lingerTimer *time.Timer
-		if !stopping && len(markers) == 0 && len(rows) > 0 {
-			lingerTimer = time.NewTimer(auditLinger)
+		if !stopping && len(markers) == 0 && (len(rows) > 0 || kicked) {
+			lingerTimer = time.NewTimer(q.linger)
 			linger = lingerTimer.C
+			if hook := q.onLinger.Load(); hook != nil {
+				(*hook)()
+			}
 		}
 	drain:
 		for len(rows) < auditBatchMax {
@@ -203,8 +215,7 @@ func (q *auditQueue) run() {
 				}
 			case <-linger:
 				break drain
-			case <-q.kick:
-				break drain
+			case <-q.kick: // more claims: this batch takes them
 			case <-q.quit:
 				stopping = true
 				break drain

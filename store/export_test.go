@@ -53,3 +53,13 @@ func HoldAuditWriter(s Store) (held <-chan struct{}, release func()) {
 	auditQueueOf(s).beforeWrite.Store(&hook)
 	return h, func() { releaseOnce.Do(func() { close(r) }) }
 }
+
+// LingerAudit makes s's writer linger d for a batch, and calls lingering
+// (if not nil) each time it starts to. Call it before s is used.
+func LingerAudit(s Store, d time.Duration, lingering func()) {
+	q := auditQueueOf(s)
+	q.linger = d
+	if lingering != nil {
+		q.onLinger.Store(&lingering)
+	}
+}

@@ -277,3 +277,51 @@ func crashChild(path string) {
 	_ = p.Kill()
 	select {} // SIGKILL ends the process here
 }
+
+// On bolt a claim is written with the writer's next batch, which lingers
+// for more as a row's does: claims made meanwhile share its transaction
+// (one fsync) instead of each waking the writer for one of its own. They
+// are in the file once the batch is written.
+func TestBoltClaimsShareABatch(t *testing.T) {
+	b := freshBolt(t)
+	lingering := make(chan struct{}, 1)
+	store.LingerAudit(b.Store, time.Hour, func() {
+		select {
+		case lingering <- struct{}{}:
+		default:
+		}
+	})
+	ctx := context.Background()
+	before := store.AuditTxs(b.Store)
+	claim := func(id string) {
+		t.Helper()
+		if ok, err := b.Claim(ctx, id, time.Hour); err != nil || !ok {
+			t.Fatalf("Claim(%s) = %v, %v", id, ok, err)
+		}
+	}
+	claim("Ev-linger-0")
+	select {
+	case <-lingering:
+	case <-time.After(time.Minute): // a safety net, not a measurement
+		t.Fatalf("the writer did not linger for a claim (%d transactions)", store.AuditTxs(b.Store)-before)
+	}
+	for i := 1; i < 50; i++ {
+		claim(fmt.Sprintf("Ev-linger-%d", i))
+	}
+	if _, err := b.Audit(ctx, "T1", 1); err != nil { // flushes: ends the linger
+		t.Fatal(err)
+	}
+	if txs := store.AuditTxs(b.Store) - before; txs != 1 {
+		t.Errorf("50 claims took %d write transactions, want 1", txs)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ring := b.ring
+	s := openBolt(t, b.path, ring)
+	for i := range 50 {
+		if ok, err := s.Claim(ctx, fmt.Sprintf("Ev-linger-%d", i), time.Hour); err != nil || ok {
+			t.Errorf("Claim(Ev-linger-%d) after reopening = %v, %v; want false: it was written", i, ok, err)
+		}
+	}
+}

@@ -11,13 +11,14 @@ import (
 // Connection limits of the transport to PagerDuty's one API host.
 const (
 	// DefaultMaxIdleConns is how many idle keep-alive connections to
-	// PagerDuty's host are kept: enough for pdbot's concurrency (bot runs
-	// up to 256 requests at once, each making one PagerDuty call at a time,
-	// and a key's pacer lets bursts of 240 through), so a busy minute
-	// reuses connections instead of opening one per request
-	// (http.DefaultTransport keeps 2 per host). Over HTTP/2 one connection
-	// carries them all.
-	DefaultMaxIdleConns = 128
+	// PagerDuty's host are kept: as many as the bot runs requests at once
+	// in a container of 1 GiB (bot.defaultMaxInFlight), each making one
+	// PagerDuty call at a time, so a burst reuses the connections the last
+	// one opened instead of dialling (over TLS, a handshake) for all but a
+	// few of its requests; http.DefaultTransport keeps 2 a host. Idle ones
+	// close after idleConnTimeout. Over HTTP/2 one connection carries
+	// them all.
+	DefaultMaxIdleConns = 1024
 	dialTimeout         = 5 * time.Second
 	dialKeepAlive       = 30 * time.Second
 	tlsHandshakeTimeout = 5 * time.Second
