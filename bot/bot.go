@@ -364,7 +364,8 @@ func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) {
 		defer b.burst.done()
 		b.dispatch(ctx, e, in)
 	}
-	if early && b.burst.hold(work) {
+	if early {
+		b.burst.submit(work)
 		return
 	}
 	b.workers.run(work)

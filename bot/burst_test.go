@@ -135,3 +135,45 @@ func (g *burst) releasingNow() bool {
 	defer g.mu.Unlock()
 	return g.releasing
 }
+
+// Work submitted before a burst was told apart, and not yet started when
+// it was, waits for the burst's end as held work does; work that was held
+// already runs when released, even if a burst is being read again.
+func TestBurstWorkNotStartedYieldsToTheBurst(t *testing.T) {
+	var queued []func() // submitted to a worker, not started
+	g := newBurst(func(f func()) { queued = append(queued, f) })
+	var ran []int
+	g.start()
+	g.busy()
+	g.submit(func() { ran = append(ran, 0) })
+	if len(queued) != 1 {
+		t.Fatalf("work submitted outside a burst was not run: %d queued", len(queued))
+	}
+	for range burstPending + burstArrivals { // a burst is read meanwhile
+		g.start()
+		g.busy()
+	}
+	if !g.bursting {
+		t.Fatal("no burst")
+	}
+	queued[0]() // the worker starts it now
+	if len(ran) != 0 {
+		t.Fatal("work not started when a burst was told apart ran during the burst")
+	}
+	g.mu.Lock()
+	held := len(g.held)
+	g.mu.Unlock()
+	if held != 1 {
+		t.Fatalf("%d held, want the one that yielded", held)
+	}
+	// Released (the deadline or the bot stopping) with a burst still being
+	// read: it is not held a second time.
+	queued = nil
+	g.release()
+	for _, f := range queued {
+		f()
+	}
+	if len(ran) != 1 {
+		t.Fatalf("released work ran %d times, want once, though a burst is read", len(ran))
+	}
+}
