@@ -11,14 +11,15 @@ import (
 // Connection limits of the transport to PagerDuty's one API host.
 const (
 	// DefaultMaxIdleConns is how many idle keep-alive connections to
-	// PagerDuty's host are kept: as many as the bot runs requests at once
-	// in a container of 1 GiB (bot.defaultMaxInFlight), each making one
-	// PagerDuty call at a time, so a burst reuses the connections the last
-	// one opened instead of dialling (over TLS, a handshake) for all but a
-	// few of its requests; http.DefaultTransport keeps 2 a host. Idle ones
-	// close after idleConnTimeout. Over HTTP/2 one connection carries
-	// them all.
-	DefaultMaxIdleConns = 1024
+	// PagerDuty's host are kept: enough for a busy minute's concurrency
+	// (a key's pacer lets bursts of 240 through), so steady work reuses
+	// connections instead of opening one per request (http.DefaultTransport
+	// keeps 2 a host). A burst beyond it dials for the rest and lets them
+	// go: each idle connection keeps two goroutines and their buffers
+	// that every collection scans, and keeping 1,024 (the bot's in-flight
+	// bound in 1 GiB) made acks under the next burst twice as slow at the
+	// p99 (BENCHMARKS.md). Over HTTP/2 one connection carries them all.
+	DefaultMaxIdleConns = 128
 	dialTimeout         = 5 * time.Second
 	dialKeepAlive       = 30 * time.Second
 	tlsHandshakeTimeout = 5 * time.Second
