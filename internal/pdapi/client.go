@@ -121,9 +121,10 @@ func New(baseURL, key string, o Options) *Client {
 func (c *Client) wire(t *retryTransport) {
 	c.rt = t
 	c.http = &http.Client{
-		// A backstop: each call also gets its own deadline (callCtx), which
-		// errors can report, unlike this timeout that go-pagerduty flattens.
-		Timeout:   requestTimeout + time.Second,
+		// No Timeout: each call has its own deadline (callCtx), which errors
+		// can report, and the transport gives one to a request without
+		// (retryTransport.RoundTrip). An http.Client Timeout over a
+		// RoundTripper of our own costs a goroutine and a timer a request.
 		Transport: t,
 		// PagerDuty never redirects API calls; following one would replay a
 		// write as a GET somewhere else.
