@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/pdbot/pdbot/handlers"
 	"github.com/pdbot/pdbot/internal/live"
+	"github.com/pdbot/pdbot/internal/logsafe"
 	"github.com/pdbot/pdbot/internal/pdapi"
 	"github.com/pdbot/pdbot/store"
 )
@@ -379,21 +379,9 @@ func safeDetail(v any) any {
 	return fmt.Sprintf("%T", v)
 }
 
-// zapErr logs an error with every URL in it cut to its scheme and host:
-// a response_url's path is a token that can post to the channel, Slack
-// file and webhook URLs are alike, and PagerDuty URLs' queries carry what
-// people typed (emails, names). The error's own words say which operation
-// failed.
-func zapErr(err error) zap.Field {
-	if err == nil {
-		return zap.Skip()
-	}
-	return zap.String("error", urlRest.ReplaceAllString(err.Error(), "$1$2/…"))
-}
-
-// urlRest matches a URL: its scheme ($1), any user info, its host ($2), and
-// the rest.
-var urlRest = regexp.MustCompile(`(https?://)(?:[^\s"/?#@]*@)?([^\s"/?#@]+)[^\s"]*`)
+// zapErr logs an error with every URL in it cut to its scheme and host
+// (logsafe.Err).
+func zapErr(err error) zap.Field { return logsafe.Err(err) }
 
 // socketReadBuffer is the kernel's receive buffer for the Socket Mode
 // connection: room for a burst of a few thousand envelopes while the read

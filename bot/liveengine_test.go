@@ -582,3 +582,29 @@ func TestLiveStopDuringThePaceLosesNoCard(t *testing.T) {
 		t.Errorf("%d cards after the restart, want %d", len(got), n)
 	}
 }
+
+// A poll that cannot reach PagerDuty says why in the log without the
+// request's URL past its host: the log_entries query is cut, as every URL
+// in a logged error is (logsafe).
+func TestLivePollErrorsLogNoURLPaths(t *testing.T) {
+	h := newHarness(t)
+	p := h.startPoller()
+	h.subscribe(opsCh, demoworld.ServiceDBID, "")
+	h.pd.Close() // unreachable: the poll's request fails in transit, and net/http's error names its URL
+	h.poll(p)
+	entries := h.logs.FilterMessage("live: poll failed").All()
+	if len(entries) == 0 {
+		t.Fatal("a poll that could not reach PagerDuty logged nothing")
+	}
+	for _, e := range entries {
+		msg, _ := e.ContextMap()["error"].(string)
+		if msg == "" {
+			t.Fatalf("logged without the error: %v", e.ContextMap())
+		}
+		// pdbot's own words name the operation (GET /log_entries); the
+		// URL net/http quotes is cut to its host.
+		if strings.Contains(msg, "?") || strings.Contains(msg, "since=") || !strings.Contains(msg, `/…"`) {
+			t.Errorf("logged %q: the URL's query is in the log", msg)
+		}
+	}
+}

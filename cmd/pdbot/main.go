@@ -9,9 +9,8 @@ import (
 	"strings"
 	"syscall"
 
-	"go.uber.org/zap"
-
 	"github.com/pdbot/pdbot/internal/demo"
+	"github.com/pdbot/pdbot/internal/logsafe"
 	"github.com/pdbot/pdbot/store"
 )
 
@@ -158,7 +157,7 @@ func run(ctx context.Context, args []string, environ map[string]string, stdin io
 		}
 		defer func() { _ = log.Sync() }()
 		if err := serve(ctx, cfg, log); err != nil {
-			log.Error("pdbot stopped", zap.Error(err))
+			log.Error("pdbot stopped", logsafe.Err(err))
 			return fail(err)
 		}
 		return exitOK

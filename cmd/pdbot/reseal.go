@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/pdbot/pdbot/internal/logsafe"
 	"github.com/pdbot/pdbot/store"
 )
 
@@ -84,9 +85,9 @@ func (m *keyMaintainer) reseal(ctx context.Context) {
 	}
 	for _, f := range failures {
 		if errors.Is(f, store.ErrCannotUnseal) {
-			m.log.Warn("API key not re-sealed: no key of PDBOT_MASTER_KEY opens it", zap.Error(f))
+			m.log.Warn("API key not re-sealed: no key of PDBOT_MASTER_KEY opens it", logsafe.Err(f))
 		} else {
-			m.log.Warn("API key not re-sealed", zap.Error(f))
+			m.log.Warn("API key not re-sealed", logsafe.Err(f))
 		}
 	}
 	m.log.Info("re-sealed API keys under the newest master key", zap.Int("resealed", n), zap.Int("failed", len(failures)))
@@ -97,7 +98,7 @@ func (m *keyMaintainer) census(ctx context.Context) {
 	c, err := m.st.KeyCensus(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
-			m.log.Warn("counting sealed API keys", zap.Error(err))
+			m.log.Warn("counting sealed API keys", logsafe.Err(err))
 		}
 		return
 	}

@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pdbot/pdbot/bot"
+	"github.com/pdbot/pdbot/internal/logsafe"
 	"github.com/pdbot/pdbot/internal/pdwebhook"
 	"github.com/pdbot/pdbot/store"
 )
@@ -50,7 +51,7 @@ func serve(ctx context.Context, cfg Config, log *zap.Logger) error {
 	// flight: Close then writes their queued audit rows.
 	defer func() {
 		if err := st.Close(); err != nil {
-			log.Warn("store close", zap.Error(err))
+			log.Warn("store close", logsafe.Err(err))
 		}
 	}()
 
@@ -114,7 +115,7 @@ func serve(ctx context.Context, cfg Config, log *zap.Logger) error {
 	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(shutCtx); err != nil {
-		log.Warn("ops server shutdown", zap.Error(err))
+		log.Warn("ops server shutdown", logsafe.Err(err))
 	}
 	if err := <-srvErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		runErr = errors.Join(runErr, fmt.Errorf("ops server: %w", err))

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/time/rate"
 
+	"github.com/pdbot/pdbot/internal/logsafe"
 	"github.com/pdbot/pdbot/internal/pdapi"
 	"github.com/pdbot/pdbot/store"
 )
@@ -191,7 +192,7 @@ func (e *Engine) Run(ctx context.Context) {
 func (e *Engine) round(ctx context.Context) {
 	keys, err := e.workList(ctx)
 	if err != nil && ctx.Err() == nil {
-		e.log.Warn("live: work list not read", zap.Error(err))
+		e.log.Warn("live: work list not read", logsafe.Err(err))
 	}
 	var wg sync.WaitGroup
 	for _, k := range keys {
@@ -241,7 +242,7 @@ func (e *Engine) releaseAll() {
 	e.mu.Unlock()
 	for _, n := range names {
 		if err := e.cfg.Store.ReleaseLease(ctx, n, e.cfg.Replica); err != nil {
-			e.log.Warn("live: lease not released", zap.String("lease", n), zap.Error(err))
+			e.log.Warn("live: lease not released", zap.String("lease", n), logsafe.Err(err))
 		}
 	}
 }

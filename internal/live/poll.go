@@ -13,6 +13,7 @@ import (
 	"github.com/PagerDuty/go-pagerduty"
 	"go.uber.org/zap"
 
+	"github.com/pdbot/pdbot/internal/logsafe"
 	"github.com/pdbot/pdbot/internal/pdapi"
 	"github.com/pdbot/pdbot/store"
 )
@@ -68,7 +69,7 @@ func (e *Engine) pollKey(ctx context.Context, w *keyWork) {
 	defer kept.Wait()
 	defer close(done)
 	if err := p.run(ctx); err != nil && ctx.Err() == nil {
-		log.Warn("live: poll failed", zap.Error(err))
+		log.Warn("live: poll failed", logsafe.Err(err))
 	}
 }
 
@@ -98,7 +99,7 @@ func (p *poll) renew(ctx context.Context) bool {
 	p.e.mu.Unlock()
 	if err != nil {
 		if ctx.Err() == nil {
-			p.log.Warn("live: lease not taken", zap.Error(err))
+			p.log.Warn("live: lease not taken", logsafe.Err(err))
 		}
 		return false
 	}
@@ -249,7 +250,7 @@ func (p *poll) expireResolved(ctx context.Context, now time.Time) {
 	for _, c := range p.w.cards {
 		if !c.ResolvedAt.IsZero() && now.Sub(c.ResolvedAt) > followResolved {
 			if err := p.e.cfg.Store.DeleteLiveCard(ctx, c.Team, c.Channel, c.TS); err != nil && !errors.Is(err, store.ErrNotFound) {
-				p.log.Warn("live: resolved card not dropped", zap.Error(err))
+				p.log.Warn("live: resolved card not dropped", logsafe.Err(err))
 			}
 			continue
 		}
@@ -315,7 +316,7 @@ func (p *poll) incident(ctx context.Context, id string, entries []*logEntry) boo
 		if errors.As(err, &ae) && ae.NotFound() {
 			return true // gone (merged away, deleted): nothing to show
 		}
-		p.log.Warn("live: incident not read", zap.String("incident", id), zap.Error(err))
+		p.log.Warn("live: incident not read", zap.String("incident", id), logsafe.Err(err))
 		return false
 	}
 	ok := true
@@ -391,15 +392,15 @@ func (p *poll) postCard(ctx context.Context, s subscription, inc *pagerduty.Inci
 	case errors.Is(err, errClaimed):
 		return store.LiveCard{}, nil
 	case err != nil && gone(err):
-		p.log.Info("live: subscribed channel cannot be posted in", zap.String("channel", s.sub.Channel), zap.Error(err))
+		p.log.Info("live: subscribed channel cannot be posted in", zap.String("channel", s.sub.Channel), logsafe.Err(err))
 		return store.LiveCard{}, nil
 	case errors.Is(err, errNotClaimed):
 		if ctx.Err() == nil {
-			p.log.Warn("live: claim not recorded; the card waits for the next poll", zap.Error(err))
+			p.log.Warn("live: claim not recorded; the card waits for the next poll", logsafe.Err(err))
 		}
 		return store.LiveCard{}, err
 	case err != nil:
-		p.log.Warn("live: card not posted", zap.String("channel", s.sub.Channel), zap.String("incident", inc.ID), zap.Error(err))
+		p.log.Warn("live: card not posted", zap.String("channel", s.sub.Channel), zap.String("incident", inc.ID), logsafe.Err(err))
 		return store.LiveCard{}, nil // claimed: not retried
 	}
 	c := store.LiveCard{Team: s.sub.Team, Channel: s.sub.Channel, TS: ts, IncidentID: inc.ID, PostedAt: p.e.now()}
@@ -409,7 +410,7 @@ func (p *poll) postCard(ctx context.Context, s subscription, inc *pagerduty.Inci
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err := p.e.cfg.Store.SaveLiveCard(sctx, c); err != nil {
-		p.log.Warn("live: posted card not saved; it will not be followed", zap.String("channel", c.Channel), zap.Error(err))
+		p.log.Warn("live: posted card not saved; it will not be followed", zap.String("channel", c.Channel), logsafe.Err(err))
 	}
 	return c, nil
 }
@@ -424,9 +425,9 @@ func (p *poll) postCard(ctx context.Context, s subscription, inc *pagerduty.Inci
 func (p *poll) followCard(ctx context.Context, c store.LiveCard, inc *pagerduty.Incident, entries []*logEntry, fresh bool, trigger time.Time) bool {
 	log := p.log.With(zap.String("channel", c.Channel), zap.String("ts", c.TS), zap.String("incident", c.IncidentID))
 	drop := func(err error) bool {
-		log.Info("live: card is gone; no longer followed", zap.Error(err))
+		log.Info("live: card is gone; no longer followed", logsafe.Err(err))
 		if derr := p.e.cfg.Store.DeleteLiveCard(context.WithoutCancel(ctx), c.Team, c.Channel, c.TS); derr != nil && !errors.Is(derr, store.ErrNotFound) {
-			log.Warn("live: gone card not dropped", zap.Error(derr))
+			log.Warn("live: gone card not dropped", logsafe.Err(derr))
 		}
 		return true
 	}
@@ -439,7 +440,7 @@ func (p *poll) followCard(ctx context.Context, c store.LiveCard, inc *pagerduty.
 			// Claimed as done, so that a replay of these entries (a cursor
 			// that lost its progress) does not post them after all.
 			if _, err := p.e.cfg.Store.Claim(ctx, "live:"+le.ID+":"+c.Channel+c.TS, claimTTL); err != nil {
-				log.Warn("live: claim not recorded", zap.Error(err))
+				log.Warn("live: claim not recorded", logsafe.Err(err))
 			}
 			continue
 		}
@@ -453,7 +454,7 @@ func (p *poll) followCard(ctx context.Context, c store.LiveCard, inc *pagerduty.
 			if gone(err) {
 				return drop(err)
 			}
-			log.Warn("live: card not updated", zap.Error(err))
+			log.Warn("live: card not updated", logsafe.Err(err))
 			if !permanent(err) {
 				return false
 			}
@@ -467,7 +468,7 @@ func (p *poll) followCard(ctx context.Context, c store.LiveCard, inc *pagerduty.
 			c.ResolvedAt = time.Time{} // reopened
 		}
 		if err := p.e.cfg.Store.SaveLiveCard(context.WithoutCancel(ctx), c); err != nil {
-			log.Warn("live: card state not saved", zap.Error(err))
+			log.Warn("live: card state not saved", logsafe.Err(err))
 		}
 	}
 	for _, le := range lines {
@@ -486,11 +487,11 @@ func (p *poll) followCard(ctx context.Context, c store.LiveCard, inc *pagerduty.
 			return drop(err)
 		case errors.Is(err, errNotClaimed):
 			if ctx.Err() == nil {
-				log.Warn("live: claim not recorded; the line waits for the next poll", zap.Error(err))
+				log.Warn("live: claim not recorded; the line waits for the next poll", logsafe.Err(err))
 			}
 			return false
 		default:
-			log.Warn("live: thread line not posted", zap.String("entry", le.ID), zap.Error(err))
+			log.Warn("live: thread line not posted", zap.String("entry", le.ID), logsafe.Err(err))
 		}
 	}
 	return true

@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/pdbot/pdbot/internal/logsafe"
 	"github.com/pdbot/pdbot/internal/pdapi"
 	"github.com/pdbot/pdbot/store"
 )
@@ -53,7 +54,7 @@ func (e *Engine) workList(ctx context.Context) ([]*keyWork, error) {
 		key, err := e.keyFor(ctx, team, channel)
 		if err != nil {
 			if !errors.Is(err, store.ErrNotFound) {
-				e.log.Warn("live: channel key not opened", zap.String("team", team), zap.String("channel", channel), zap.Error(err))
+				e.log.Warn("live: channel key not opened", zap.String("team", team), zap.String("channel", channel), logsafe.Err(err))
 			}
 			clients[tc] = nil
 			return nil
