@@ -251,7 +251,8 @@ func (b *Bot) prepare(ctx context.Context, c *call, req *handlers.Request) error
 		}
 	}
 	needsIncident := c.route.Incident != handlers.NoIncident
-	if c.route.NeedsKey || c.route.NeedsActor || needsIncident {
+	needsKey := c.route.NeedsKey && (c.route.NoKeyFor == nil || !c.route.NoKeyFor(req.Text))
+	if needsKey || c.route.NeedsActor || needsIncident {
 		if err := b.mayUseKey(ctx, c); err != nil {
 			return err
 		}

@@ -379,6 +379,22 @@ func TestMapListAndUnmap(t *testing.T) {
 	}
 }
 
+// TestMapListNeedsNoKey: the overrides are pdbot's own records, so an
+// admin lists them in a channel without a PagerDuty key (and with no
+// default), and PagerDuty is asked nothing; mapping still needs the key.
+func TestMapListNeedsNoKey(t *testing.T) {
+	h := newHarness(t, withoutKey())
+	got := h.slash(alice, opsCh, "/pd map list")
+	contains(t, got.Text, "No admin overrides")
+	if strings.Contains(got.Text, "API key") {
+		t.Errorf("/pd map list asks for a key: %q", got.Text)
+	}
+	h.requireNoPD()
+	contains(t, h.slash(alice, opsCh, "/pd map @erin "+demoworld.CarolEmail).Text, "no PagerDuty API key", "/pd key")
+	contains(t, h.slash(bob, opsCh, "/pd map list").Text, "Only workspace admins")
+	h.requireNoPD()
+}
+
 // TestDeleteDefaultKeyAsksFirst: /pd key delete default deletes nothing
 // until the admin confirms, and the button checks admin rights again.
 func TestDeleteDefaultKeyAsksFirst(t *testing.T) {

@@ -22,9 +22,9 @@ func mapRoutes() []Route {
 	return []Route{{
 		Kind: Slash, ID: "map", Usage: "map [list | @USER EMAIL|PD_USER_ID]",
 		Help:      "(admins) Make a Slack user act as that PagerDuty user (an override); `list` shows the overrides.",
-		AdminOnly: true, NeedsKey: true,
+		AdminOnly: true, NeedsKey: true, NoKeyFor: isList,
 		Handle: func(ctx context.Context, r *Request) (Reply, error) {
-			if strings.EqualFold(strings.TrimSpace(r.Text), "list") {
+			if isList(r.Text) {
 				return listOverrides(ctx, r)
 			}
 			who, target := SplitFirst(r.Text)
@@ -83,6 +83,11 @@ func mapRoutes() []Route {
 		},
 	}}
 }
+
+// isList tells `/pd map list`, which reads the overrides from pdbot's
+// store and needs no PagerDuty key, from a mapping, which looks the
+// PagerDuty user up.
+func isList(text string) bool { return strings.EqualFold(strings.TrimSpace(text), "list") }
 
 // listOverrides shows the admin overrides of the workspace.
 func listOverrides(ctx context.Context, r *Request) (Reply, error) {

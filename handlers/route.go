@@ -62,8 +62,11 @@ type Route struct {
 	// `ack`); /pd help names them on the route's line.
 	Aliases []string
 
-	Incident   IncidentMode
-	NeedsKey   bool // a PagerDuty client keyed for the channel
+	Incident IncidentMode
+	NeedsKey bool // a PagerDuty client keyed for the channel
+	// NoKeyFor, if set, says which requests of a NeedsKey route need no
+	// key after all, by their text: those that read pdbot's store only.
+	NoKeyFor   func(text string) bool
 	NeedsActor bool // the requester's PagerDuty identity (implies NeedsKey); also on routes that open a write's form
 	AdminOnly  bool
 	// NoGuests refuses guests (restricted accounts), bots and people of
