@@ -52,7 +52,7 @@ func (b *Bot) begin(e *envelope, route *handlers.Route, o origin) (*call, *handl
 	c := &call{
 		e: e, route: route, team: o.team, channel: o.channel, user: o.user,
 		responseURL: o.responseURL, triggerID: o.triggerID, direct: o.direct || isDirect(o.channel, ""),
-		log: b.log.With(zap.String("team", o.team), zap.String("channel", o.channel), zap.String("user", o.user),
+		log: b.log.WithLazy(zap.String("team", o.team), zap.String("channel", o.channel), zap.String("user", o.user),
 			zap.String("route", route.Kind.String()+":"+route.ID), zap.String("request_id", e.id)),
 	}
 	req := &handlers.Request{
