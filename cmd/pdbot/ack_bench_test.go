@@ -13,7 +13,6 @@ import (
 	"github.com/pdbot/pdbot/internal/demoworld"
 	"github.com/pdbot/pdbot/internal/pdfake"
 	"github.com/pdbot/pdbot/internal/slackfake"
-	"github.com/pdbot/pdbot/store"
 )
 
 // BenchmarkAckBurstProcess is bot's BenchmarkAckBurst with each client in a
@@ -60,14 +59,7 @@ const (
 // ackBurstProcess runs bin (socketfloor, or `pdbot serve` when isBot) with
 // env against fresh fakes and measures its bursts.
 func ackBurstProcess(b *testing.B, bin string, env []string, isBot bool) {
-	sf, pd := benchFakes(b)
-	pd.SetRateLimit(0, 0, true)
-	var incs []string
-	for i := range notesIncidents {
-		id := fmt.Sprintf("Q0BENCH%07d", i)
-		pd.AddIncident(pdfake.Incident{ID: id, Title: fmt.Sprintf("bench %d", i), ServiceID: demoworld.ServiceDBID, Assignees: []string{demoworld.PDBobID}})
-		incs = append(incs, id)
-	}
+	sf, pd, incs := notesWorld(b)
 	dir := b.TempDir()
 	dbPath := filepath.Join(dir, "pdbot.db")
 	channels := ackBurstChannels(b, sf, pd, dbPath)
@@ -149,25 +141,16 @@ func ackBurstProcess(b *testing.B, bin string, env []string, isBot bool) {
 // it), and returns their IDs.
 func ackBurstChannels(b *testing.B, sf *slackfake.Fake, pd *pdfake.Server, dbPath string) []string {
 	b.Helper()
-	ring, err := store.ParseKeyRing(canaryMaster)
-	if err != nil {
-		b.Fatal(err)
-	}
-	st, err := store.OpenBolt(dbPath, ring)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	keys := map[string]string{}
 	var channels []string
 	for i := range ackChannels {
 		ch, key := fmt.Sprintf("C0BENCH%03d", i), fmt.Sprintf("u+benchKey%03dCANARY", i)
 		sf.AddChannel(slackfake.Channel{ID: ch, Name: fmt.Sprintf("bench-%d", i)})
 		pd.AddKey(key, pdfake.AccountKey)
-		if err := st.SetAPIKey(context.Background(), demoworld.TeamID, ch, store.Secret(key), demoworld.AliceID); err != nil {
-			b.Fatal(err)
-		}
+		keys[ch] = key
 		channels = append(channels, ch)
 	}
+	setChannelKeys(b, dbPath, keys)
 	return channels
 }
 

@@ -403,6 +403,13 @@ func notesViaSlack(b *testing.B, sf *slackfake.Fake, pd *pdfake.Server, incs []s
 // incident channel in the bolt store at dbPath, before pdbot opens it.
 func setChannelKey(b *testing.B, dbPath string) {
 	b.Helper()
+	setChannelKeys(b, dbPath, map[string]string{demoworld.IncChannelID: demoworld.DemoPDKey})
+}
+
+// setChannelKeys stores each channel's PagerDuty key (channel → key) in the
+// bolt store at dbPath, before pdbot opens it.
+func setChannelKeys(b *testing.B, dbPath string, keys map[string]string) {
+	b.Helper()
 	ring, err := store.ParseKeyRing(canaryMaster)
 	if err != nil {
 		b.Fatal(err)
@@ -411,8 +418,11 @@ func setChannelKey(b *testing.B, dbPath string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := st.SetAPIKey(context.Background(), demoworld.TeamID, demoworld.IncChannelID, store.Secret(demoworld.DemoPDKey), demoworld.AliceID); err != nil {
-		b.Fatal(err)
+	for ch, key := range keys {
+		if err := st.SetAPIKey(context.Background(), demoworld.TeamID, ch, store.Secret(key), demoworld.AliceID); err != nil {
+			st.Close()
+			b.Fatal(err)
+		}
 	}
 	if err := st.Close(); err != nil {
 		b.Fatal(err)
