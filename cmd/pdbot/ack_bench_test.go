@@ -22,7 +22,10 @@ import (
 // fakes and the driver stay in the benchmark process; the floor is
 // socketfloor (a bare slack-go client that acks every envelope at once),
 // as slack-go makes it and with pdbot's socket receive buffer
-// (floor-rcvbuf), and pdbot is the release binary running `pdbot serve`.
+// (floor-rcvbuf), pdbot is the release binary running `pdbot serve`, and
+// barebot (TestHelperBareBot: acks each envelope from a goroutine of its
+// own, then does its work there at once) shows what a bot that does the
+// work, but does not hold it for a burst, makes of the acks.
 // A client's collector then scans its own heap only, as in production, not
 // the fakes' records too.
 //
@@ -41,6 +44,7 @@ func BenchmarkAckBurstProcess(b *testing.B) {
 	b.Run("floor-rcvbuf", func(b *testing.B) {
 		ackBurstProcess(b, floor, []string{"SOCKETFLOOR_RCVBUF=" + fmt.Sprint(4<<20)}, false)
 	})
+	b.Run("barebot", func(b *testing.B) { ackBurstProcess(b, "", nil, true) })
 	b.Run("pdbot", func(b *testing.B) { ackBurstProcess(b, bin, nil, true) })
 }
 
@@ -56,8 +60,9 @@ const (
 	ackSettle = 300 * time.Millisecond
 )
 
-// ackBurstProcess runs bin (socketfloor, or `pdbot serve` when isBot) with
-// env against fresh fakes and measures its bursts.
+// ackBurstProcess runs bin (socketfloor, or `pdbot serve` when isBot;
+// barebot when bin is "") with env against fresh fakes and measures its
+// bursts. A bot (isBot) answers every command; the floor only acks.
 func ackBurstProcess(b *testing.B, bin string, env []string, isBot bool) {
 	sf, pd, incs := notesWorld(b)
 	dir := b.TempDir()
@@ -67,12 +72,17 @@ func ackBurstProcess(b *testing.B, bin string, env []string, isBot bool) {
 		"SLACK_APP_TOKEN="+canaryApp, "SLACK_BOT_TOKEN="+canaryBot,
 		"SLACK_API_URL="+sf.URL(), "PAGERDUTY_API_URL="+pd.URL(),
 		"PDBOT_STORE=bolt:"+dbPath, "PDBOT_MASTER_KEY="+canaryMaster)
-	p := startServe(b, bin, dir, env) // socketfloor ignores the "serve" it is given
+	var p *clientProcess
+	if bin == "" {
+		p = startBareBot(b, sf, pd)
+	} else {
+		p = startServe(b, bin, dir, env) // socketfloor ignores the "serve" it is given
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), notesSafetyNet)
 	defer cancel()
 	text := func(i int) string { return fmt.Sprintf("/pd note %s burst %d", incs[(i+len(incs))%len(incs)], i) }
 	if isBot {
-		for _, ch := range channels { // pdbot learns who Alice is under each key
+		for _, ch := range channels { // a bot learns who Alice is under each key
 			d, err := sf.Slash(demoworld.AliceID, ch, text(-1))
 			if err != nil {
 				b.Fatal(err)

@@ -328,14 +328,21 @@ func pdbotNotesProcess(b *testing.B, bin string, lat time.Duration) {
 // and drives it with notesViaSlack, as pdbot is.
 func bareBotNotesProcess(b *testing.B, lat time.Duration) {
 	sf, pd, incs := notesWorld(b)
+	notesViaSlack(b, sf, pd, incs, startBareBot(b, sf, pd), lat)
+}
+
+// startBareBot runs barebot (TestHelperBareBot) against sf and pd, with the
+// demo account's PagerDuty key for every channel, and waits until Slack has
+// said hello on its socket.
+func startBareBot(b *testing.B, sf *slackfake.Fake, pd *pdfake.Server) *clientProcess {
+	b.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperBareBot$", "-test.count=1", "-test.timeout="+(2*notesSafetyNet).String())
 	cmd.Env = append(os.Environ(),
 		bareEnvSlackURL+"="+sf.URL(), bareEnvAppToken+"="+canaryApp, bareEnvBotToken+"="+canaryBot,
 		bareEnvPDURL+"="+pd.URL(), bareEnvPDKey+"="+demoworld.DemoPDKey)
-	p := startClient(b, "barebot", cmd, filepath.Join(b.TempDir(), "barebot.log"), func(p *clientProcess) bool {
+	return startClient(b, "barebot", cmd, filepath.Join(b.TempDir(), "barebot.log"), func(p *clientProcess) bool {
 		return strings.Contains(p.log(), bareReadyLine)
 	})
-	notesViaSlack(b, sf, pd, incs, p, lat)
 }
 
 // notesViaSlack is the measured phase of a bot that answers `/pd note`
