@@ -53,12 +53,15 @@ func benchKeys(h *harness, n int) []string {
 func benchIncidents(pd *pdfake.Server, n int) []string {
 	var ids []string
 	for i := range n {
-		id := fmt.Sprintf("Q0BENCH%07d", i)
+		id := benchIncidentID(i)
 		pd.AddIncident(pdfake.Incident{ID: id, Title: fmt.Sprintf("bench %d", i), ServiceID: demoworld.ServiceDBID, Assignees: []string{demoworld.PDBobID}})
 		ids = append(ids, id)
 	}
 	return ids
 }
+
+// benchIncidentID is the ID of benchIncidents' i-th incident.
+func benchIncidentID(i int) string { return fmt.Sprintf("Q0BENCH%07d", i) }
 
 // completions tells when pdbot finished each envelope (bot.Config.Handled).
 type completions struct {
@@ -152,11 +155,10 @@ func BenchmarkAckBurst(b *testing.B) {
 	const burst = 1000
 	// Each burst's notes go to twenty incidents: PagerDuty takes 2,000 an
 	// incident, and a run of bursts on one would end in errors.
-	incs := make([]string, 20)
-	for i := range incs {
-		incs[i] = fmt.Sprintf("Q0BENCH%07d", i)
+	const incidents = 20
+	note := func(i int) string {
+		return fmt.Sprintf("/pd note %s burst %d", benchIncidentID((i+incidents)%incidents), i)
 	}
-	note := func(i int) string { return fmt.Sprintf("/pd note %s burst %d", incs[(i+len(incs))%len(incs)], i) }
 	floor := func(b *testing.B, opts ...socketmode.Option) {
 		sf, err := slackfake.New(demoworld.SlackOptions())
 		if err != nil {
@@ -169,14 +171,14 @@ func BenchmarkAckBurst(b *testing.B) {
 		}
 		b.Cleanup(pd.Close)
 		demoworld.Seed(sf, pd)
-		benchIncidents(pd, len(incs))
+		benchIncidents(pd, incidents)
 		floorSocket(b, sf, opts...)
 		cold, _ := burstAcks(b, sf, []string{demoworld.IncChannelID}, burst, note)
 		var all []time.Duration
 		for b.Loop() {
 			lat, _ := burstAcks(b, sf, []string{demoworld.IncChannelID}, burst, note)
 			all = append(all, lat...)
-			time.Sleep(300 * time.Millisecond) // as pdbot's run does
+			time.Sleep(burstSettle) // as pdbot's run does
 			sf.ResetRecords()
 		}
 		reportAcks(b, cold, all)
@@ -190,7 +192,7 @@ func BenchmarkAckBurst(b *testing.B) {
 		var done completions
 		h := newHarness(b, asBenchmarked(), tuned(func(c *bot.Config) { c.Handled = done.handled }))
 		channels := benchKeys(h, 20)
-		benchIncidents(h.pd, len(incs))
+		benchIncidents(h.pd, incidents)
 		h.pd.SetRateLimit(0, 0, true)
 		for _, ch := range channels { // learn who Alice is under each key
 			h.slash(alice, ch, note(-1))
@@ -202,9 +204,7 @@ func BenchmarkAckBurst(b *testing.B) {
 			lat, bz := burstAcks(b, h.sf, channels, burst, note)
 			busy += bz
 			h.waitWithin(5*time.Minute, "the burst's work", func() bool { return done.n.Load()-start >= burst })
-			// Its audit rows and claims, queued when its work was done,
-			// are written before the next burst (cmd/pdbot's ackSettle).
-			time.Sleep(300 * time.Millisecond)
+			time.Sleep(burstSettle)
 			// The fakes forget what they recorded, so their heap (in this
 			// process, as pdbot's is) does not grow from burst to burst.
 			h.sf.ResetRecords()
@@ -222,6 +222,12 @@ func BenchmarkAckBurst(b *testing.B) {
 		h.sf.ResetRecords()
 	})
 }
+
+// burstSettle follows each burst, on every side alike: a burst's audit rows
+// and claims, queued when its work was done, are written before the next
+// burst, which measures its own acks (cmd/pdbot's ackSettle). It is not a
+// measurement.
+const burstSettle = 300 * time.Millisecond
 
 // reportAcks reports the acks' p50 and p99 over the measured bursts, and the
 // p99 of the first, cold burst (the one that also opens pdbot's connections
