@@ -250,7 +250,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		liveDone.Go(func() { eng.Run(ctx) })
 	}
 	b.eventLoop(ctx)
-	b.burst.release() // work held for a burst's end runs (and ends) now
+	b.burst.stop() // work held for a burst's end runs (and ends) now
 	b.wg.Wait()
 	b.workers.stop()
 	liveDone.Wait()

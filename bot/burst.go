@@ -54,6 +54,7 @@ type burst struct {
 	bursting  bool        // a burst is being read: early-acked work is held
 	held      []func()    // the held work, in arrival order
 	releasing bool        // releaseBatches is running
+	stopped   bool        // the bot is stopping: nothing is held any more
 	deadline  *time.Timer // releases held work burstWaitMax after the first was held
 }
 
@@ -152,7 +153,7 @@ func (g *burst) done() {
 func (g *burst) hold(f func()) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if !g.bursting {
+	if !g.bursting || g.stopped {
 		return false
 	}
 	if len(g.held) == 0 {
@@ -186,6 +187,16 @@ func (g *burst) submit(f func()) {
 	}
 	held = false
 	g.run(job)
+}
+
+// stop runs every held request now and holds nothing from then on: the bot
+// is stopping, and work that a worker has yet to start must not wait for
+// a burst's end (or burstWaitMax) to run.
+func (g *burst) stop() {
+	g.mu.Lock()
+	g.stopped = true
+	g.mu.Unlock()
+	g.release()
 }
 
 // release runs every held request now (at burstWaitMax, and when the bot

@@ -177,3 +177,40 @@ func TestBurstWorkNotStartedYieldsToTheBurst(t *testing.T) {
 		t.Fatalf("released work ran %d times, want once, though a burst is read", len(ran))
 	}
 }
+
+// When the bot stops, held work runs at once, and work a worker starts
+// after that (submitted during the burst, not started when it stopped) is
+// not held again: it runs at once instead of waiting out burstWaitMax.
+func TestBurstStopHoldsNothingMore(t *testing.T) {
+	var queued []func()
+	g := newBurst(func(f func()) { queued = append(queued, f) })
+	ran := 0
+	g.start()
+	g.busy()
+	g.submit(func() { ran++ }) // to a worker, not started
+	for range burstPending + burstArrivals {
+		g.start()
+		g.busy()
+		g.submit(func() { ran++ }) // to a worker until the burst is told apart, then held
+	}
+	g.mu.Lock()
+	held := len(g.held)
+	g.mu.Unlock()
+	if !g.bursting || held == 0 || len(queued) == 0 {
+		t.Fatalf("bursting %v, %d held, %d sent to a worker", g.bursting, held, len(queued))
+	}
+	g.stop()
+	for len(queued) > 0 {
+		f := queued[0]
+		queued = queued[1:]
+		f()
+	}
+	if want := 1 + burstPending + burstArrivals; ran != want {
+		t.Fatalf("%d of %d requests ran after the stop", ran, want)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.held) != 0 || g.deadline != nil {
+		t.Errorf("after the stop: %d held, deadline %v", len(g.held), g.deadline != nil)
+	}
+}
