@@ -47,6 +47,8 @@ type burst struct {
 	run       func(func()) // runs released work
 	mu        sync.Mutex
 	timer     *time.Timer // releases held work once the loop has been quiet for burstQuiet
+	armed     bool        // timer is set for the quiet after armedSeq
+	armedSeq  uint64      // seq when the timer was set
 	seq       uint64      // bumped by busy: a quiet timer that fired before it is stale
 	window    time.Time   // start of the current arrivals window
 	arrivals  int         // envelopes read in it
@@ -58,16 +60,23 @@ type burst struct {
 	deadline  *time.Timer // releases held work burstWaitMax after the first was held
 }
 
-func newBurst(run func(func())) *burst { return &burst{run: run} }
+func newBurst(run func(func())) *burst {
+	g := &burst{run: run}
+	// One timer, set again each time the loop goes idle in a burst: made
+	// anew each time, it was a thousand timers (and closures) a burst.
+	g.timer = time.AfterFunc(time.Hour, g.quiet)
+	g.timer.Stop()
+	return g
+}
 
 // busy records that the loop has read an envelope: the loop is not quiet.
 func (g *burst) busy() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.seq++
-	if g.timer != nil {
+	if g.armed {
 		g.timer.Stop()
-		g.timer = nil
+		g.armed = false
 	}
 	if now := time.Now(); now.Sub(g.window) >= burstQuiet {
 		g.window, g.arrivals = now, 0
@@ -83,20 +92,24 @@ func (g *burst) busy() {
 func (g *burst) idle() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.timer != nil || !g.bursting && len(g.held) == 0 {
-		return // nothing waits for the quiet: no timer to wake for
+	if g.armed || !g.bursting && len(g.held) == 0 {
+		return // set already, or nothing waits for the quiet
 	}
-	seq := g.seq
-	g.timer = time.AfterFunc(burstQuiet, func() { g.quiet(seq) })
+	g.armed, g.armedSeq = true, g.seq
+	g.timer.Reset(burstQuiet)
 }
 
-func (g *burst) quiet(seq uint64) {
+// quiet is the timer's: the loop has been idle for burstQuiet. A firing
+// that lost the race with busy's Stop finds the timer unarmed and does
+// nothing; one that comes after the next idle has set it again takes that
+// quiet for its own and releases a little early, which costs no ack.
+func (g *burst) quiet() {
 	g.mu.Lock()
-	if seq != g.seq { // an envelope came after all
+	if !g.armed || g.armedSeq != g.seq { // stopped, or an envelope came after all
 		g.mu.Unlock()
 		return
 	}
-	g.timer = nil
+	g.armed = false
 	g.bursting = false
 	if g.releasing || len(g.held) == 0 {
 		g.mu.Unlock()

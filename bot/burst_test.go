@@ -71,13 +71,12 @@ func TestBurstQuietIsReset(t *testing.T) {
 		g.busy()
 	}
 	g.idle()
-	seq := g.seq
 	g.busy() // more of the burst
 	ran := false
 	if !g.hold(func() { ran = true }) {
 		t.Fatal("work not held during the burst")
 	}
-	g.quiet(seq) // the timer of the earlier idle, firing late
+	g.quiet() // the timer of the earlier idle, firing late
 	if ran {
 		t.Fatal("a stale quiet timer released the burst's work")
 	}
@@ -212,5 +211,18 @@ func TestBurstStopHoldsNothingMore(t *testing.T) {
 	defer g.mu.Unlock()
 	if len(g.held) != 0 || g.deadline != nil {
 		t.Errorf("after the stop: %d held, deadline %v", len(g.held), g.deadline != nil)
+	}
+}
+
+// The loop goes idle after most envelopes of a burst: setting the quiet
+// timer again allocates nothing (one timer serves every quiet).
+func TestBurstIdleAllocatesNothing(t *testing.T) {
+	g := newBurst(runNow)
+	for range burstPending + burstArrivals {
+		g.start()
+		g.busy()
+	}
+	if n := testing.AllocsPerRun(1000, func() { g.busy(); g.idle() }); n != 0 {
+		t.Errorf("an envelope and an idle in a burst allocate %v times, want 0", n)
 	}
 }
