@@ -47,9 +47,7 @@ type burst struct {
 	run       func(func()) // runs released work
 	mu        sync.Mutex
 	timer     *time.Timer // releases held work once the loop has been quiet for burstQuiet
-	armed     bool        // timer is set for the quiet after armedSeq
-	armedSeq  uint64      // seq when the timer was set
-	seq       uint64      // bumped by busy: a quiet timer that fired before it is stale
+	armed     bool        // timer is set; busy unsets it (an envelope came: not quiet)
 	window    time.Time   // start of the current arrivals window
 	arrivals  int         // envelopes read in it
 	pending   int         // requests read and not yet finished
@@ -73,7 +71,6 @@ func newBurst(run func(func())) *burst {
 func (g *burst) busy() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.seq++
 	if g.armed {
 		g.timer.Stop()
 		g.armed = false
@@ -95,7 +92,7 @@ func (g *burst) idle() {
 	if g.armed || !g.bursting && len(g.held) == 0 {
 		return // set already, or nothing waits for the quiet
 	}
-	g.armed, g.armedSeq = true, g.seq
+	g.armed = true
 	g.timer.Reset(burstQuiet)
 }
 
@@ -105,7 +102,7 @@ func (g *burst) idle() {
 // quiet for its own and releases a little early, which costs no ack.
 func (g *burst) quiet() {
 	g.mu.Lock()
-	if !g.armed || g.armedSeq != g.seq { // stopped, or an envelope came after all
+	if !g.armed { // an envelope came after all
 		g.mu.Unlock()
 		return
 	}
