@@ -28,6 +28,8 @@ func main() {
 		slack.OptionAPIURL(os.Getenv("SLACK_API_URL")))
 	var opts []socketmode.Option
 	if n, err := strconv.Atoi(os.Getenv("SOCKETFLOOR_RCVBUF")); err == nil && n > 0 {
+		// pdbot's socketDialer (bot/bot.go), written again: the floor links
+		// slack-go alone, never pdbot's packages.
 		var d net.Dialer
 		opts = append(opts, socketmode.OptionDialer(&websocket.Dialer{
 			Proxy:            http.ProxyFromEnvironment,
