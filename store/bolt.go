@@ -22,6 +22,12 @@ var boltOpenTimeout = 2 * time.Second
 // clean-up cost stays flat however many have piled up.
 const boltClaimSweep = 64
 
+// appendFill is how full bbolt fills a page before it splits one, for the
+// buckets whose keys grow with time (audit rows, the claims' expiry index):
+// bbolt's default, half, leaves every page half empty when keys come in
+// order, for twice the pages to write.
+const appendFill = 0.9
+
 // The bbolt layout, format 1. Record keys of team and channel (or user) are
 // uvarint(len(team)) || team || name, so no two pairs share a key.
 // LiveStore's buckets are in bolt_live.go; OpenBolt creates them all.
@@ -31,8 +37,8 @@ var (
 	bktLinks       = []byte("links")        // team,channel → incident ID
 	bktMappings    = []byte("mappings")     // team,user → JSON Mapping
 	bktAudit       = []byte("audit")        // team → bucket: time(8) || seq(8) → JSON AuditEntry
-	bktClaims      = []byte("claims")       // id → expiry (8, unix ns)
-	bktClaimExpiry = []byte("claim_expiry") // expiry(8) || id → nil, for the lazy sweep
+	bktClaims      = []byte("claims")       // no longer written: id → expiry; migrated on open
+	bktClaimExpiry = []byte("claim_expiry") // expiry(8) || id → nil: the claims, in expiry order
 
 	metaFormat = []byte("format")
 )
@@ -73,12 +79,15 @@ func OpenBolt(path string, ring *KeyRing) (Store, error) {
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{
-			bktMeta, bktAPIKeys, bktLinks, bktMappings, bktAudit, bktClaims, bktClaimExpiry,
+			bktMeta, bktAPIKeys, bktLinks, bktMappings, bktAudit, bktClaimExpiry,
 			bktSubscriptions, bktLiveCards, bktPollCursors, bktLeases,
 		} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
+		}
+		if err := dropClaimsByID(tx); err != nil {
+			return err
 		}
 		meta := tx.Bucket(bktMeta)
 		switch v := meta.Get(metaFormat); {
@@ -397,6 +406,7 @@ func putAudit(tx *bolt.Tx, rows []AuditEntry) error {
 		if err != nil {
 			return err
 		}
+		b.FillPercent = appendFill
 		seq, err := b.NextSequence()
 		if err != nil {
 			return err
@@ -471,17 +481,48 @@ func (s *boltStore) Claim(ctx context.Context, id string, ttl time.Duration) (bo
 	return won, nil
 }
 
-// loadClaims reads the live claims of the file into memory.
+// loadClaims reads the live claims of the file into memory. An id claimed
+// again after its claim expired has two entries until the sweep removes the
+// old one; keys go in expiry order, so the later one is kept.
 func (s *boltStore) loadClaims() error {
 	t := time.Now().UnixNano()
 	return s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bktClaims).ForEach(func(k, v []byte) error {
-			if exp, ok := unsortableTime(v); ok && exp > t {
-				s.claims.load(string(k), exp)
+		return tx.Bucket(bktClaimExpiry).ForEach(func(k, _ []byte) error {
+			if exp, ok := unsortableTime(k[:min(len(k), 8)]); ok && exp > t && len(k) > 8 {
+				s.claims.load(string(k[8:]), exp)
 			}
 			return nil
 		})
 	})
+}
+
+// dropClaimsByID removes the claims bucket that files written by earlier
+// versions have, keyed by id. Decisions are made in memory, so the file
+// needs only the expiry-ordered index, where a batch's claims go on the end
+// of the tree rather than scattered over it by their random ids (which cost
+// the writer a page read and a page write for most claims). Every claim it
+// holds has its entry in the index already: both were always written, and
+// swept, together; an entry missing from the index is put back all the
+// same.
+func dropClaimsByID(tx *bolt.Tx) error {
+	old := tx.Bucket(bktClaims)
+	if old == nil {
+		return nil
+	}
+	expiry := tx.Bucket(bktClaimExpiry)
+	err := old.ForEach(func(k, v []byte) error {
+		if len(v) != 8 {
+			return nil
+		}
+		if ik := append(bytes.Clone(v), k...); expiry.Get(ik) == nil {
+			return expiry.Put(ik, nil)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return tx.DeleteBucket(bktClaims)
 }
 
 // unsortableTime undoes sortableTime, to unix ns.
@@ -492,33 +533,22 @@ func unsortableTime(b []byte) (int64, bool) {
 	return int64(binary.BigEndian.Uint64(b) ^ (1 << 63)), true
 }
 
-// putClaims writes claims to the file, with their expiry index, and first
-// removes a bounded number of expired ones, oldest first: as many as are
-// written and boltClaimSweep more, so the file does not grow.
+// putClaims writes claims to the file's expiry index, and first removes a
+// bounded number of expired ones, oldest first: as many as are written and
+// boltClaimSweep more, so the file does not grow. A re-claimed id's old
+// entry has expired, so the sweep removes it in its turn.
 func putClaims(tx *bolt.Tx, recs []claimRec, t time.Time) error {
-	claims, expiry := tx.Bucket(bktClaims), tx.Bucket(bktClaimExpiry)
+	expiry := tx.Bucket(bktClaimExpiry)
+	expiry.FillPercent = appendFill
 	nowKey := sortableTime(t)
 	c := expiry.Cursor()
 	for i, k := 0, firstKey(c); i < len(recs)+boltClaimSweep && k != nil && bytes.Compare(k[:8], nowKey) <= 0; i, k = i+1, firstKey(c) {
-		if err := claims.Delete(k[8:]); err != nil {
-			return err
-		}
 		if err := expiry.Delete(k); err != nil {
 			return err
 		}
 	}
 	for _, r := range recs {
-		key := []byte(r.id)
-		if old := claims.Get(key); old != nil {
-			if err := expiry.Delete(append(bytes.Clone(old), key...)); err != nil {
-				return err
-			}
-		}
-		exp := sortableTime(time.Unix(0, r.exp))
-		if err := claims.Put(key, exp); err != nil {
-			return err
-		}
-		if err := expiry.Put(append(exp, key...), nil); err != nil {
+		if err := expiry.Put(append(sortableTime(time.Unix(0, r.exp)), r.id...), nil); err != nil {
 			return err
 		}
 	}

@@ -3,10 +3,12 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -226,5 +228,97 @@ func TestBoltOpensFormat1WithoutLiveBuckets(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A file written by an earlier pdbot keeps its claims in two buckets, by
+// id and in expiry order; this one writes the index alone. Opening such a
+// file keeps every live claim (one that only the by-id bucket held too) and
+// removes the old bucket.
+func TestBoltMigratesClaimsByID(t *testing.T) {
+	ring, _ := storetest.NewKeyRing(t, 1)
+	path := filepath.Join(t.TempDir(), "pdbot.db")
+	s := openBolt(t, path, ring)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	exp := func(d time.Duration) []byte { // sortableTime's encoding
+		return binary.BigEndian.AppendUint64(nil, uint64(time.Now().Add(d).UnixNano())^(1<<63))
+	}
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		byID, err := tx.CreateBucket([]byte("claims"))
+		if err != nil {
+			return err
+		}
+		index := tx.Bucket([]byte("claim_expiry"))
+		for id, e := range map[string][]byte{"Ev-both": exp(time.Hour), "Ev-expired": exp(-time.Hour)} {
+			if err := byID.Put([]byte(id), e); err != nil {
+				return err
+			}
+			if err := index.Put(append(e, id...), nil); err != nil {
+				return err
+			}
+		}
+		return byID.Put([]byte("Ev-by-id-only"), exp(time.Hour))
+	})
+	if err == nil {
+		err = db.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	s = openBolt(t, path, ring)
+	ctx := context.Background()
+	for id, want := range map[string]bool{"Ev-both": false, "Ev-by-id-only": false, "Ev-expired": true} {
+		if ok, err := s.Claim(ctx, id, time.Hour); err != nil || ok != want {
+			t.Errorf("Claim(%s) after the migration = %v, %v; want %v", id, ok, err, want)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_ = db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket([]byte("claims")) != nil {
+			t.Error("the claims-by-id bucket is still in the file")
+		}
+		return nil
+	})
+}
+
+// An id claimed again once its claim expired is known after a restart by
+// its new claim: the expiry index holds both until the sweep removes the
+// old entry, and the later one counts.
+func TestBoltReclaimSurvivesReopen(t *testing.T) {
+	s := freshBolt(t)
+	ctx := context.Background()
+	if ok, err := s.Claim(ctx, "Ev-again", time.Millisecond); err != nil || !ok {
+		t.Fatalf("first Claim = %v, %v", ok, err)
+	}
+	for { // the first claim expires after a millisecond of the wall clock
+		ok, err := s.Claim(ctx, "Ev-again", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			break
+		}
+		runtime.Gosched()
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := openBolt(t, s.path, s.ring)
+	if ok, err := r.Claim(ctx, "Ev-again", time.Hour); err != nil || ok {
+		t.Errorf("Claim after reopening = %v, %v; want false: the second claim was written", ok, err)
 	}
 }
