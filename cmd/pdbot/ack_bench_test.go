@@ -18,34 +18,63 @@ import (
 // BenchmarkAckBurstProcess is bot's BenchmarkAckBurst with each client in a
 // process of its own, as BenchmarkNotesProcess is BenchmarkNotes: 1,000
 // `/pd note` commands sent at once, over twenty channels with a PagerDuty
-// key each, PagerDuty answering after 500 ms; each op is one burst. The
-// fakes and the driver stay in the benchmark process; the floor is
-// socketfloor (a bare slack-go client that acks every envelope at once),
-// as slack-go makes it and with pdbot's socket receive buffer
-// (floor-rcvbuf), pdbot is the release binary running `pdbot serve`, and
-// barebot (TestHelperBareBot: acks each envelope from a goroutine of its
-// own, then does its work there at once) shows what a bot that does the
-// work, but does not hold it for a burst, makes of the acks.
-// A client's collector then scans its own heap only, as in production, not
-// the fakes' records too.
+// key each, PagerDuty answering after 500 ms. The fakes and the driver
+// stay in the benchmark process; the floor is socketfloor (a bare slack-go
+// client that acks every envelope at once), as slack-go makes it and with
+// pdbot's socket receive buffer (floor-rcvbuf), pdbot is the release binary
+// running `pdbot serve`, and barebot (TestHelperBareBot: acks each envelope
+// from a goroutine of its own, then does its work there at once) shows what
+// a bot that does the work, but does not hold it for a burst, makes of the
+// acks. A client's collector then scans its own heap only, as in
+// production, not the fakes' records too.
 //
-// It reports the acks' p50 and p99 over the measured bursts and the p99 of
-// a first, cold burst that is not among them, and for pdbot how many
-// commands were answered "busy". pdbot's next burst starts once every
-// command of the last one has its answer on the response_url, and
-// ackSettle later.
+// The clients run side by side, each against fakes of its own, and take
+// turns: each op is a round of one burst for each, in an order that
+// rotates from round to round. A run measures every client through the
+// same minutes of a shared machine, whose speed drifts by a third within
+// the hour; one client after another, a run compared one minute with
+// another as much as pdbot with the floor.
+//
+// It reports, for each client, the acks' p50 and p99 over the measured
+// bursts and the p99 of a first, cold burst that is not among them; for
+// pdbot, how many commands were answered "busy" and its p99 over the
+// floors'. A bot's next burst starts once every command of the last one
+// has its answer on the response_url, and ackSettle later.
 func BenchmarkAckBurstProcess(b *testing.B) {
 	if runtime.GOOS != "linux" {
 		b.Skip("socketfloor's receive buffer and pdbot's are Linux socket options")
 	}
 	floor := buildReleaseOf(b, "./testdata/socketfloor", "socketfloor")
 	bin := buildRelease(b)
-	b.Run("floor", func(b *testing.B) { ackBurstProcess(b, floor, nil, false) })
-	b.Run("floor-rcvbuf", func(b *testing.B) {
-		ackBurstProcess(b, floor, []string{"SOCKETFLOOR_RCVBUF=" + fmt.Sprint(4<<20)}, false)
-	})
-	b.Run("barebot", func(b *testing.B) { ackBurstProcess(b, "", nil, true) })
-	b.Run("pdbot", func(b *testing.B) { ackBurstProcess(b, bin, nil, true) })
+	clients := []*ackClient{
+		startAckClient(b, "floor", floor, nil, false),
+		startAckClient(b, "floor-rcvbuf", floor, []string{"SOCKETFLOOR_RCVBUF=" + fmt.Sprint(4<<20)}, false),
+		startAckClient(b, "barebot", "", nil, true),
+		startAckClient(b, "pdbot", bin, nil, true),
+	}
+	for _, c := range clients {
+		c.cold = c.burst(b)
+	}
+	round := 0
+	for b.Loop() {
+		for i := range clients {
+			c := clients[(i+round)%len(clients)]
+			c.all = append(c.all, c.burst(b)...)
+		}
+		round++
+	}
+	p99 := map[string]float64{}
+	for _, c := range clients {
+		p99[c.name] = msOf(pctOf(c.all, 99))
+		b.ReportMetric(msOf(pctOf(c.all, 50)), c.name+"-p50-ms")
+		b.ReportMetric(p99[c.name], c.name+"-p99-ms")
+		b.ReportMetric(msOf(pctOf(c.cold, 99)), c.name+"-cold-p99-ms")
+		if c.isBot {
+			b.ReportMetric(float64(c.busy), c.name+"-busy")
+		}
+	}
+	b.ReportMetric(p99["pdbot"]/p99["floor"], "pdbot/floor-p99")
+	b.ReportMetric(p99["pdbot"]/p99["floor-rcvbuf"], "pdbot/floor-rcvbuf-p99")
 }
 
 const (
@@ -60,90 +89,102 @@ const (
 	ackSettle = 300 * time.Millisecond
 )
 
-// ackBurstProcess runs bin (socketfloor, or `pdbot serve` when isBot;
-// barebot when bin is "") with env against fresh fakes and measures its
-// bursts. A bot (isBot) answers every command; the floor only acks.
-func ackBurstProcess(b *testing.B, bin string, env []string, isBot bool) {
+// ackClient is one client of BenchmarkAckBurstProcess, with its fakes and
+// what its bursts measured.
+type ackClient struct {
+	name      string
+	isBot     bool // it answers every command; the floor only acks
+	sf        *slackfake.Fake
+	pd        *pdfake.Server
+	p         *clientProcess
+	channels  []string
+	incidents []string
+	cold, all []time.Duration
+	busy      int
+}
+
+// startAckClient runs bin (socketfloor, or `pdbot serve` when isBot;
+// barebot when bin is "") with env against fresh fakes, and for a bot
+// warms it up: it learns who Alice is under each key.
+func startAckClient(b *testing.B, name, bin string, env []string, isBot bool) *ackClient {
+	b.Helper()
 	sf, pd, incs := notesWorld(b)
 	dir := b.TempDir()
 	dbPath := filepath.Join(dir, "pdbot.db")
-	channels := ackBurstChannels(b, sf, pd, dbPath)
+	c := &ackClient{name: name, isBot: isBot, sf: sf, pd: pd, incidents: incs}
+	c.channels = ackBurstChannels(b, sf, pd, dbPath)
 	env = append(env,
 		"SLACK_APP_TOKEN="+canaryApp, "SLACK_BOT_TOKEN="+canaryBot,
 		"SLACK_API_URL="+sf.URL(), "PAGERDUTY_API_URL="+pd.URL(),
 		"PDBOT_STORE=bolt:"+dbPath, "PDBOT_MASTER_KEY="+canaryMaster)
-	var p *clientProcess
 	if bin == "" {
-		p = startBareBot(b, sf, pd)
+		c.p = startBareBot(b, sf, pd)
 	} else {
-		p = startServe(b, bin, dir, env) // socketfloor ignores the "serve" it is given
+		c.p = startServe(b, bin, dir, env) // socketfloor ignores the "serve" it is given
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), notesSafetyNet)
-	defer cancel()
-	text := func(i int) string { return fmt.Sprintf("/pd note %s burst %d", incs[(i+len(incs))%len(incs)], i) }
 	if isBot {
-		for _, ch := range channels { // a bot learns who Alice is under each key
-			d, err := sf.Slash(demoworld.AliceID, ch, text(-1))
+		ctx, cancel := context.WithTimeout(context.Background(), notesSafetyNet)
+		defer cancel()
+		for _, ch := range c.channels {
+			d, err := sf.Slash(demoworld.AliceID, ch, c.text(-1))
 			if err != nil {
 				b.Fatal(err)
 			}
 			if _, err := d.WaitResponse(ctx); err != nil {
-				b.Fatalf("warm-up: %v\n%s", err, p.log())
+				b.Fatalf("%s warm-up: %v\n%s", name, err, c.p.log())
 			}
 		}
 	}
 	pd.SetLatency(ackLatency)
-	busy := 0
-	burst := func() []time.Duration {
-		ds := make([]*slackfake.Delivery, 0, ackBurst)
-		for i := range ackBurst {
-			d, err := sf.Slash(demoworld.AliceID, channels[i%len(channels)], text(i))
-			if err != nil {
-				b.Fatal(err)
-			}
-			ds = append(ds, d)
+	return c
+}
+
+func (c *ackClient) text(i int) string {
+	return fmt.Sprintf("/pd note %s burst %d", c.incidents[(i+len(c.incidents))%len(c.incidents)], i)
+}
+
+// burst sends ackBurst commands at once and returns their acks' latencies,
+// once a bot has answered them all and ackSettle has passed.
+func (c *ackClient) burst(b *testing.B) []time.Duration {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), notesSafetyNet)
+	defer cancel()
+	ds := make([]*slackfake.Delivery, 0, ackBurst)
+	for i := range ackBurst {
+		d, err := c.sf.Slash(demoworld.AliceID, c.channels[i%len(c.channels)], c.text(i))
+		if err != nil {
+			b.Fatal(err)
 		}
-		lat := make([]time.Duration, 0, ackBurst)
+		ds = append(ds, d)
+	}
+	lat := make([]time.Duration, 0, ackBurst)
+	for _, d := range ds {
+		a, err := d.WaitAck(ctx)
+		if err != nil {
+			b.Fatalf("%s: %v\n%s", c.name, err, c.p.log())
+		}
+		lat = append(lat, a.Latency)
+		if strings.Contains(string(a.Payload), "too many requests") {
+			c.busy++
+		}
+	}
+	if c.isBot {
 		for _, d := range ds {
-			a, err := d.WaitAck(ctx)
+			r, err := d.WaitResponse(ctx)
 			if err != nil {
-				b.Fatalf("%v\n%s", err, p.log())
+				b.Fatalf("%s: %v\n%s", c.name, err, c.p.log())
 			}
-			lat = append(lat, a.Latency)
-			if strings.Contains(string(a.Payload), "too many requests") {
-				busy++
-			}
-		}
-		if isBot {
-			for _, d := range ds {
-				r, err := d.WaitResponse(ctx)
-				if err != nil {
-					b.Fatalf("%v\n%s", err, p.log())
-				}
-				if strings.Contains(r.Text, "too many requests") {
-					busy++
-				}
+			if strings.Contains(r.Text, "too many requests") {
+				c.busy++
 			}
 		}
-		// The burst's last writes (pdbot's audit rows and claims, in
-		// batches) land before the next burst, which measures its own acks.
-		time.Sleep(ackSettle)
-		sf.ResetRecords() // the fake forgets the burst, so its heap does not grow
-		pd.ResetRequests()
-		return lat
 	}
-	cold := burst()
-	var all []time.Duration
-	for b.Loop() {
-		all = append(all, burst()...)
-	}
-	b.ReportMetric(msOf(pctOf(all, 50)), "ack-p50-ms")
-	b.ReportMetric(msOf(pctOf(all, 99)), "ack-p99-ms")
-	b.ReportMetric(msOf(pctOf(cold, 99)), "cold-p99-ms")
-	if isBot {
-		b.ReportMetric(float64(busy), "busy")
-	}
-	pd.SetLatency(0)
+	// The burst's last writes (pdbot's audit rows and claims, in
+	// batches) land before the next burst, which measures its own acks.
+	time.Sleep(ackSettle)
+	c.sf.ResetRecords() // the fake forgets the burst, so its heap does not grow
+	c.pd.ResetRequests()
+	return lat
 }
 
 // ackBurstChannels adds ackChannels channels to sf, each with a PagerDuty
