@@ -36,9 +36,11 @@ import (
 // another as much as pdbot with the floor.
 //
 // It reports, for each client, the acks' p50 and p99 over the measured
-// bursts and the p99 of a first, cold burst that is not among them; for
-// pdbot, how many commands were answered "busy" and its p99 over the
-// floors'. A bot's next burst starts once every command of the last one
+// bursts, the p99 of a first, cold burst that is not among them, the
+// median and the p90 of the bursts' own p99s (a typical burst, and the
+// worst tenth: the pooled p99 is set by a few bursts with a hiccup, on
+// every side), and its peak resident memory; for the bots, how many
+// commands were answered "busy"; and pdbot's pooled p99 over each floor's. A bot's next burst starts once every command of the last one
 // has its answer on the response_url, and ackSettle later.
 func BenchmarkAckBurstProcess(b *testing.B) {
 	if runtime.GOOS != "linux" {
@@ -59,7 +61,9 @@ func BenchmarkAckBurstProcess(b *testing.B) {
 	for b.Loop() {
 		for i := range clients {
 			c := clients[(i+round)%len(clients)]
-			c.all = append(c.all, c.burst(b)...)
+			lat := c.burst(b)
+			c.all = append(c.all, lat...)
+			c.burstP99 = append(c.burstP99, pctOf(lat, 99))
 		}
 		round++
 	}
@@ -69,9 +73,12 @@ func BenchmarkAckBurstProcess(b *testing.B) {
 		b.ReportMetric(msOf(pctOf(c.all, 50)), c.name+"-p50-ms")
 		b.ReportMetric(p99[c.name], c.name+"-p99-ms")
 		b.ReportMetric(msOf(pctOf(c.cold, 99)), c.name+"-cold-p99-ms")
+		b.ReportMetric(msOf(pctOf(c.burstP99, 50)), c.name+"-burst-p99-median-ms")
+		b.ReportMetric(msOf(pctOf(c.burstP99, 90)), c.name+"-burst-p99-p90-ms")
 		if c.isBot {
 			b.ReportMetric(float64(c.busy), c.name+"-busy")
 		}
+		b.ReportMetric(readResidency(b, c.p.cmd.Process.Pid).peak, c.name+"-peak-rss-MiB")
 	}
 	b.ReportMetric(p99["pdbot"]/p99["floor"], "pdbot/floor-p99")
 	b.ReportMetric(p99["pdbot"]/p99["floor-rcvbuf"], "pdbot/floor-rcvbuf-p99")
@@ -100,6 +107,7 @@ type ackClient struct {
 	channels  []string
 	incidents []string
 	cold, all []time.Duration
+	burstP99  []time.Duration // each measured burst's own p99
 	busy      int
 }
 

@@ -86,8 +86,9 @@ func idleFootprint(b *testing.B, bin string, args []string, sf *slackfake.Fake, 
 }
 
 // residency is a process's resident memory in MiB: in all (VmRSS), and its
-// anonymous (RssAnon) and file-backed (RssFile) parts.
-type residency struct{ total, anon, file float64 }
+// anonymous (RssAnon) and file-backed (RssFile) parts; peak is the most it
+// has had in all (VmHWM).
+type residency struct{ total, anon, file, peak float64 }
 
 // readResidency reads a process's residency from /proc/PID/status.
 func readResidency(b *testing.B, pid int) residency {
@@ -110,6 +111,8 @@ func readResidency(b *testing.B, pid int) residency {
 			dst = &r.anon
 		case "RssFile:":
 			dst = &r.file
+		case "VmHWM:":
+			dst, found = &r.peak, found-1 // not one of the three
 		default:
 			continue
 		}
