@@ -39,7 +39,8 @@ import (
 // bursts, the p99 of a first, cold burst that is not among them, the
 // median and the p90 of the bursts' own p99s (a typical burst, and the
 // worst tenth: the pooled p99 is set by a few bursts with a hiccup, on
-// every side), and its peak resident memory; for the bots, how many
+// every side), its peak resident memory, and its anonymous and file-backed
+// resident memory after the last burst; for the bots, how many
 // commands were answered "busy"; and pdbot's pooled p99 over each floor's. A bot's next burst starts once every command of the last one
 // has its answer on the response_url, and ackSettle later.
 func BenchmarkAckBurstProcess(b *testing.B) {
@@ -78,7 +79,10 @@ func BenchmarkAckBurstProcess(b *testing.B) {
 		if c.isBot {
 			b.ReportMetric(float64(c.busy), c.name+"-busy")
 		}
-		b.ReportMetric(readResidency(b, c.p.cmd.Process.Pid).peak, c.name+"-peak-rss-MiB")
+		r := readResidency(b, c.p.cmd.Process.Pid)
+		b.ReportMetric(r.peak, c.name+"-peak-rss-MiB")
+		b.ReportMetric(r.anon, c.name+"-end-anon-MiB") // what it holds after the last burst
+		b.ReportMetric(r.file, c.name+"-end-file-MiB") // pdbot's: its binary and the bolt file's pages
 	}
 	b.ReportMetric(p99["pdbot"]/p99["floor"], "pdbot/floor-p99")
 	b.ReportMetric(p99["pdbot"]/p99["floor-rcvbuf"], "pdbot/floor-rcvbuf-p99")
