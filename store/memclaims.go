@@ -2,13 +2,14 @@ package store
 
 import (
 	"container/heap"
+	"crypto/sha256"
 	"errors"
 	"sync"
 )
 
 const (
 	// memClaimsMax bounds the live claims a bolt store holds in memory
-	// (about 100 bytes each). bot claims each envelope for 10 minutes; a
+	// (about 60 bytes each). bot claims each envelope for 10 minutes; a
 	// million is over 1,600 envelopes a second for all of that time, far
 	// beyond what Slack delivers to one app. Past it Claim fails rather
 	// than forget a live claim, and bot then refuses writes.
@@ -29,6 +30,24 @@ type claimRec struct {
 	exp int64
 }
 
+// claimKey stands for a claim's id in memory: its SHA-256, cut to 128
+// bits, so that no two ids of a store's lifetime share one. Kept by id
+// string, every live claim was a pointer for each collection to follow:
+// 10 minutes of a busy bot's envelopes are a few hundred thousand, and
+// the collector's marking grew with them (BENCHMARKS.md).
+type claimKey [16]byte
+
+func keyOf(id string) claimKey {
+	sum := sha256.Sum256([]byte(id))
+	return claimKey(sum[:16])
+}
+
+// expiring is a live claim in the expiry heap.
+type expiring struct {
+	key claimKey
+	exp int64
+}
+
 // memClaims are a bolt store's de-duplication claims. bbolt locks its file
 // to one process, so no other replica can claim the same id: a map decides,
 // with no transaction on the request's path. Claims reach the file behind
@@ -36,30 +55,31 @@ type claimRec struct {
 // or not, still knows them; see boltStore.Claim for what a crash can lose.
 type memClaims struct {
 	mu      sync.Mutex
-	live    map[string]int64 // id → expiry
-	byExp   claimHeap        // every live claim, and stale entries of re-claimed ids
-	pending []claimRec       // claimed, not yet in the file
+	live    map[claimKey]int64 // id → expiry
+	byExp   claimHeap          // every live claim, and stale entries of re-claimed ids
+	pending []claimRec         // claimed, not yet in the file
 }
 
 func newMemClaims() *memClaims {
-	return &memClaims{live: make(map[string]int64)}
+	return &memClaims{live: make(map[claimKey]int64)}
 }
 
 // claim takes id until exp unless a live claim holds it; now is the current
 // time in unix ns.
 func (m *memClaims) claim(id string, now, exp int64) (bool, error) {
+	k := keyOf(id)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.sweep(now, memClaimSweep)
-	old, held := m.live[id]
+	old, held := m.live[k]
 	if held && old > now {
 		return false, nil
 	}
 	if !held && len(m.live) >= memClaimsMax {
 		return false, errClaimsFull
 	}
-	m.live[id] = exp
-	heap.Push(&m.byExp, claimRec{id: id, exp: exp})
+	m.live[k] = exp
+	heap.Push(&m.byExp, expiring{key: k, exp: exp})
 	if len(m.pending) < memClaimsMax {
 		m.pending = append(m.pending, claimRec{id: id, exp: exp})
 	}
@@ -68,21 +88,22 @@ func (m *memClaims) claim(id string, now, exp int64) (bool, error) {
 
 // load adds a claim read from the file (not pending: it is there already).
 func (m *memClaims) load(id string, exp int64) {
+	k := keyOf(id)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if len(m.live) >= memClaimsMax {
 		return
 	}
-	m.live[id] = exp
-	heap.Push(&m.byExp, claimRec{id: id, exp: exp})
+	m.live[k] = exp
+	heap.Push(&m.byExp, expiring{key: k, exp: exp})
 }
 
 // sweep drops up to limit expired claims, soonest-expiring first. m.mu is held.
 func (m *memClaims) sweep(now int64, limit int) {
 	for i := 0; i < limit && len(m.byExp) > 0 && m.byExp[0].exp <= now; i++ {
-		c := heap.Pop(&m.byExp).(claimRec)
-		if m.live[c.id] == c.exp { // not re-claimed since
-			delete(m.live, c.id)
+		c := heap.Pop(&m.byExp).(expiring)
+		if m.live[c.key] == c.exp { // not re-claimed since
+			delete(m.live, c.key)
 		}
 	}
 }
@@ -108,16 +129,16 @@ func (m *memClaims) restorePending(p []claimRec) {
 }
 
 // claimHeap orders claims by expiry, soonest first (container/heap).
-type claimHeap []claimRec
+type claimHeap []expiring
 
 func (h claimHeap) Len() int           { return len(h) }
 func (h claimHeap) Less(i, j int) bool { return h[i].exp < h[j].exp }
 func (h claimHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *claimHeap) Push(x any)        { *h = append(*h, x.(claimRec)) }
+func (h *claimHeap) Push(x any)        { *h = append(*h, x.(expiring)) }
 func (h *claimHeap) Pop() any {
 	old := *h
 	c := old[len(old)-1]
-	old[len(old)-1] = claimRec{}
+	old[len(old)-1] = expiring{}
 	*h = old[:len(old)-1]
 	return c
 }
