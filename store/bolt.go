@@ -488,7 +488,10 @@ func (s *boltStore) loadClaims() error {
 	t := time.Now().UnixNano()
 	return s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bktClaimExpiry).ForEach(func(k, _ []byte) error {
-			if exp, ok := unsortableTime(k[:min(len(k), 8)]); ok && exp > t && len(k) > 8 {
+			if len(k) <= 8 { // a key is expiry(8) || id, never shorter
+				return nil
+			}
+			if exp, _ := unsortableTime(k[:8]); exp > t {
 				s.claims.load(string(k[8:]), exp)
 			}
 			return nil

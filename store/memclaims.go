@@ -55,7 +55,7 @@ type expiring struct {
 // or not, still knows them; see boltStore.Claim for what a crash can lose.
 type memClaims struct {
 	mu      sync.Mutex
-	live    map[claimKey]int64 // id → expiry
+	live    map[claimKey]int64 // keyOf(id) → expiry
 	byExp   claimHeap          // every live claim, and stale entries of re-claimed ids
 	pending []claimRec         // claimed, not yet in the file
 }
