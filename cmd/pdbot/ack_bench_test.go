@@ -39,9 +39,10 @@ import (
 // bursts, the p99 of a first, cold burst that is not among them, the
 // median and the p90 of the bursts' own p99s (a typical burst, and the
 // worst tenth: the pooled p99 is set by a few bursts with a hiccup, on
-// every side), its peak resident memory, and its anonymous and file-backed
-// resident memory after the last burst; for the bots, how many
-// commands were answered "busy"; and pdbot's pooled p99 over each floor's. A bot's next burst starts once every command of the last one
+// every side), its peak resident memory, and its anonymous and
+// file-backed resident memory after the last burst; for the bots, how
+// many commands were answered "busy"; and pdbot's pooled p99 over each
+// floor's. A bot's next burst starts once every command of the last one
 // has its answer on the response_url, and ackSettle later.
 func BenchmarkAckBurstProcess(b *testing.B) {
 	if runtime.GOOS != "linux" {
