@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
@@ -131,9 +132,14 @@ func (g *burst) releaseBatches() {
 			return
 		}
 		n := min(burstReleaseBatch, len(g.held))
-		batch := g.held[:n:n]
+		// The batch is copied out and its places cleared: the array
+		// behind held would otherwise keep every released request (its
+		// envelope, the command's text) until the next burst's.
+		batch := slices.Clone(g.held[:n])
+		clear(g.held[:n])
 		g.held = g.held[n:]
 		if len(g.held) == 0 {
+			g.held = nil
 			g.stopDeadlineLocked()
 		}
 		g.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // runNow runs released work on the caller's goroutine, in order.
@@ -225,4 +226,69 @@ func TestBurstIdleAllocatesNothing(t *testing.T) {
 	if n := testing.AllocsPerRun(1000, func() { g.busy(); g.idle() }); n != 0 {
 		t.Errorf("an envelope and an idle in a burst allocate %v times, want 0", n)
 	}
+}
+
+// The gate keeps none of a burst's work once it has released it, even when
+// a new burst stops the release part-way and the rest stays held: the
+// released requests (their envelopes, the commands' text) can be collected
+// meanwhile.
+func TestBurstKeepsNothingReleased(t *testing.T) {
+	var ran atomic.Int64
+	g := newBurst(func(f func()) { f() })
+	collected := make(chan struct{}, 8*burstPending)
+	n := 0
+	for range 8 * burstPending {
+		g.start()
+		g.busy()
+		req := new([64]byte) // stands for what a held request holds
+		if g.hold(func() { _ = req[0]; ran.Add(1) }) {
+			runtime.AddCleanup(req, func(ch chan struct{}) { ch <- struct{}{} }, collected)
+			n++
+		}
+	}
+	g.idle() // the burst is over: after burstQuiet its work goes, a batch at a time
+	for ran.Load() < burstReleaseBatch {
+		runtime.Gosched()
+	}
+	for range burstArrivals { // a new burst: the release stops, the rest stays held
+		g.busy()
+	}
+	for {
+		g.mu.Lock()
+		releasing, held := g.releasing, len(g.held)
+		g.mu.Unlock()
+		if !releasing {
+			if held == 0 {
+				t.Fatalf("all %d requests were released before the new burst", n)
+			}
+			break
+		}
+		runtime.Gosched()
+	}
+	g.mu.Lock()
+	g.stopDeadlineLocked() // at burstWaitMax the rest would go too, and with it any trace of the first
+	g.mu.Unlock()
+	released := int(ran.Load())
+	got := 0
+	// Cleanups run on a goroutine of their own after a collection: a
+	// bounded number of collections, each given a moment, is a safety net
+	// (all of them are collected in the first one or two).
+	for range 20 {
+		runtime.GC()
+		for wait := time.After(100 * time.Millisecond); got < released; got++ {
+			select {
+			case <-collected:
+				continue
+			case <-wait:
+			}
+			break
+		}
+		if got == released {
+			break
+		}
+	}
+	if got != released {
+		t.Errorf("%d of the %d released requests were collected: the gate keeps the rest", got, released)
+	}
+	g.stop()
 }
