@@ -234,61 +234,66 @@ func TestBurstIdleAllocatesNothing(t *testing.T) {
 // meanwhile.
 func TestBurstKeepsNothingReleased(t *testing.T) {
 	var ran atomic.Int64
-	g := newBurst(func(f func()) { f() })
+	firstBatch, resume := make(chan struct{}), make(chan struct{})
+	g := newBurst(func(f func()) {
+		f()
+		if ran.Add(1) == burstReleaseBatch { // the first batch is out: a new burst begins
+			close(firstBatch)
+			<-resume
+		}
+	})
 	collected := make(chan struct{}, 8*burstPending)
 	n := 0
 	for range 8 * burstPending {
 		g.start()
 		g.busy()
 		req := new([64]byte) // stands for what a held request holds
-		if g.hold(func() { _ = req[0]; ran.Add(1) }) {
+		if g.hold(func() { _ = req[0] }) {
 			runtime.AddCleanup(req, func(ch chan struct{}) { ch <- struct{}{} }, collected)
 			n++
 		}
 	}
-	g.idle() // the burst is over: after burstQuiet its work goes, a batch at a time
-	for ran.Load() < burstReleaseBatch {
-		runtime.Gosched()
+	if n <= burstReleaseBatch {
+		t.Fatalf("%d requests held, want more than a release batch (%d)", n, burstReleaseBatch)
 	}
+	g.idle() // the burst is over: after burstQuiet its work goes, a batch at a time
+	<-firstBatch
 	for range burstArrivals { // a new burst: the release stops, the rest stays held
 		g.busy()
 	}
-	for {
+	close(resume)
+	for { // the release sees the new burst at its next batch and stops
 		g.mu.Lock()
-		releasing, held := g.releasing, len(g.held)
+		releasing := g.releasing
+		if !releasing {
+			g.stopDeadlineLocked() // at burstWaitMax the rest would go too, and any trace of the first with it
+		}
 		g.mu.Unlock()
 		if !releasing {
-			if held == 0 {
-				t.Fatalf("all %d requests were released before the new burst", n)
-			}
 			break
 		}
 		runtime.Gosched()
 	}
-	g.mu.Lock()
-	g.stopDeadlineLocked() // at burstWaitMax the rest would go too, and with it any trace of the first
-	g.mu.Unlock()
 	released := int(ran.Load())
 	got := 0
 	// Cleanups run on a goroutine of their own after a collection: a
 	// bounded number of collections, each given a moment, is a safety net
 	// (all of them are collected in the first one or two).
-	for range 20 {
+	for attempt := 0; got < released && attempt < 20; attempt++ {
 		runtime.GC()
-		for wait := time.After(100 * time.Millisecond); got < released; got++ {
+		timeout := time.After(100 * time.Millisecond)
+	drain:
+		for got < released {
 			select {
 			case <-collected:
-				continue
-			case <-wait:
+				got++
+			case <-timeout:
+				break drain
 			}
-			break
-		}
-		if got == released {
-			break
 		}
 	}
-	if got != released {
-		t.Errorf("%d of the %d released requests were collected: the gate keeps the rest", got, released)
+	if released != burstReleaseBatch || got != released {
+		t.Errorf("%d of the %d released requests were collected (%d held in all): the gate keeps the rest", got, released, n)
 	}
 	g.stop()
 }

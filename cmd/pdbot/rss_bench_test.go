@@ -103,25 +103,15 @@ func readResidency(b *testing.B, pid int) residency {
 		if len(f) < 2 {
 			continue
 		}
-		var dst *float64
-		switch f[0] {
-		case "VmRSS:":
-			dst = &r.total
-		case "RssAnon:":
-			dst = &r.anon
-		case "RssFile:":
-			dst = &r.file
-		case "VmHWM:":
-			dst, found = &r.peak, found-1 // not one of the three
-		default:
-			continue
+		fields := map[string]*float64{"VmRSS:": &r.total, "RssAnon:": &r.anon, "RssFile:": &r.file, "VmHWM:": &r.peak}
+		if dst, ok := fields[f[0]]; ok {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			*dst = kb / 1024
+			found++
 		}
-		kb, _ := strconv.ParseFloat(f[1], 64)
-		*dst = kb / 1024
-		found++
 	}
-	if found != 3 {
-		b.Fatal("no VmRSS, RssAnon and RssFile in /proc status")
+	if found != 4 {
+		b.Fatal("no VmRSS, RssAnon, RssFile and VmHWM in /proc status")
 	}
 	return r
 }
