@@ -39,6 +39,7 @@ const (
 // serve runs the bot until ctx ends (SIGINT/SIGTERM), with the ops HTTP server
 // alongside. cfg has been validated for needServe.
 func serve(ctx context.Context, cfg Config, log *zap.Logger) error {
+	defer startGCTuner()()
 	metaKeys, err := metadataKeys(cfg.MasterKey)
 	if err != nil {
 		return err
