@@ -101,14 +101,16 @@ type Config struct {
 
 // Bot is a running pdbot.
 type Bot struct {
-	cfg     Config
-	log     *zap.Logger
-	store   store.Store
-	api     *slack.Client
-	sm      *socketmode.Client
-	table   *Table
-	admins  map[string]bool
-	metaKey []byte
+	cfg   Config
+	log   *zap.Logger
+	store store.Store
+	api   *slack.Client
+	// slackHTTP is api's HTTP client, for response_url posts (respond).
+	slackHTTP *http.Client
+	sm        *socketmode.Client
+	table     *Table
+	admins    map[string]bool
+	metaKey   []byte
 	// keyIDSecret keys API key fingerprints (mapping cache rows hold them).
 	keyIDSecret []byte
 	users       *userCache
@@ -171,17 +173,15 @@ func New(cfg Config) (*Bot, error) {
 			return nil, fmt.Errorf("bot: metadata key: %w", err)
 		}
 	}
-	opts := []slack.Option{slack.OptionAppLevelToken(cfg.AppToken.Reveal()), slack.OptionAPIURL(cfg.SlackAPIURL)}
-	if cfg.SlackHTTP != nil {
-		opts = append(opts, slack.OptionHTTPClient(cfg.SlackHTTP))
-	} else {
+	slackHTTP := cfg.SlackHTTP
+	if slackHTTP == nil {
 		// Slack's API and response_url hosts get the same tuning as
 		// PagerDuty's: kept-alive connections sized to the work in flight
 		// (http.DefaultTransport keeps two idle ones a host, so a burst of
 		// answers opened a connection each), HTTP/2, bounded waits.
-		opts = append(opts, slack.OptionHTTPClient(&http.Client{Timeout: 10 * time.Second, Transport: pdapi.NewTransport(pdapi.TransportOptions{})}))
+		slackHTTP = &http.Client{Timeout: 10 * time.Second, Transport: pdapi.NewTransport(pdapi.TransportOptions{})}
 	}
-	api := slack.New(cfg.BotToken.Reveal(), opts...)
+	api := slack.New(cfg.BotToken.Reveal(), slack.OptionAppLevelToken(cfg.AppToken.Reveal()), slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionHTTPClient(slackHTTP))
 	smOpts := []socketmode.Option{
 		socketmode.OptionLog(zap.NewStdLog(cfg.Logger.Named("socketmode"))),
 		socketmode.OptionDialer(socketDialer()),
@@ -190,18 +190,19 @@ func New(cfg Config) (*Bot, error) {
 		smOpts = append(smOpts, socketmode.OptionPingInterval(cfg.PingInterval))
 	}
 	b := &Bot{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		store:   cfg.Store,
-		api:     api,
-		sm:      socketmode.New(api, smOpts...),
-		table:   NewTable(cfg.Routes),
-		admins:  map[string]bool{},
-		metaKey: key,
-		now:     cfg.Now,
-		metrics: newMetrics(cfg.Registerer),
-		sem:     make(chan struct{}, cfg.MaxInFlight),
-		pacers:  pdapi.NewPacers(pdapi.PerKeyRate, pdapi.PerKeyBurst),
+		cfg:       cfg,
+		log:       cfg.Logger,
+		store:     cfg.Store,
+		api:       api,
+		slackHTTP: slackHTTP,
+		sm:        socketmode.New(api, smOpts...),
+		table:     NewTable(cfg.Routes),
+		admins:    map[string]bool{},
+		metaKey:   key,
+		now:       cfg.Now,
+		metrics:   newMetrics(cfg.Registerer),
+		sem:       make(chan struct{}, cfg.MaxInFlight),
+		pacers:    pdapi.NewPacers(pdapi.PerKeyRate, pdapi.PerKeyBurst),
 	}
 	b.users = newUserCache(api, b.now)
 	b.channels = newChannelCache(api, b.now)
