@@ -136,8 +136,6 @@ func (b *Bot) deliver(ctx context.Context, c *call, req *handlers.Request, r han
 	return nil
 }
 
-// msgOptions is a message's text and blocks (slack-go adds, never replaces,
-// so each message gets a fresh set).
 // responseMessage is a reply posted to a response_url: the fields of
 // slack-go's Msg that a response_url reads, encoded as slack-go encodes them.
 type responseMessage struct {
@@ -196,6 +194,8 @@ func (b *Bot) respond(ctx context.Context, responseURL string, m responseMessage
 	return nil
 }
 
+// msgOptions is a message's text and blocks (slack-go adds, never replaces,
+// so each message gets a fresh set).
 func msgOptions(text string, blocks []slack.Block) []slack.MsgOption {
 	opts := []slack.MsgOption{slack.MsgOptionText(text, false)}
 	if len(blocks) > 0 {

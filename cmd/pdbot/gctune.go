@@ -11,21 +11,22 @@ import (
 
 // The collector's pace while pdbot is busy.
 //
-// Go collects each time the heap has grown by GOGC percent (100) of what the
-// last collection left live, and never before 4 MiB. pdbot's live heap is a
-// few MiB even at full tilt (3–4 MiB with 50 notes in flight), so under load
-// it collected every 4 MiB of allocation, 45 times a second, and those
-// collections were about a seventh of its CPU. While collections come close
-// together, the tuner lets the heap grow by up to gcHeadroom between them
-// instead (GOGC up to gcMaxPercent); once they are a second apart or more,
-// it gives Go's pace back. The heap a big burst leaves live (tens of MiB)
-// is paced as Go paces it, and GOMEMLIMIT still holds.
+// Go collects each time the heap has grown by GOGC percent (100) of what
+// the last collection left live, and never before 4 MiB. pdbot's live heap
+// is a few MiB even at full tilt (3–4 MiB with 50 notes in flight), so
+// under load it collected every 4 MiB of allocation, 45 times a second: 6%
+// of a two-core machine by gctrace, a seventh of pdbot's CPU. While
+// collections come close together, the tuner lets the heap grow by up to
+// gcHeadroom between them instead (GOGC up to gcMaxPercent); once they are
+// a second apart or more, it gives Go's pace back. The heap a big burst
+// leaves live (tens of MiB) is paced as Go paces it, and GOMEMLIMIT still
+// holds.
 const (
 	gcBasePercent = 100      // Go's default GOGC, and the tuner's at rest
 	gcHeadroom    = 32 << 20 // growth allowed between busy collections
 	gcMaxPercent  = 400      // at most 4× the live heap between them
 	// gcBusyGap: collections closer together than this mean allocation is
-	// outrunning the heap. At rest Go collects every two minutes at most.
+	// outrunning the heap. At rest Go still collects every two minutes.
 	gcBusyGap = time.Second
 )
 
