@@ -32,7 +32,7 @@ const (
 // request waiting on PagerDuty costs little; what must not happen is
 // unbounded growth under a flood.
 func defaultMaxInFlight() int {
-	return inFlightFor(memoryLimit())
+	return inFlightFor(MemoryLimit())
 }
 
 func inFlightFor(limit int64) int {
@@ -40,8 +40,9 @@ func inFlightFor(limit int64) int {
 	return int(min(max(n, minInFlight), maxInFlightCap))
 }
 
-// memoryLimit is the memory the process may use, as far as it can tell.
-func memoryLimit() int64 {
+// MemoryLimit is the memory the process may use, as far as it can tell:
+// GOMEMLIMIT, else the cgroup's memory.max, else an assumed 1 GiB.
+func MemoryLimit() int64 {
 	if l := debug.SetMemoryLimit(-1); l > 0 && l < math.MaxInt64 {
 		return l
 	}

@@ -16,7 +16,7 @@ func TestInFlightIsSizedByMemory(t *testing.T) {
 			t.Errorf("inFlightFor(%d MiB) = %d, want %d", tc.limit>>20, got, tc.want)
 		}
 	}
-	if n := defaultMaxInFlight(); n < 1000 && memoryLimit() >= 1<<30 {
-		t.Errorf("defaultMaxInFlight() = %d with %d MiB: 1,000 commands in flight would be refused", n, memoryLimit()>>20)
+	if n := defaultMaxInFlight(); n < 1000 && MemoryLimit() >= 1<<30 {
+		t.Errorf("defaultMaxInFlight() = %d with %d MiB: 1,000 commands in flight would be refused", n, MemoryLimit()>>20)
 	}
 }

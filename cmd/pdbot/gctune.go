@@ -7,6 +7,8 @@ import (
 	"runtime/metrics"
 	"sync"
 	"time"
+
+	"github.com/pdbot/pdbot/bot"
 )
 
 // The collector's pace while pdbot is busy.
@@ -22,27 +24,38 @@ import (
 // leaves live (tens of MiB) is paced as Go paces it, and GOMEMLIMIT still
 // holds.
 const (
-	gcBasePercent = 100      // Go's default GOGC, and the tuner's at rest
-	gcHeadroom    = 32 << 20 // growth allowed between busy collections
-	gcMaxPercent  = 400      // at most 4× the live heap between them
+	gcBasePercent = 100 // Go's default GOGC, and the tuner's at rest
+	// gcHeadroom is the growth allowed between busy collections, and at
+	// most an eighth of the memory pdbot may use (bot.MemoryLimit), so a
+	// small container keeps its room for requests in flight.
+	gcHeadroom      = 32 << 20
+	gcHeadroomShare = 8
+	gcMaxPercent    = 400 // at most 4× the live heap between them
 	// gcBusyGap: collections closer together than this mean allocation is
 	// outrunning the heap. At rest Go still collects every two minutes.
 	gcBusyGap = time.Second
 )
 
 // gcPercent is the GOGC for the next cycle, when the last collection left
-// live bytes and came since after the one before it.
-func gcPercent(live uint64, since time.Duration) int {
+// live bytes and came since after the one before it, with headroom bytes
+// of growth allowed.
+func gcPercent(live uint64, since time.Duration, headroom uint64) int {
 	if since >= gcBusyGap || live == 0 {
 		return gcBasePercent
 	}
-	return int(min(max(gcHeadroom*100/live, gcBasePercent), gcMaxPercent))
+	return int(min(max(headroom*100/live, gcBasePercent), gcMaxPercent))
+}
+
+// headroomFor is gcHeadroom, or less where the memory limit is small.
+func headroomFor(limit int64) uint64 {
+	return min(gcHeadroom, uint64(max(limit, 0))/gcHeadroomShare)
 }
 
 // gcTuner sets GOGC after every collection (gcPercent).
 type gcTuner struct {
 	now      func() time.Time
 	live     func() uint64
+	headroom uint64
 	setGC    func(int) int
 	adjusted func(int) // tests: called with each GOGC set
 
@@ -67,7 +80,7 @@ func newGCTuner(lookupEnv func(string) (string, bool)) *gcTuner {
 	if _, set := lookupEnv("GOGC"); set {
 		return nil
 	}
-	return &gcTuner{now: time.Now, live: liveHeap, setGC: debug.SetGCPercent}
+	return &gcTuner{now: time.Now, live: liveHeap, headroom: headroomFor(bot.MemoryLimit()), setGC: debug.SetGCPercent}
 }
 
 func (t *gcTuner) start() {
@@ -92,7 +105,7 @@ func (t *gcTuner) collected() {
 		return
 	}
 	now := t.now()
-	p := gcPercent(t.live(), now.Sub(t.last))
+	p := gcPercent(t.live(), now.Sub(t.last), t.headroom)
 	t.last = now
 	t.setGC(p)
 	t.arm()

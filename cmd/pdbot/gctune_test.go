@@ -11,21 +11,43 @@ import (
 func TestGCPercent(t *testing.T) {
 	const mib = 1 << 20
 	for _, c := range []struct {
-		live  uint64
-		since time.Duration
-		want  int
+		live     uint64
+		since    time.Duration
+		headroom uint64
+		want     int
 	}{
-		{4 * mib, 20 * time.Millisecond, gcMaxPercent}, // 32 MiB would be 8×: capped
-		{8 * mib, 20 * time.Millisecond, 400},
-		{16 * mib, 900 * time.Millisecond, 200},
-		{64 * mib, 20 * time.Millisecond, gcBasePercent}, // a big heap keeps Go's pace
-		{4 * mib, time.Second, gcBasePercent},            // at rest
-		{4 * mib, 2 * time.Minute, gcBasePercent},
-		{0, 20 * time.Millisecond, gcBasePercent},
+		{4 * mib, 20 * time.Millisecond, gcHeadroom, gcMaxPercent}, // 32 MiB would be 8×: capped
+		{8 * mib, 20 * time.Millisecond, gcHeadroom, 400},
+		{16 * mib, 900 * time.Millisecond, gcHeadroom, 200},
+		{64 * mib, 20 * time.Millisecond, gcHeadroom, gcBasePercent}, // a big heap keeps Go's pace
+		{8 * mib, 20 * time.Millisecond, 16 * mib, 200},              // a small container's headroom
+		{4 * mib, time.Second, gcHeadroom, gcBasePercent},            // at rest
+		{4 * mib, 2 * time.Minute, gcHeadroom, gcBasePercent},
+		{0, 20 * time.Millisecond, gcHeadroom, gcBasePercent},
 	} {
-		if got := gcPercent(c.live, c.since); got != c.want {
-			t.Errorf("gcPercent(%d MiB live, %v since the last) = %d, want %d", c.live/mib, c.since, got, c.want)
+		if got := gcPercent(c.live, c.since, c.headroom); got != c.want {
+			t.Errorf("gcPercent(%d MiB live, %v since the last, %d MiB headroom) = %d, want %d", c.live/mib, c.since, c.headroom/mib, got, c.want)
 		}
+	}
+}
+
+// TestGCHeadroomFollowsTheMemoryLimit: the busy heap's headroom is 32 MiB,
+// and never more than an eighth of the memory pdbot may use.
+func TestGCHeadroomFollowsTheMemoryLimit(t *testing.T) {
+	const mib = 1 << 20
+	for limit, want := range map[int64]uint64{
+		1 << 30:   gcHeadroom, // bot.MemoryLimit's assumption when nothing says
+		256 * mib: 32 * mib,
+		128 * mib: 16 * mib,
+		64 * mib:  8 * mib,
+		0:         0, // gcPercent then keeps Go's pace
+	} {
+		if got := headroomFor(limit); got != want {
+			t.Errorf("headroomFor(%d MiB) = %d MiB, want %d MiB", limit/mib, got/mib, want/mib)
+		}
+	}
+	if gcPercent(8*mib, 20*time.Millisecond, headroomFor(0)) != gcBasePercent {
+		t.Error("no headroom changed Go's pace")
 	}
 }
 
@@ -41,6 +63,7 @@ func TestGCTunerFollowsCollections(t *testing.T) {
 	tuner := &gcTuner{
 		now:      func() time.Time { mu.Lock(); defer mu.Unlock(); return clock },
 		live:     func() uint64 { return 8 << 20 },
+		headroom: gcHeadroom,
 		setGC:    func(p int) int { mu.Lock(); defer mu.Unlock(); set = append(set, p); return 0 },
 		adjusted: func(p int) { adjusted <- p },
 	}
