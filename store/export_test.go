@@ -63,3 +63,12 @@ func LingerAudit(s Store, d time.Duration, lingering func()) {
 		q.onLinger.Store(&lingering)
 	}
 }
+
+// LingerFor is the writer's wait for more of a batch (lingerFor).
+var LingerFor = lingerFor
+
+// AuditLinger and AuditCommitGap are the writer's defaults.
+const AuditLinger, AuditCommitGap = auditLinger, auditCommitGap
+
+// SetAuditCommitGap sets s's writer's commit gap. Call it before s is used.
+func SetAuditCommitGap(s Store, d time.Duration) { auditQueueOf(s).gap = d }

@@ -325,3 +325,28 @@ func TestBoltClaimsShareABatch(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditCommitsAreSpaced: after a quiet spell a row waits only the
+// linger; right after a commit the writer waits out the commit gap, so a
+// steady trickle of rows shares a commit (and its fsync) instead of taking
+// one each.
+func TestAuditCommitsAreSpaced(t *testing.T) {
+	linger, gap := store.AuditLinger, store.AuditCommitGap
+	if gap <= linger {
+		t.Fatalf("commit gap %v is no longer than the linger %v", gap, linger)
+	}
+	for _, c := range []struct {
+		since time.Duration
+		want  time.Duration
+	}{
+		{time.Hour, linger},              // quiet: the linger alone
+		{gap, linger},                    // a gap ago: the linger alone
+		{gap - time.Millisecond, linger}, // nearly a gap ago: no less than the linger
+		{time.Millisecond, gap - time.Millisecond},
+		{0, gap},
+	} {
+		if got := store.LingerFor(c.since, linger, gap); got != c.want {
+			t.Errorf("last commit %v ago: linger %v, want %v", c.since, got, c.want)
+		}
+	}
+}
