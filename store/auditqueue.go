@@ -59,9 +59,13 @@ type writeFunc func(rows []AuditEntry) (wrote bool, err error)
 type auditQueue struct {
 	items chan queued
 	kick  chan struct{} // wakes the writer for work that is not a row
-	quit  chan struct{}
-	done  chan struct{}
-	write writeFunc
+	// urgent ends a linger: a flush is queued, or a batch's worth of rows.
+	// Nothing else wakes a lingering writer: rows and claims that come
+	// meanwhile are taken when the linger ends, not one wake-up each.
+	urgent chan struct{}
+	quit   chan struct{}
+	done   chan struct{}
+	write  writeFunc
 	// linger is auditLinger (tests lengthen it), gap auditCommitGap.
 	linger, gap time.Duration
 
@@ -87,6 +91,7 @@ func newAuditQueue(write writeFunc) *auditQueue {
 	q := &auditQueue{
 		items:  make(chan queued, auditQueueLen),
 		kick:   make(chan struct{}, 1),
+		urgent: make(chan struct{}, 1),
 		quit:   make(chan struct{}),
 		done:   make(chan struct{}),
 		write:  write,
@@ -136,6 +141,9 @@ func (q *auditQueue) send(ctx context.Context, it queued) error {
 	}
 	select {
 	case q.items <- it:
+		if it.flushed != nil || len(q.items) >= auditBatchMax {
+			signal(q.urgent)
+		}
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("audit queue full: %w", ctx.Err())
@@ -144,10 +152,21 @@ func (q *auditQueue) send(ctx context.Context, it queued) error {
 
 // wake asks the writer for a transaction without queuing a row: within
 // auditLinger, with whatever else comes meanwhile.
-func (q *auditQueue) wake() {
+func (q *auditQueue) wake() { signal(q.kick) }
+
+// signal sends on a one-deep channel unless a signal is pending already.
+func signal(ch chan struct{}) {
 	select {
-	case q.kick <- struct{}{}:
-	default: // a wake-up is pending already
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// takeSignal takes ch's pending signal, if any.
+func takeSignal(ch chan struct{}) {
+	select {
+	case <-ch:
+	default:
 	}
 }
 
@@ -192,11 +211,13 @@ func (q *auditQueue) run() {
 		}
 		// Linger a moment for more rows (and, on bbolt, claims: a wake),
 		// so a busy minute costs one write (one fsync on bbolt) per batch
-		// rather than one per row or claim; a flush, a full batch or a stop
-		// ends the wait at once.
+		// rather than one per row or claim. What comes meanwhile waits in
+		// the queue and is taken when the linger ends; a flush, a full
+		// batch or a stop ends it at once.
 		var linger <-chan time.Time
 		var lingerTimer *time.Timer
 		if !stopping && len(markers) == 0 && (len(rows) > 0 || kicked) {
+			takeSignal(q.urgent) // for what is queued already: taken below
 			lingerTimer = time.NewTimer(lingerFor(time.Since(lastWrite), q.linger, q.gap))
 			linger = lingerTimer.C
 			if hook := q.onLinger.Load(); hook != nil {
@@ -218,22 +239,20 @@ func (q *auditQueue) run() {
 				break
 			}
 			select {
-			case it := <-q.items:
-				add(it)
-				if it.flushed != nil {
-					break drain
-				}
 			case <-linger:
-				break drain
-			case <-q.kick: // more claims: this batch takes them
+				linger = nil // take what has queued, then write
+			case <-q.urgent:
 			case <-q.quit:
 				stopping = true
-				break drain
+				linger = nil
 			}
 		}
 		if lingerTimer != nil {
 			lingerTimer.Stop()
 		}
+		// The batch takes every claim made so far (writeBatch), so the
+		// wakes for them are spent.
+		takeSignal(q.kick)
 		lastWrite = time.Now()
 		err := q.writeBatch(rows)
 		for _, m := range markers {
