@@ -23,7 +23,7 @@ const (
 	// loses at most this much more.
 	auditLinger = 5 * time.Millisecond
 	// auditCommitGap is the least time between a busy writer's commits: a
-	// steady flow of commands (hundreds a minute) is written every 50 ms,
+	// steady flow of commands (more than 20 a second) is written every 50 ms,
 	// each commit carrying all of them, instead of a row or two per commit
 	// and an fsync each: at 250 notes/s, 20 commits a second instead of
 	// about 125, and pdbot's CPU a note 8–18% lower (BENCHMARKS.md). A row
@@ -151,7 +151,8 @@ func (q *auditQueue) send(ctx context.Context, it queued) error {
 }
 
 // wake asks the writer for a transaction without queuing a row: within
-// auditLinger, with whatever else comes meanwhile.
+// auditLinger (or auditCommitGap of its last commit), with whatever else
+// comes meanwhile.
 func (q *auditQueue) wake() { signal(q.kick) }
 
 // signal sends on a one-deep channel unless a signal is pending already.
