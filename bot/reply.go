@@ -177,6 +177,10 @@ func (b *Bot) respond(ctx context.Context, responseURL string, m responseMessage
 	if err != nil {
 		return fmt.Errorf("response_url answer: %w", err)
 	}
+	if resp.StatusCode == http.StatusTooManyRequests {
+		retry, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+		return &slack.RateLimitedError{RetryAfter: time.Duration(retry) * time.Second}
+	}
 	var refused struct {
 		OK    bool   `json:"ok"`
 		Error string `json:"error"`
@@ -184,11 +188,7 @@ func (b *Bot) respond(ctx context.Context, responseURL string, m responseMessage
 	if json.Unmarshal(answer, &refused) == nil && !refused.OK && refused.Error != "" {
 		return slack.SlackErrorResponse{Err: refused.Error}
 	}
-	switch {
-	case resp.StatusCode == http.StatusTooManyRequests:
-		retry, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
-		return &slack.RateLimitedError{RetryAfter: time.Duration(retry) * time.Second}
-	case resp.StatusCode != http.StatusOK:
+	if resp.StatusCode != http.StatusOK {
 		return slack.StatusCodeError{Code: resp.StatusCode, Status: resp.Status}
 	}
 	return nil

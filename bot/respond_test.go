@@ -89,7 +89,7 @@ func TestRespondPostsWhatSlackGoWould(t *testing.T) {
 				var se slack.SlackErrorResponse
 				return errors.As(err, &se) && se.Err == "invalid_blocks"
 			}},
-		{"rate limited", answer{http.StatusTooManyRequests, map[string]string{"Retry-After": "3"}, ""},
+		{"rate limited", answer{http.StatusTooManyRequests, map[string]string{"Retry-After": "3", "Content-Type": "application/json"}, `{"ok":false,"error":"rate_limited"}`},
 			func(err error) bool {
 				var rl *slack.RateLimitedError
 				return errors.As(err, &rl) && rl.RetryAfter == 3*time.Second
